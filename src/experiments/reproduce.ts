@@ -1,0 +1,181 @@
+/**
+ * `deno task reproduce`: run an experiment grid and write the paper-style tables and figures.
+ *
+ * With no arguments it runs the built-in default: synthetic data, both methods, every
+ * ablation, 16/32/64 bits, one seed. See `--help`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { BACKEND_NAMES, parseBackendName } from "../backend.ts";
+import { METHODS } from "../models/mod.ts";
+import { type CellMethod, expandGrid, type GridParams, type SplitConvention } from "./spec.ts";
+import { runGrid } from "./runner.ts";
+import { writeReports } from "./report.ts";
+
+const HELP = `deno task reproduce [options]
+
+Runs a grid of experiments (dataset x method x ablation x code length x seed), writes one
+result JSON per cell (finished cells are skipped on rerun), then the tables (Markdown, CSV,
+HTML) and figures (HTML; PNG when Chromium is installed) into the output directory.
+
+With no options: the built-in default — synthetic data, CPAH and DFAH, every ablation,
+16/32/64 bits, seed 1 (about 10 minutes on 2 cores).
+
+Options
+  --dataset NAME     synthetic | wikipedia | mirflickr25k | mirflickr25k-simimg | nuswide |
+                     mscoco | iapr                                   (default synthetic)
+  --variant NAME     dataset variant, e.g. wikipedia: tfidf           (default: standard)
+  --split NAME       fixed | first | last | permutation  (default: fixed for wikipedia,
+                     permutation otherwise)
+  --data-dir DIR     real data directory (default: env HASH_DATA_DIR, else ../shared/data)
+  --bits LIST        code lengths, e.g. 16,32,64                       (default 16,32,64)
+  --methods LIST     cpah,dfah and/or random (random-projection baseline)
+                                                                       (default cpah,dfah,random)
+  --ablations LIST   all, or a list of full and flag names: full,noCR,noAdversary,noMultiTask,
+                     relaxed (CPAH), full,noFusion,noAdversary,relaxed (DFAH)  (default all)
+  --seeds LIST       seeds, e.g. 1,2,3                                 (default 1)
+  --epochs N         training epochs per cell        (default: the method's default for the
+                     dataset; see src/models/*.ts configs)
+  --batch-size N     override the methods' batch size
+  --eval-every N     validation MAP every N epochs (0 = none)          (default 1)
+  --backend NAME     ${BACKEND_NAMES.join(" | ")}  (default: env HASH_BACKEND, else wasm)
+  --out DIR          results directory              (default results/<dataset>)
+  --quick            smoke run: 16 bits, 2 epochs, full models only
+  --no-png           skip PNG figures even when Chromium is available
+  --help             this text
+`;
+
+function list(v: string | undefined, name: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  const items = v.split(",").map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new Error(`--${name}: empty list`);
+  return items;
+}
+
+function ints(v: string | undefined, name: string): number[] | undefined {
+  return list(v, name)?.map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: '${s}' is not a non-negative integer`);
+    return n;
+  });
+}
+
+/** Parse argv into grid parameters and run options (exported for tests). */
+export function parseCli(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dataset: { type: "string" },
+      variant: { type: "string" },
+      split: { type: "string" },
+      "data-dir": { type: "string" },
+      bits: { type: "string" },
+      methods: { type: "string" },
+      ablations: { type: "string" },
+      seeds: { type: "string" },
+      epochs: { type: "string" },
+      "batch-size": { type: "string" },
+      "eval-every": { type: "string" },
+      backend: { type: "string" },
+      out: { type: "string" },
+      quick: { type: "boolean", default: false },
+      "no-png": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    allowPositionals: false,
+  });
+  const isDefault = argv.length === 0;
+  const dataset = values.dataset ?? "synthetic";
+  const split = (values.split ?? (dataset === "wikipedia" ? "fixed" : "permutation")) as SplitConvention;
+  if (!["fixed", "first", "last", "permutation"].includes(split)) {
+    throw new Error(`--split: '${split}'; expected fixed, first, last or permutation`);
+  }
+  const methods = (list(values.methods, "methods") ?? ["cpah", "dfah", "random"]) as CellMethod[];
+  for (const m of methods) {
+    if (m !== "random" && !(m in METHODS)) {
+      throw new Error(`--methods: unknown method '${m}'; expected cpah, dfah or random`);
+    }
+  }
+  const quick = values.quick;
+  const bits = ints(values.bits, "bits") ?? (quick ? [16] : [16, 32, 64]);
+  const epochsArg = ints(values.epochs, "epochs")?.[0];
+  const ablations = list(values.ablations, "ablations") ?? (quick ? ["full"] : ["all"]);
+  const backend = parseBackendName(values.backend ?? Deno.env.get("HASH_BACKEND") ?? "wasm", "--backend");
+  const batchSize = ints(values["batch-size"], "batch-size")?.[0];
+  const evalEvery = ints(values["eval-every"], "eval-every")?.[0];
+  const grid: Omit<GridParams, "epochs"> & { epochs?: number } = {
+    datasets: [dataset],
+    variant: values.variant,
+    split,
+    methods,
+    ablations: ablations.length === 1 && ablations[0] === "all" ? "all" : ablations,
+    bits,
+    seeds: ints(values.seeds, "seeds") ?? [1],
+    epochs: epochsArg ?? (quick ? 2 : undefined),
+    backend,
+  };
+  const out = values.out ?? `results/${values.variant ? `${dataset}-${values.variant}` : dataset}`;
+  return {
+    help: values.help,
+    isDefault,
+    grid,
+    out,
+    dataDir: values["data-dir"],
+    batchSize,
+    evalEvery,
+    png: !values["no-png"],
+  };
+}
+
+/** Default epochs of a method for a dataset (from its config), for the grid's cells. */
+function defaultEpochs(dataset: string, methods: CellMethod[], bits: number): number {
+  const m = methods.find((x) => x !== "random");
+  if (!m) return 0;
+  return (METHODS[m].config(dataset, bits) as { epochs: number }).epochs;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const cli = parseCli(argv);
+  if (cli.help) {
+    console.log(HELP);
+    return;
+  }
+  const g = cli.grid;
+  const epochs = g.epochs ?? defaultEpochs(g.datasets[0], g.methods, g.bits[0]);
+  const specs = expandGrid({ ...g, epochs });
+  if (cli.isDefault) {
+    console.log(
+      `reproduce: no options given — running the built-in default: synthetic data, CPAH + DFAH ` +
+        `(every ablation) + random-projection baseline, 16/32/64 bits, seed 1, ${epochs} epochs: ` +
+        `${specs.length} cells, about 10 minutes on 2 cores. Results in ${cli.out}/. ` +
+        `Use --help for real datasets and other grids.`,
+    );
+  } else {
+    console.log(`reproduce: ${specs.length} cells (${g.datasets.join(",")}, ${g.methods.join(",")}, bits ${g.bits.join(",")}, seeds ${g.seeds.join(",")}, ${epochs} epochs) -> ${cli.out}/`);
+  }
+  await Deno.mkdir(cli.out, { recursive: true });
+  await Deno.writeTextFile(
+    `${cli.out}/command.txt`,
+    `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}\n`,
+  );
+  const outcome = await runGrid(specs, {
+    out: cli.out,
+    dataDir: cli.dataDir,
+    batchSize: cli.batchSize,
+    evalEvery: cli.evalEvery,
+  });
+  console.log(`grid done: ${outcome.ran} cells run, ${outcome.skipped} skipped, ${outcome.seconds.toFixed(0)}s`);
+  const written = await writeReports(outcome.results, cli.out, { png: cli.png, log: console.log });
+  for (const f of written.files) console.log(`wrote ${f}`);
+  if (written.markdown) console.log("\n" + written.markdown);
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (e) {
+    console.error(`reproduce: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Experiments as plain data: an {@link ExperimentSpec} is one cell of a grid (dataset, split
+ * convention, method, ablation, code length, seed, epochs, backend); {@link expandGrid} builds
+ * the cells of a grid; {@link cellId} names a cell's result file.
+ *
+ * @module
+ */
+import type { BackendName } from "../backend.ts";
+import { METHODS, type MethodName } from "../models/mod.ts";
+
+/** Split conventions (methods.md, Protocol). "fixed" = the dataset's published split. */
+export type SplitConvention = "fixed" | "first" | "last" | "permutation";
+
+/** Method names of a cell: a registered method or the random-projection baseline. */
+export type CellMethod = MethodName | "random";
+
+/** One experiment. */
+export interface ExperimentSpec {
+  /** Dataset name for loadDataset (e.g. "wikipedia", "mirflickr25k-simimg", "synthetic"). */
+  dataset: string;
+  /** Dataset variant (e.g. Wikipedia "tfidf" text); default: the dataset's standard one. */
+  variant?: string;
+  /** Split convention. */
+  split: SplitConvention;
+  /** Method. */
+  method: CellMethod;
+  /** "full", or the name of one ablation flag of the method. */
+  ablation: string;
+  /** Code length K. */
+  bits: number;
+  /** Seed of split (when permuted), initialisation, batch order and every random choice. */
+  seed: number;
+  /** Training epochs (0 for the random-projection baseline). */
+  epochs: number;
+  /** Backend the cell runs on. */
+  backend: BackendName;
+}
+
+/** A stable, file-name-safe identifier of a cell. */
+export function cellId(s: ExperimentSpec): string {
+  const ds = s.variant ? `${s.dataset}-${s.variant}` : s.dataset;
+  return `${ds}__${s.split}__${s.method}-${s.ablation}__${s.bits}b__seed${s.seed}__e${s.epochs}__${s.backend}`;
+}
+
+/** Parameters of a grid. */
+export interface GridParams {
+  datasets: string[];
+  variant?: string;
+  split: SplitConvention;
+  methods: CellMethod[];
+  /** "all", or a list of ablation names ("full" plus flags) applied to the methods that have them. */
+  ablations: "all" | string[];
+  bits: number[];
+  seeds: number[];
+  epochs: number;
+  backend: BackendName;
+}
+
+/** Ablation names of a method: "full" followed by its flags ("full" only for the baseline). */
+export function ablationsOf(m: CellMethod): string[] {
+  return m === "random" ? ["full"] : ["full", ...METHODS[m].ablations];
+}
+
+/** All cells of a grid, in a stable order (dataset, bits, method, ablation, seed). */
+export function expandGrid(g: GridParams): ExperimentSpec[] {
+  const out: ExperimentSpec[] = [];
+  for (const ablation of g.ablations === "all" ? [] : g.ablations) {
+    const known = g.methods.some((m) => ablationsOf(m).includes(ablation));
+    if (!known) {
+      throw new Error(
+        `--ablations: '${ablation}' is not an ablation of ${g.methods.join(", ")}; expected one of ${
+          [...new Set(g.methods.flatMap(ablationsOf))].join(", ")
+        }`,
+      );
+    }
+  }
+  for (const dataset of g.datasets) {
+    for (const bits of g.bits) {
+      for (const method of g.methods) {
+        const abl = ablationsOf(method).filter((a) =>
+          g.ablations === "all" || g.ablations.includes(a) || method === "random"
+        );
+        for (const ablation of abl) {
+          for (const seed of g.seeds) {
+            out.push({
+              dataset,
+              variant: g.variant,
+              split: g.split,
+              method,
+              ablation,
+              bits,
+              seed,
+              epochs: method === "random" ? 0 : g.epochs,
+              backend: g.backend,
+            });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+/**
+ * Loss pieces shared by CPAH and DFAH (methods.md, "Shared loss pieces"). Each is one small
+ * function named after its role. Normalisation (a choice of this project, documented in the
+ * README): every term is a MEAN — the pairwise likelihood over the pairs it sees, the
+ * quantisation and regression terms over code entries, cross-entropies over items — so the
+ * weights (alpha, beta, gamma, ...) compare terms of comparable scale.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * Similarity S_ij = 1 if labels l_i and l_j share at least one label, else 0.
+ * `a`: m x c, `b`: n x c (0/1 floats) -> m x n of 0/1.
+ */
+export function labelSimilarity(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() =>
+    tf.cast(tf.greater(tf.matMul(a, tf.transpose(b)), 0), "float32") as tf.Tensor2D
+  );
+}
+
+/**
+ * Pairwise negative log-likelihood (DCMH): Theta_ij = 0.5 h^a_i . h^b_j,
+ * L = mean_ij( log(1 + exp(Theta_ij)) - S_ij Theta_ij ), computed stably with softplus.
+ * `ha`: m x K, `hb`: n x K, `s`: m x n.
+ */
+export function pairNll(ha: tf.Tensor2D, hb: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const theta = tf.mul(tf.matMul(ha, tf.transpose(hb)), 0.5);
+    return tf.mean(tf.sub(tf.softplus(theta), tf.mul(s, theta))) as tf.Scalar;
+  });
+}
+
+/** Quantisation / regression onto targets: mean over entries of (B - h)^2. */
+export function quantization(target: tf.Tensor2D, h: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.squaredDifference(target, h)) as tf.Scalar);
+}
+
+/** Bit balance (DCMH): mean over bits of (column mean of h)^2, i.e. ||h^T 1||^2 / (m^2 K). */
+export function bitBalance(h: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.square(tf.mean(h, 0))) as tf.Scalar);
+}
+
+/** Binary cross-entropy with logits, mean over entries (stable: softplus form). */
+export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  return tf.tidy(() =>
+    // max(z,0) - z*y + log(1 + exp(-|z|)) == softplus(z) - z*y
+    tf.mean(tf.sub(tf.softplus(logits), tf.mul(logits, targets))) as tf.Scalar
+  );
+}
+
+/** Softmax cross-entropy of logits (m x k) against integer classes, mean over items. */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, classes: number[] | Int32Array): tf.Scalar {
+  return tf.tidy(() => {
+    const k = logits.shape[1];
+    const oneHot = tf.oneHot(tf.tensor1d(Array.from(classes), "int32"), k);
+    const logp = tf.logSoftmax(logits);
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logp), 1))) as tf.Scalar;
+  });
+}
+
+/**
+ * WGAN-GP style gradient penalty: mean over items of (||d D(x_hat) / d x_hat||_2 - 1)^2 with
+ * x_hat = eps * a + (1 - eps) * b, eps ~ U(0,1) per item (given as `eps`, m x 1, so the
+ * caller's seeded generator decides). `critic` maps m x d -> m x 1 (logits).
+ */
+export function gradientPenalty(
+  critic: (x: tf.Tensor2D) => tf.Tensor2D,
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  eps: tf.Tensor2D,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const xHat = tf.add(tf.mul(eps, a), tf.mul(tf.sub(1, eps), b)) as tf.Tensor2D;
+    const g = tf.grad((x: tf.Tensor) => tf.sum(critic(x as tf.Tensor2D)))(xHat);
+    const norm = tf.sqrt(tf.add(tf.sum(tf.square(g), 1), 1e-12));
+    return tf.mean(tf.square(tf.sub(norm, 1))) as tf.Scalar;
+  });
+}

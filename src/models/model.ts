@@ -1,0 +1,116 @@
+/**
+ * The interface every hashing method implements (CPAH, DFAH), and the pieces they share:
+ * the training-set description a model is built for, a mini-batch, and batched encoding of a
+ * feature matrix into packed codes.
+ *
+ * A model owns its networks, its optimisers and its training codes B. The trainer
+ * (src/train.ts) drives it: `beginEpoch` -> `trainStep` per batch -> `endEpoch` (the discrete
+ * step). Encoding maps a modality's features to packed codes with the model's test-time path.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { LabelMatrix, Matrix, PackedCodes } from "../types.ts";
+import type { NamedArrays } from "../nn.ts";
+import type { Rng } from "../random.ts";
+import { gatherRows } from "../data/matrix.ts";
+import { packSigns } from "../codes.ts";
+
+/** What a model needs to know about its training set when it is built. */
+export interface TrainingSetInfo {
+  /** Number of training pairs n (B, H^v, H^t have n rows). */
+  n: number;
+  imageDim: number;
+  textDim: number;
+  /** Labels of the training pairs, in training order (row i = training item i). */
+  labels: LabelMatrix;
+}
+
+/** One mini-batch of training pairs. */
+export interface Batch {
+  /** Positions of the batch items within the training set (0..n-1). */
+  pos: Int32Array;
+  /** batch x d_v image features. */
+  image: tf.Tensor2D;
+  /** batch x d_t text features. */
+  text: tf.Tensor2D;
+  /** batch x c labels as 0/1 floats. */
+  labels: tf.Tensor2D;
+}
+
+/** Per-step context supplied by the trainer. */
+export interface StepContext {
+  epoch: number;
+  /** Batch index within the epoch. */
+  batch: number;
+  /** Generator for this step's random choices (derived from seed, epoch and batch). */
+  rng: Rng;
+}
+
+/** Named scalar loss terms reported by a step (and summed up per epoch by the trainer). */
+export type LossTerms = Record<string, number>;
+
+/** A trainable cross-modal hashing model. */
+export interface HashModel {
+  /** Method name ("cpah", "dfah"). */
+  readonly method: string;
+  /** Code length K. */
+  readonly bits: number;
+  /** The full typed config (hyper-parameters and ablation flags), JSON-serialisable. */
+  readonly config: Readonly<object>;
+  /** Called before the first batch of each epoch (learning-rate schedule). */
+  beginEpoch(epoch: number): void;
+  /** One optimisation step on a batch (all of the model's per-batch updates). */
+  trainStep(batch: Batch, ctx: StepContext): LossTerms;
+  /** After the last batch of an epoch: the discrete step (update of B); returns its terms. */
+  endEpoch(epoch: number): LossTerms;
+  /** Encode image features with the test-time path. */
+  encodeImage(x: Matrix): PackedCodes;
+  /** Encode text features with the test-time path. */
+  encodeText(y: Matrix): PackedCodes;
+  /** Everything needed to resume or reuse: weights, running stats, B, optimiser state. */
+  state(): NamedArrays;
+  /** Restore from {@link state}; `source` names the file in error messages. */
+  loadState(state: NamedArrays, source: string): void;
+  /** Free all tensors. */
+  dispose(): void;
+}
+
+/**
+ * Encode rows of `x` in batches: `forward` maps a batch x d tensor to batch x K continuous
+ * outputs (e.g. tanh of the hash layer, in evaluation mode); codes are their signs
+ * (sign(0) = +1), packed.
+ */
+export function encodeInBatches(
+  x: Matrix,
+  bits: number,
+  forward: (batch: tf.Tensor2D) => tf.Tensor2D,
+  batchSize = 1024,
+): PackedCodes {
+  return packSigns(forwardInBatches(x, bits, forward, batchSize), x.rows, bits);
+}
+
+/** Continuous outputs of `forward` over all rows of `x`, in batches (n x K, row-major). */
+export function forwardInBatches(
+  x: Matrix,
+  width: number,
+  forward: (batch: tf.Tensor2D) => tf.Tensor2D,
+  batchSize = 1024,
+): Float32Array {
+  const out = new Float32Array(x.rows * width);
+  for (let start = 0; start < x.rows; start += batchSize) {
+    const end = Math.min(x.rows, start + batchSize);
+    const rows = new Int32Array(end - start);
+    for (let i = 0; i < rows.length; i++) rows[i] = start + i;
+    const dense = gatherRows(x, rows);
+    const h = tf.tidy(() => forward(tf.tensor2d(dense.data, [dense.rows, dense.cols])));
+    out.set(h.dataSync() as Float32Array, start * width);
+    h.dispose();
+  }
+  return out;
+}
+
+/** Sign with sign(0) = +1, elementwise, as a ±1 tensor. */
+export function signPlus(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greaterEqual(x, 0), "float32"), 2), 1));
+}

@@ -1,0 +1,237 @@
+/**
+ * Small composable network building blocks on raw TensorFlow.js ops: a parameter store,
+ * Linear, BatchNorm1d and an MLP. Written on `tf.matMul` (not tf.layers) so that every dense
+ * product goes through the BatchMatMul kernel and its gradient, which src/backend.ts and
+ * src/blas.ts accelerate.
+ *
+ * Initialisation follows PyTorch's defaults (the public implementations of both methods are
+ * PyTorch code): Linear weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)); BatchNorm
+ * gamma = 1, beta = 0, momentum 0.1, eps 1e-5, running variance unbiased.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "./random.ts";
+
+let storeCounter = 0;
+
+/** Named numeric arrays: the serialisable state of a model (weights, codes, optimiser). */
+export type NamedArrays = Record<string, { shape: number[]; data: Float32Array }>;
+
+/**
+ * Owns every variable of one model. Variables have a stable local name (used in checkpoints)
+ * and a group (e.g. "net", "disc") that selects which optimiser updates them.
+ */
+export class ParamStore {
+  readonly #prefix = `m${storeCounter++}`;
+  readonly #vars = new Map<string, { v: tf.Variable; group: string; trainable: boolean }>();
+
+  /** Create a variable from initial values. */
+  create(
+    name: string,
+    shape: number[],
+    values: Float32Array,
+    group: string,
+    trainable = true,
+  ): tf.Variable {
+    if (this.#vars.has(name)) throw new Error(`ParamStore: duplicate variable name '${name}'`);
+    const v = tf.variable(tf.tensor(values, shape, "float32"), trainable, `${this.#prefix}/${name}`);
+    this.#vars.set(name, { v, group, trainable });
+    return v;
+  }
+
+  /** Trainable variables of a group, in creation order. */
+  group(group: string): tf.Variable[] {
+    return [...this.#vars.values()].filter((e) => e.group === group && e.trainable).map((e) =>
+      e.v
+    );
+  }
+
+  /** Trainable variables whose local name starts with one of the prefixes. */
+  byPrefix(...prefixes: string[]): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    for (const [name, e] of this.#vars) {
+      if (e.trainable && prefixes.some((p) => name.startsWith(p))) out.push(e.v);
+    }
+    return out;
+  }
+
+  /** Local name of a variable created here. */
+  localName(v: tf.Variable): string {
+    return v.name.slice(this.#prefix.length + 1);
+  }
+
+  /** All variables' values, keyed by local name. */
+  state(): NamedArrays {
+    const out: NamedArrays = {};
+    for (const [name, e] of this.#vars) {
+      out[name] = { shape: [...e.v.shape], data: e.v.dataSync() as Float32Array };
+    }
+    return out;
+  }
+
+  /** Restore variables from {@link state} output; every variable must be present. */
+  load(state: NamedArrays, source = "state"): void {
+    for (const [name, e] of this.#vars) {
+      const s = state[name];
+      if (!s) throw new Error(`${source}: variable '${name}' is missing`);
+      if (s.shape.join("x") !== e.v.shape.join("x")) {
+        throw new Error(
+          `${source}: variable '${name}' has shape ${s.shape.join("x")}, expected ${
+            e.v.shape.join("x")
+          }`,
+        );
+      }
+      tf.tidy(() => e.v.assign(tf.tensor(s.data, s.shape, "float32")));
+    }
+  }
+
+  /** Number of trainable scalar parameters. */
+  countParams(): number {
+    let n = 0;
+    for (const e of this.#vars.values()) if (e.trainable) n += e.v.size;
+    return n;
+  }
+
+  /** Dispose every variable. */
+  dispose(): void {
+    for (const e of this.#vars.values()) e.v.dispose();
+    this.#vars.clear();
+  }
+}
+
+/** Fully connected layer y = x W + b (W: in x out). */
+export class Linear {
+  readonly W: tf.Variable;
+  readonly b: tf.Variable;
+
+  /** Create with PyTorch-default uniform initialisation drawn from `rng`. */
+  constructor(
+    store: ParamStore,
+    name: string,
+    readonly inDim: number,
+    readonly outDim: number,
+    rng: Rng,
+    group = "net",
+  ) {
+    const bound = 1 / Math.sqrt(inDim);
+    const w = new Float32Array(inDim * outDim);
+    for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * bound;
+    const b = new Float32Array(outDim);
+    for (let i = 0; i < b.length; i++) b[i] = (2 * rng.uniform() - 1) * bound;
+    this.W = store.create(`${name}.W`, [inDim, outDim], w, group);
+    this.b = store.create(`${name}.b`, [outDim], b, group);
+  }
+
+  /** x: batch x in -> batch x out. */
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(x, this.W), this.b) as tf.Tensor2D;
+  }
+}
+
+/** 1-D batch normalisation over the batch axis, with running statistics for evaluation. */
+export class BatchNorm1d {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+
+  /** Create for `dim` features. */
+  constructor(
+    store: ParamStore,
+    name: string,
+    readonly dim: number,
+    group = "net",
+    readonly momentum = 0.1,
+    readonly eps = 1e-5,
+  ) {
+    this.gamma = store.create(`${name}.gamma`, [dim], new Float32Array(dim).fill(1), group);
+    this.beta = store.create(`${name}.beta`, [dim], new Float32Array(dim), group);
+    this.runningMean = store.create(`${name}.mean`, [dim], new Float32Array(dim), group, false);
+    this.runningVar = store.create(
+      `${name}.var`,
+      [dim],
+      new Float32Array(dim).fill(1),
+      group,
+      false,
+    );
+  }
+
+  /**
+   * Normalise. In training mode uses batch moments and updates the running statistics
+   * (PyTorch semantics: running variance uses the unbiased batch variance).
+   */
+  apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    if (!training) {
+      return tf.tidy(() =>
+        tf.add(
+          tf.mul(
+            tf.div(tf.sub(x, this.runningMean), tf.sqrt(tf.add(this.runningVar, this.eps))),
+            this.gamma,
+          ),
+          this.beta,
+        ) as tf.Tensor2D
+      );
+    }
+    const { mean, variance } = tf.moments(x, 0);
+    const n = x.shape[0];
+    tf.tidy(() => {
+      const m = this.momentum;
+      const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+    });
+    return tf.add(
+      tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))), this.gamma),
+      this.beta,
+    ) as tf.Tensor2D;
+  }
+}
+
+/** Options of {@link Mlp}. */
+export interface MlpOptions {
+  /** Batch normalisation after each hidden linear layer (default true). */
+  batchNorm?: boolean;
+  /** Activation of the last layer: "relu" (feature extractor) or "linear". Default "relu". */
+  lastActivation?: "relu" | "linear";
+  /** Optimiser group of the variables (default "net"). */
+  group?: string;
+}
+
+/**
+ * Multi-layer perceptron: dims[0] -> dims[1] -> ... with Linear (+BatchNorm) + ReLU per layer.
+ * Example: `new Mlp(store, "Ev", [4096, 512, 512], rng)` is CPAH's image extractor.
+ */
+export class Mlp {
+  readonly layers: { lin: Linear; bn?: BatchNorm1d }[] = [];
+
+  /** Build the layers. */
+  constructor(
+    store: ParamStore,
+    name: string,
+    readonly dims: number[],
+    rng: Rng,
+    readonly opts: MlpOptions = {},
+  ) {
+    const group = opts.group ?? "net";
+    for (let i = 0; i + 1 < dims.length; i++) {
+      const lin = new Linear(store, `${name}.${i}`, dims[i], dims[i + 1], rng, group);
+      const isLast = i + 2 === dims.length;
+      const useBn = (opts.batchNorm ?? true) && !(isLast && opts.lastActivation === "linear");
+      const bn = useBn ? new BatchNorm1d(store, `${name}.${i}.bn`, dims[i + 1], group) : undefined;
+      this.layers.push({ lin, bn });
+    }
+  }
+
+  /** Forward pass. */
+  apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    let h = x;
+    this.layers.forEach(({ lin, bn }, i) => {
+      h = lin.apply(h);
+      if (bn) h = bn.apply(h, training);
+      const isLast = i + 1 === this.layers.length;
+      if (!isLast || (this.opts.lastActivation ?? "relu") === "relu") h = tf.relu(h);
+    });
+    return h;
+  }
+}

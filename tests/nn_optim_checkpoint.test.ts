@@ -1,0 +1,90 @@
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { initBackend } from "../src/backend.ts";
+import { BatchNorm1d, Linear, Mlp, ParamStore } from "../src/nn.ts";
+import { Adam } from "../src/optim.ts";
+import { Rng } from "../src/random.ts";
+import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "../src/checkpoint.ts";
+
+await initBackend({ name: "wasm" });
+
+Deno.test("Linear initialises within PyTorch's uniform bound and computes x W + b", () => {
+  const store = new ParamStore();
+  const lin = new Linear(store, "l", 4, 3, new Rng(1));
+  const w = lin.W.dataSync();
+  for (const v of w) assert.ok(Math.abs(v) <= 0.5, `weight ${v} outside ±1/sqrt(4)`);
+  const x = tf.tensor2d([[1, 0, 0, 0], [0, 0, 0, 2]]);
+  const y = lin.apply(x).arraySync();
+  const b = lin.b.dataSync();
+  for (let j = 0; j < 3; j++) {
+    assert.ok(Math.abs(y[0][j] - (w[j] + b[j])) < 1e-6);
+    assert.ok(Math.abs(y[1][j] - (2 * w[3 * 3 + j] + b[j])) < 1e-6);
+  }
+  store.dispose();
+});
+
+Deno.test("BatchNorm1d normalises with batch moments and tracks unbiased running variance", () => {
+  const store = new ParamStore();
+  const bn = new BatchNorm1d(store, "bn", 1);
+  const x = tf.tensor2d([[1], [2], [3], [6]]); // mean 3, biased var 3.5, unbiased 14/3
+  const y = bn.apply(x, true).dataSync();
+  const expect = [1, 2, 3, 6].map((v) => (v - 3) / Math.sqrt(3.5 + 1e-5));
+  expect.forEach((e, i) => assert.ok(Math.abs(y[i] - e) < 1e-5, `y[${i}] ${y[i]} vs ${e}`));
+  assert.ok(Math.abs(bn.runningMean.dataSync()[0] - 0.3) < 1e-6); // 0.9*0 + 0.1*3
+  assert.ok(Math.abs(bn.runningVar.dataSync()[0] - (0.9 + 0.1 * 14 / 3)) < 1e-6);
+  // Evaluation mode uses the running statistics.
+  const z = bn.apply(tf.tensor2d([[0.3]]), false).dataSync()[0];
+  assert.ok(Math.abs(z) < 1e-6);
+  store.dispose();
+});
+
+Deno.test("ParamStore state round-trips and rejects a wrong shape naming the variable", () => {
+  const store = new ParamStore();
+  new Mlp(store, "E", [3, 4, 2], new Rng(2));
+  const s = store.state();
+  const other = new ParamStore();
+  new Mlp(other, "E", [3, 4, 2], new Rng(99));
+  other.load(s);
+  assert.deepEqual(other.state(), s);
+  const bad = { ...s, "E.0.W": { shape: [4, 3], data: s["E.0.W"].data } };
+  assert.throws(() => other.load(bad, "ck/state.json"), /ck\/state.json: variable 'E.0.W' has shape 4x3, expected 3x4/);
+  store.dispose();
+  other.dispose();
+});
+
+Deno.test("Adam's first step moves each weight by lr against the gradient sign, with L2 decay", () => {
+  const v = tf.variable(tf.tensor1d([1, -2, 0.5]));
+  const opt = new Adam([v], { lr: 0.1, weightDecay: 0.5 });
+  // loss = sum(3 * v): grad = 3 + 0.5 * v -> all positive -> first Adam step = -lr each.
+  opt.minimize(() => tf.sum(tf.mul(v, 3)) as tf.Scalar);
+  const got = v.dataSync();
+  [0.9, -2.1, 0.4].forEach((e, i) => assert.ok(Math.abs(got[i] - e) < 1e-5, `${got[i]} vs ${e}`));
+  const st = opt.state("o");
+  const opt2 = new Adam([v], { lr: 1 });
+  opt2.load(st, "o");
+  assert.equal(opt2.steps, 1);
+  assert.equal(opt2.lr, st["o.lr"].data[0]);
+  opt.dispose();
+  opt2.dispose();
+  v.dispose();
+});
+
+Deno.test("checkpoints round-trip and a corrupted index is reported with its path", async () => {
+  const dir = await Deno.makeTempDir();
+  assert.equal(await hasCheckpoint(dir), false);
+  await writeCheckpoint(dir, { epoch: 3 }, { a: { shape: [2], data: new Float32Array([1, 2]) } });
+  await writeCheckpoint(dir, { epoch: 4 }, {
+    a: { shape: [2], data: new Float32Array([3, 4]) },
+    b: { shape: [1, 1], data: new Float32Array([5]) },
+  });
+  const ck = await readCheckpoint(dir);
+  assert.deepEqual(ck.meta, { epoch: 4 });
+  assert.deepEqual([...ck.arrays.a.data], [3, 4]);
+  assert.deepEqual(ck.arrays.b.shape, [1, 1]);
+  // Only the newest binary is kept.
+  const bins = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".bin"));
+  assert.equal(bins.length, 1);
+  await Deno.writeTextFile(`${dir}/state.json`, "{ not json");
+  await assert.rejects(() => readCheckpoint(dir), new RegExp(`${dir}/state.json: not valid JSON`));
+  await Deno.remove(dir, { recursive: true });
+});
