@@ -140,11 +140,11 @@ export async function runCell(
   const split = makeSplit(ds, { convention: spec.split, seed: spec.seed });
   const info = trainingInfo(ds, split);
 
-  let model: HashModel | { encodeImage: HashModel["encodeImage"]; encodeText: HashModel["encodeText"]; dispose(): void };
+  let model: HashModel;
   let config: object;
   let training: CellResult["training"] = { history: [], selectedEpoch: -1, seconds: 0 };
   if (spec.method === "random") {
-    const rp = new RandomProjection(info.imageDim, info.textDim, spec.bits, spec.seed);
+    const rp = new RandomProjection(info, { bits: spec.bits, seed: spec.seed });
     model = rp;
     config = rp.config;
   } else {

@@ -1,0 +1,578 @@
+/**
+ * Reports and figures of experiment grids (src/experiments/report.ts, figures.ts, published.ts,
+ * results_doc.ts). The result files are built here with plausible metric objects and chosen MAP
+ * values, so every mean and standard deviation can be checked against numbers worked out by
+ * hand. No Chromium is needed: the PNG step is only checked to skip cleanly.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Direction } from "../src/types.ts";
+import type { RetrievalMetrics } from "../src/metrics.ts";
+import type { CellResult } from "../src/experiments/runner.ts";
+import type { CellMethod, ExperimentSpec, SplitConvention } from "../src/experiments/spec.ts";
+import {
+  ablationTables,
+  buildReport,
+  groupSections,
+  mainTable,
+  publishedComparison,
+  reportMarkdown,
+  writeReports,
+} from "../src/experiments/report.ts";
+import {
+  curveBits,
+  mapVsBitsFigure,
+  prCurvesFigure,
+  renderPngs,
+  sectionFigures,
+  summarize,
+  trainingCurvesFigure,
+} from "../src/experiments/figures.ts";
+import {
+  AGAH_TABLE1,
+  DCMH_OWN,
+  PUBLISHED_ROWS,
+  type PublishedSource,
+  SSAH_TABLE2,
+} from "../src/experiments/published.ts";
+import { resultsDocument } from "../src/experiments/results_doc.ts";
+
+// ------------------------------------------------------------------------------- fixtures
+
+interface Cell {
+  dataset?: string;
+  split?: SplitConvention;
+  method: CellMethod;
+  ablation?: string;
+  bits: number;
+  seed: number;
+  epochs?: number;
+  /** MAP@all per direction (I2I/T2T default to the I2T value). */
+  i2t: number;
+  t2i: number;
+  /** Shifts the PR/P@N curves, so seeds differ. */
+  curve?: number;
+}
+
+function metrics(bits: number, map: number, curve: number): RetrievalMetrics {
+  const radius = Array.from({ length: bits + 1 }, (_, r) => r);
+  return {
+    bits,
+    queries: 100,
+    database: 1200,
+    countedQueries: 100,
+    queriesWithoutRelevant: 0,
+    conventions: {
+      relevance: "shares-at-least-one-label",
+      ties: "database-index-ascending",
+      zeroRelevant: "count",
+      emptyRetrieved: "zero",
+    },
+    mapAll: map,
+    mapAtK: { k: [50, 100], standard: [map + 0.05, map + 0.03], legacy: [map + 0.06, map + 0.04] },
+    precisionAtN: {
+      n: [1, 100, 500, 1000],
+      precision: [0.9, 0.8 - curve, 0.6 - curve, 0.5 - curve],
+    },
+    prByRadius: {
+      radius,
+      precision: radius.map((r) => 0.9 - (0.5 * r) / bits - curve),
+      recall: radius.map((r) => r / bits),
+      precisionQueries: radius.map(() => 100),
+    },
+    precisionWithinRadius: { radius: 2, precision: 0.9 - 1 / bits - curve },
+  };
+}
+
+function result(c: Cell): CellResult {
+  const dataset = c.dataset ?? "wikipedia";
+  const split = c.split ?? "fixed";
+  const ablation = c.ablation ?? "full";
+  const epochs = c.method === "random" ? 0 : (c.epochs ?? 3);
+  const spec: ExperimentSpec = {
+    dataset,
+    split,
+    method: c.method,
+    ablation,
+    bits: c.bits,
+    seed: c.seed,
+    epochs,
+    backend: "wasm",
+  };
+  const id =
+    `${dataset}__${split}__${c.method}-${ablation}__${c.bits}b__seed${c.seed}__e${epochs}__wasm`;
+  const curve = c.curve ?? 0;
+  const m: Record<Direction, RetrievalMetrics> = {
+    I2T: metrics(c.bits, c.i2t, curve),
+    T2I: metrics(c.bits, c.t2i, curve),
+    I2I: metrics(c.bits, c.i2t, curve),
+    T2T: metrics(c.bits, c.t2i, curve),
+  };
+  const history = Array.from({ length: epochs }, (_, e) => ({
+    epoch: e,
+    losses: { pair: 2 / (e + 1) + c.seed * 0.1, quant: 1 / (e + 1) },
+    validation: { I2T: c.i2t - 0.01 * (epochs - 1 - e), T2I: c.t2i - 0.01 * (epochs - 1 - e) },
+    seconds: 10,
+  }));
+  const simulated = dataset.endsWith("-simimg");
+  return {
+    format: "cmh-result-1",
+    id,
+    spec,
+    config: { bits: c.bits },
+    dataset: {
+      name: dataset,
+      provenance: simulated
+        ? `${dataset}: text = YAll (20015x1386); labels = LAll (20015x24); image = simulated (seed 0)`
+        : `${dataset}: image = I_tr (2866x128) from wikiData.mat; text = T_tr (2866x10)`,
+      imageDim: 128,
+      textDim: 10,
+      classes: 10,
+      split: { convention: split, query: 693, database: 2173, train: 1956, validation: 217 },
+    },
+    backend: { name: "wasm", tfjs: "4.22.0", explicitTransposeGrad: true, deno: "2.9.6" },
+    versions: { toolkit: "0.1.0", tfjs: "4.22.0", deno: "2.9.6" },
+    training: { history, selectedEpoch: Math.max(0, epochs - 1), seconds: 10 * epochs },
+    metrics: m,
+    encodeSeconds: 1.5,
+    started: "2025-01-01T00:00:00.000Z",
+    finished: "2025-01-01T00:00:40.000Z",
+  };
+}
+
+/** A Wikipedia grid: CPAH (full 3 seeds, noCR 2 seeds, relaxed 1), DFAH (full), random. */
+function wikiResults(): CellResult[] {
+  return [
+    // CPAH full, 16 bits: I2T 0.61/0.65/0.70, T2I 0.50/0.52/0.54
+    result({ method: "cpah", bits: 16, seed: 1, i2t: 0.61, t2i: 0.50, curve: 0.00 }),
+    result({ method: "cpah", bits: 16, seed: 2, i2t: 0.65, t2i: 0.52, curve: 0.02 }),
+    result({ method: "cpah", bits: 16, seed: 3, i2t: 0.70, t2i: 0.54, curve: 0.04 }),
+    // CPAH full, 32 bits: seeds 1 and 2 only
+    result({ method: "cpah", bits: 32, seed: 1, i2t: 0.66, t2i: 0.55 }),
+    result({ method: "cpah", bits: 32, seed: 2, i2t: 0.68, t2i: 0.57 }),
+    // CPAH ablations at 16 bits
+    result({ method: "cpah", ablation: "noCR", bits: 16, seed: 1, i2t: 0.40, t2i: 0.30 }),
+    result({ method: "cpah", ablation: "noCR", bits: 16, seed: 2, i2t: 0.44, t2i: 0.36 }),
+    result({ method: "cpah", ablation: "relaxed", bits: 16, seed: 1, i2t: 0.55, t2i: 0.45 }),
+    // DFAH full, 16 bits only
+    result({ method: "dfah", bits: 16, seed: 1, i2t: 0.62, t2i: 0.51 }),
+    result({ method: "dfah", bits: 16, seed: 2, i2t: 0.64, t2i: 0.53 }),
+    // random baseline
+    result({ method: "random", bits: 16, seed: 1, i2t: 0.1234, t2i: 0.1111 }),
+    result({ method: "random", bits: 32, seed: 1, i2t: 0.1300, t2i: 0.1200 }),
+  ];
+}
+
+function simimgResults(): CellResult[] {
+  const d = "mirflickr25k-simimg", split = "permutation" as const;
+  return [
+    result({ dataset: d, split, method: "cpah", bits: 16, seed: 1, i2t: 0.70, t2i: 0.71 }),
+    result({ dataset: d, split, method: "cpah", bits: 32, seed: 1, i2t: 0.72, t2i: 0.73 }),
+    result({ dataset: d, split, method: "random", bits: 16, seed: 1, i2t: 0.55, t2i: 0.56 }),
+  ];
+}
+
+type Row = Record<string, unknown>;
+
+function rows(t: { objects(): object[] }): Row[] {
+  return t.objects() as Row[];
+}
+
+// ------------------------------------------------------------------------------- tables
+
+Deno.test("main table lists the full models and the baseline with mean ± sample std over seeds", () => {
+  const { sections } = groupSections(wikiResults());
+  assert.equal(sections.length, 1);
+  const t = mainTable(sections[0]);
+  assert.deepEqual(t.display.columnNames(), [
+    "method",
+    "seeds",
+    "I→T 16",
+    "I→T 32",
+    "T→I 16",
+    "T→I 32",
+  ]);
+  const r = rows(t.display);
+  assert.deepEqual(r.map((x) => x.method), ["CPAH", "DFAH", "Random projection"]);
+  // CPAH I2T 16: mean (0.61+0.65+0.70)/3 = 0.653333; deviations -0.043333, -0.003333, 0.046667;
+  // squares sum 0.00406667; / (3-1) = 0.00203333; sqrt = 0.045092.
+  assert.equal(r[0]["I→T 16"], "0.6533 ± 0.0451");
+  // CPAH T2I 16: 0.50/0.52/0.54 -> mean 0.52, std sqrt((0.0004+0+0.0004)/2) = 0.02
+  assert.equal(r[0]["T→I 16"], "0.5200 ± 0.0200");
+  // CPAH 32 bits has two seeds while its row has three: the cell says so.
+  // I2T 0.66/0.68 -> mean 0.67, std sqrt((0.0001+0.0001)/1) = 0.014142
+  assert.equal(r[0]["I→T 32"], "0.6700 ± 0.0141 (n=2)");
+  assert.equal(r[0].seeds, "2–3");
+  // DFAH has no 32-bit result: shown as missing, never made up.
+  assert.equal(r[1]["I→T 32"], "—");
+  assert.equal(r[1]["T→I 32"], "—");
+  assert.equal(r[1]["I→T 16"], "0.6300 ± 0.0141");
+  // One seed: mean only.
+  assert.equal(r[2]["I→T 16"], "0.1234");
+  assert.equal(r[2].seeds, "1");
+
+  const d = rows(t.data);
+  assert.equal(d[0].method, "cpah");
+  assert.ok(Math.abs((d[0].I2T_16_mean as number) - 1.96 / 3) < 1e-12);
+  const sd = Math.sqrt(
+    ((0.61 - 1.96 / 3) ** 2 + (0.65 - 1.96 / 3) ** 2 + (0.70 - 1.96 / 3) ** 2) / 2,
+  );
+  assert.ok(Math.abs((d[0].I2T_16_std as number) - sd) < 1e-12);
+  assert.equal(d[0].I2T_16_n, 3);
+  assert.equal(d[1].I2T_32_mean, null);
+  assert.equal(d[2].I2T_16_std, null);
+});
+
+Deno.test("one ablation table per method that has ablations: full first, then each ablation", () => {
+  const { sections } = groupSections(wikiResults());
+  const tables = ablationTables(sections[0]);
+  assert.deepEqual(tables.map((t) => t.id), ["ablations-cpah"]); // DFAH has no ablation results
+  const r = rows(tables[0].display);
+  assert.deepEqual(r.map((x) => x.ablation), ["full", "noCR", "relaxed"]);
+  // noCR I2T 16: 0.40/0.44 -> 0.42 ± 0.028284; T2I 0.30/0.36 -> 0.33 ± 0.042426
+  assert.equal(r[1]["I→T 16"], "0.4200 ± 0.0283");
+  assert.equal(r[1]["T→I 16"], "0.3300 ± 0.0424");
+  assert.equal(r[1].seeds, "2");
+  assert.equal(r[1]["I→T 32"], "—");
+  assert.equal(r[2]["I→T 16"], "0.5500");
+  assert.equal(r[2].seeds, "1");
+  assert.match(String(r[1].removes), /consistency-refined/);
+});
+
+Deno.test("summaries use the sample standard deviation and none for a single value", () => {
+  const s = summarize([1, 2, 3, 4])!;
+  assert.equal(s.mean, 2.5);
+  assert.ok(Math.abs(s.std! - Math.sqrt(5 / 3)) < 1e-12); // squares 2.25+0.25+0.25+2.25 = 5
+  assert.equal(s.n, 4);
+  assert.deepEqual(summarize([0.3]), { mean: 0.3, std: null, n: 1 });
+  assert.equal(summarize([]), null);
+});
+
+Deno.test("published comparison appears only for published benchmarks", () => {
+  const { sections } = groupSections([
+    ...wikiResults(),
+    ...simimgResults(),
+    result({
+      dataset: "synthetic",
+      split: "permutation",
+      method: "cpah",
+      bits: 16,
+      seed: 1,
+      i2t: .9,
+      t2i: .9,
+    }),
+  ]);
+  assert.deepEqual(sections.map((s) => s.dataset), [
+    "mirflickr25k-simimg",
+    "synthetic",
+    "wikipedia",
+  ]);
+  const [mir, syn, wiki] = sections.map(publishedComparison);
+  assert.equal(wiki.table, null);
+  assert.match(wiki.reason!, /Wikipedia: .*no published rows/);
+  assert.equal(syn.table, null);
+  assert.match(syn.reason!, /not one of the published benchmarks/);
+
+  const t = mir.table!;
+  assert.ok(t);
+  const r = rows(t.display);
+  // our rows first (full CPAH and the baseline), then SSAH 7 + AGAH 5 + DCMH 1 MIRFlickr rows
+  assert.equal(r.length, 2 + 7 + 5 + 1);
+  assert.deepEqual(r.slice(0, 2).map((x) => x.method), ["CPAH (ours)", "Random projection (ours)"]);
+  assert.equal(r[0]["I→T 16"], "0.7000");
+  assert.equal(r[0]["I→T 64"], "—"); // no 64-bit run
+  for (const ours of r.slice(0, 2)) {
+    assert.match(String(ours["image features"]), /SIMULATED/);
+    assert.match(String(ours.note), /SIMULATED image side: not comparable/);
+  }
+  const ssah = r.find((x) => x.method === "SSAH" && String(x.source).startsWith("SSAH"))!;
+  assert.deepEqual([ssah["I→T 16"], ssah["I→T 32"], ssah["I→T 64"]], ["0.782", "0.790", "0.800"]);
+  assert.match(String(ssah["image features"]), /CNN-F/);
+  const agah = r.find((x) => x.method === "AGAH")!;
+  assert.equal(agah["T→I 64"], "0.8049");
+  assert.ok(t.notes.some((n) => /SIMULATED image side/.test(n) && /CNN-F/.test(n)));
+  assert.ok(t.notes.some((n) => /validation slice/.test(n)));
+
+  const md = reportMarkdown(
+    buildReport([...wikiResults(), ...simimgResults()], { figures: false }),
+  );
+  assert.match(md, /Ours beside published MAP@all on MIRFlickr-25K/);
+  assert.equal((md.match(/Ours beside published/g) ?? []).length, 1);
+  assert.match(md, /Wikipedia: .*no published rows/);
+});
+
+/** Parse reported-tables.md into {source index, method, benchmark, i2t, t2i}. */
+function parseReportedTables(text: string) {
+  const bench: Record<string, string> = {
+    MIR: "MIRFlickr-25K",
+    NUS: "NUS-WIDE",
+    COCO: "MS-COCO",
+    IAPR: "IAPR TC-12",
+  };
+  const out: { source: number; method: string; benchmark: string; i2t: number[]; t2i: number[] }[] =
+    [];
+  let source = -1;
+  let header: string[] = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("## ")) {
+      source++;
+      header = [];
+      continue;
+    }
+    if (!line.startsWith("|") || line.startsWith("|---")) continue;
+    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    if (cells[0] === "method") {
+      header = cells;
+      continue;
+    }
+    for (let c = 1; c < cells.length; c += 2) {
+      const b = bench[header[c].split(" ")[0]];
+      const nums = (s: string) => s.split("/").map(Number);
+      out.push({
+        source,
+        method: cells[0],
+        benchmark: b,
+        i2t: nums(cells[c]),
+        t2i: nums(cells[c + 1]),
+      });
+    }
+  }
+  return out;
+}
+
+const REPORTED = new URL("../../shared/docs/reported-tables.md", import.meta.url);
+const haveReported = (() => {
+  try {
+    return Deno.statSync(REPORTED).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "published rows equal reported-tables.md cell by cell (skipped when the file is absent)",
+  ignore: !haveReported,
+  fn: () => {
+    const parsed = parseReportedTables(Deno.readTextFileSync(REPORTED));
+    const sources: PublishedSource[] = [SSAH_TABLE2, AGAH_TABLE1, DCMH_OWN];
+    assert.equal(parsed.length, PUBLISHED_ROWS.length);
+    for (const p of parsed) {
+      const row = PUBLISHED_ROWS.find((r) =>
+        r.source === sources[p.source] && r.method === p.method && r.benchmark === p.benchmark
+      );
+      assert.ok(row, `${p.method} ${p.benchmark} of source ${p.source}`);
+      assert.deepEqual([...row.i2t], p.i2t);
+      assert.deepEqual([...row.t2i], p.t2i);
+    }
+  },
+});
+
+// ------------------------------------------------------------------------------- figures
+
+Deno.test("PR figure averages the curves over seeds, one panel per direction", () => {
+  const wiki = wikiResults();
+  // 16 bits has 5 (method, ablation) settings, 32 bits only 2: the curves use 16 bits
+  assert.equal(curveBits(wiki), 16);
+  // complete grid 16/32/64: the middle; 16/32/64/128: the upper middle
+  const grid = (bits: number[]) =>
+    bits.map((b) => result({ method: "cpah", bits: b, seed: 1, i2t: 0.5, t2i: 0.5 }));
+  assert.equal(curveBits(grid([16, 32, 64])), 32);
+  assert.equal(curveBits(grid([16, 32, 64, 128])), 64);
+  const f = prCurvesFigure(wiki, { bits: 16 });
+  assert.equal(f.id, "pr_methods_16b");
+  const cpah = f.figure.data.filter((t) => t.name === "CPAH");
+  assert.equal(cpah.length, 4); // I2T, T2I, I2I, T2T
+  assert.deepEqual(cpah.map((t) => t.xaxis), ["x", "x2", "x3", "x4"]);
+  // precision at radius 0 is 0.9 - curve; curves 0, 0.02, 0.04 -> mean 0.88
+  const y = cpah[0].y as number[];
+  assert.ok(Math.abs(y[0] - 0.88) < 1e-12);
+  assert.equal(y.length, 17);
+  assert.deepEqual(
+    [...new Set(f.figure.data.map((t) => t.name))],
+    ["CPAH", "DFAH", "Random projection"],
+  );
+  assert.throws(
+    () => prCurvesFigure([...wiki, ...simimgResults()]),
+    /several dataset sections/,
+  );
+});
+
+Deno.test("MAP vs code length has one line per (method, ablation) and std error bars", () => {
+  const f = mapVsBitsFigure(wikiResults());
+  const i2t = f.figure.data.filter((t) => t.xaxis === "x");
+  assert.deepEqual(i2t.map((t) => t.name), [
+    "CPAH",
+    "CPAH noCR",
+    "CPAH relaxed",
+    "DFAH",
+    "Random projection",
+  ]);
+  assert.deepEqual(i2t[0].x, [16, 32]);
+  const err = (i2t[0].error_y as { array: (number | null)[] }).array;
+  assert.ok(Math.abs(err[0]! - 0.045092) < 1e-6);
+  assert.ok(Math.abs(err[1]! - Math.SQRT2 * 0.01) < 1e-12);
+  assert.deepEqual((i2t[2].error_y as { array: unknown[] }).array, [null]); // one seed: no bar
+});
+
+Deno.test("training curves show each loss term and validation MAP per epoch, mean over seeds", () => {
+  const f = trainingCurvesFigure(wikiResults(), { method: "cpah", bits: 16 });
+  const pair = f.figure.data.find((t) => t.name === "pair")!;
+  assert.deepEqual(pair.x, [1, 2, 3]);
+  // pair loss at epoch 1: 2 + 0.1 * seed, seeds 1..3 -> 2.2
+  assert.ok(Math.abs((pair.y as number[])[0] - 2.2) < 1e-12);
+  const v = f.figure.data.find((t) => t.name === "validation I→T")!;
+  assert.ok(Math.abs((v.y as number[])[2] - 1.96 / 3) < 1e-12);
+  assert.match(f.title, /selected epoch 3/);
+  assert.throws(
+    () => trainingCurvesFigure(wikiResults(), { method: "random" }),
+    /no training history/,
+  );
+});
+
+Deno.test("section figures: method and ablation curves, training curves of full models, MAP vs bits", () => {
+  const ids = sectionFigures(wikiResults()).map((f) => f.id);
+  assert.deepEqual(ids, [
+    "pr_methods_16b",
+    "patn_methods_16b",
+    "pr_cpah-ablations_16b",
+    "patn_cpah-ablations_16b",
+    "training_cpah-full_16b",
+    "training_dfah-full_16b",
+    "map_vs_bits",
+  ]);
+  // at 32 bits only CPAH full and the baseline exist: no ablation curves, no DFAH training
+  const ids32 = sectionFigures(wikiResults().filter((r) => r.spec.bits === 32)).map((f) => f.id);
+  assert.deepEqual(ids32, [
+    "pr_methods_32b",
+    "patn_methods_32b",
+    "training_cpah-full_32b",
+    "map_vs_bits",
+  ]);
+});
+
+Deno.test("PNG rendering is skipped with a reason when there is no Chromium", async () => {
+  const lines: string[] = [];
+  const dir = await Deno.makeTempDir();
+  try {
+    const written = await renderPngs([mapVsBitsFigure(wikiResults())], dir, {
+      chromium: null,
+      log: (l) => lines.push(l),
+    });
+    assert.deepEqual(written, []);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /^PNG skipped: no Chromium/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// ------------------------------------------------------------------------------- files
+
+Deno.test("writeReports writes Markdown, one CSV per table and a self-contained HTML with the figures", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      join(dir, "command.txt"),
+      "deno task reproduce --dataset wikipedia --seeds 1,2,3\n",
+    );
+    // files of an earlier report of the same section are replaced; other files are kept
+    await Deno.mkdir(join(dir, "tables"));
+    await Deno.mkdir(join(dir, "figures"));
+    await Deno.writeTextFile(join(dir, "tables", "wikipedia-fixed__old.csv"), "stale");
+    await Deno.writeTextFile(join(dir, "figures", "wikipedia-fixed__old.png"), "stale");
+    await Deno.writeTextFile(join(dir, "figures", "notes.png"), "mine");
+    const lines: string[] = [];
+    const res = await writeReports([...wikiResults(), ...simimgResults()], dir, {
+      png: false,
+      log: (l) => lines.push(l),
+    });
+    assert.ok(lines.some((l) => l.startsWith("PNG skipped: disabled")));
+    const names = res.files.map((f) => f.slice(dir.length + 1)).sort();
+    assert.deepEqual(names, [
+      "report.html",
+      "report.md",
+      "tables/mirflickr25k-simimg-permutation__main.csv",
+      "tables/mirflickr25k-simimg-permutation__published.csv",
+      "tables/wikipedia-fixed__ablations-cpah.csv",
+      "tables/wikipedia-fixed__main.csv",
+    ]);
+    const left = [...Deno.readDirSync(join(dir, "figures"))].map((e) => e.name);
+    assert.deepEqual(left, ["notes.png"]);
+    assert.equal(Deno.statSync(join(dir, "tables")).isDirectory, true);
+    assert.throws(() => Deno.statSync(join(dir, "tables", "wikipedia-fixed__old.csv")));
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    assert.equal(md, res.markdown);
+    assert.match(md, /command: `deno task reproduce --dataset wikipedia --seeds 1,2,3`/);
+    assert.match(md, /backend: wasm \(tfjs 4\.22\.0/);
+    assert.match(md, /\| CPAH \| 2–3 \| 0\.6533 ± 0\.0451 \| 0\.6700 ± 0\.0141 \(n=2\) \|/);
+    assert.match(md, /total training time/);
+
+    const csv = (await Deno.readTextFile(join(dir, "tables/wikipedia-fixed__main.csv"))).trim()
+      .split("\n");
+    const header = csv[0].split(",");
+    assert.deepEqual(header.slice(0, 4), ["method", "ablation", "epochs", "backend"]);
+    const cpah = csv[1].split(",");
+    assert.equal(cpah[0], "cpah");
+    assert.ok(Math.abs(Number(cpah[header.indexOf("I2T_16_mean")]) - 1.96 / 3) < 1e-12);
+    const dfah = csv[2].split(",");
+    assert.equal(dfah[header.indexOf("I2T_32_mean")], ""); // missing stays empty
+
+    const html = await Deno.readTextFile(join(dir, "report.html"));
+    assert.match(html.slice(0, 5000), /<script>\/\*\*\s*\* plotly\.js v\d/); // bundle inlined
+    assert.doesNotMatch(html, /<script src=/); // nothing fetched
+    assert.match(html, /SIMULATED image side/);
+    const m = /<script type="application\/json" id="figure-data">([\s\S]*?)<\/script>/.exec(html);
+    assert.ok(m);
+    const figs = JSON.parse(m[1]) as { div: string; fig: { data: Row[] } }[];
+    assert.equal(
+      figs.length,
+      sectionFigures(wikiResults()).length + sectionFigures(simimgResults()).length,
+    );
+    const pr = figs.find((f) => f.div === "fig-wikipedia-fixed-pr_methods_16b")!;
+    const cpahTrace = pr.fig.data.find((t) => t.name === "CPAH")!;
+    // 16-bit CPAH seeds have curve shifts 0, 0.02, 0.04: precision at radius 0 is 0.88
+    assert.ok(Math.abs((cpahTrace.y as number[])[0] - 0.88) < 1e-12);
+    assert.equal(html.match(/<table>/g)?.length, 4);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("results document: generated header, each directory's command and its tables", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const a = join(root, "results", "wikipedia"), b = join(root, "results", "mir");
+    for (
+      const [dir, rs, cmd] of [
+        [a, wikiResults(), "deno task reproduce --dataset wikipedia"],
+        [b, simimgResults(), "deno task reproduce --dataset mirflickr25k-simimg"],
+      ] as const
+    ) {
+      await Deno.mkdir(join(dir, "figures"), { recursive: true });
+      await Deno.writeTextFile(join(dir, "command.txt"), cmd + "\n");
+      for (const r of rs) await Deno.writeTextFile(join(dir, `${r.id}.json`), JSON.stringify(r));
+    }
+    // a PNG that exists is linked relative to the document; the others are listed
+    await Deno.writeTextFile(join(a, "figures", "wikipedia-fixed__map_vs_bits.png"), "png");
+    const doc = await resultsDocument({
+      from: [a, b],
+      to: join(root, "docs", "results.md"),
+      command: "deno run -A src/experiments/results_doc.ts --from x --to y",
+      now: new Date("2025-02-03T04:05:06Z"),
+    });
+    assert.match(doc, /^# Results\n/);
+    assert.match(
+      doc,
+      /Generated by src\/experiments\/results_doc\.ts on 2025-02-03T04:05:06\.000Z/,
+    );
+    assert.match(doc, /`deno task reproduce --dataset wikipedia`/);
+    assert.match(doc, /`deno task reproduce --dataset mirflickr25k-simimg`/);
+    assert.match(doc, /\| CPAH \| 2–3 \| 0\.6533 ± 0\.0451/);
+    assert.match(doc, /Ours beside published MAP@all on MIRFlickr-25K/);
+    assert.match(doc, /\]\(\.\.\/results\/wikipedia\/figures\/wikipedia-fixed__map_vs_bits\.png\)/);
+    assert.match(doc, /- Precision-recall by Hamming radius, methods, 16 bits/);
+    await assert.rejects(() => resultsDocument({ from: [join(root, "nope")] }), /does not exist/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
