@@ -36,7 +36,7 @@ export interface BackendInfo {
   tfjs: string;
   /** Which npm package provided the `tensorflow` backend, when that one is active. */
   nativePackage?: string;
-  /** Whether the explicit-transpose MatMul gradient is registered. */
+  /** Whether the explicit-transpose MatMul gradient is registered (else the flag variant). */
   explicitTransposeGrad: boolean;
   /** Accelerated matmul kernels (e.g. CBLAS), when installed; see src/blas.ts. */
   accelerated?: string;
@@ -49,8 +49,9 @@ export interface BackendOptions {
   /** Backend to use; default: env HASH_BACKEND, else "wasm". */
   name?: BackendName;
   /**
-   * Register the explicit-transpose MatMul gradient (default: true on wasm, where it
-   * matters; false elsewhere).
+   * Use the explicit-transpose MatMul gradient (default: true on wasm without BLAS kernels,
+   * where it matters). Otherwise a gradient passing transposes as flags is registered; both
+   * handle broadcast batch dimensions, unlike the stock one.
    */
   explicitTransposeGrad?: boolean;
   // --- BLAS kernels (src/blas.ts) ---
@@ -71,7 +72,9 @@ let current: BackendInfo | undefined;
 /** Parse a backend name, with a one-line error naming the accepted values. */
 export function parseBackendName(value: string, source = "backend"): BackendName {
   if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
-  throw new Error(`${source}: unknown backend '${value}'; expected one of ${BACKEND_NAMES.join(", ")}`);
+  throw new Error(
+    `${source}: unknown backend '${value}'; expected one of ${BACKEND_NAMES.join(", ")}`,
+  );
 }
 
 function envBackend(): BackendName | undefined {
@@ -84,24 +87,27 @@ function envBackend(): BackendName | undefined {
   return v ? parseBackendName(v, "environment variable HASH_BACKEND") : undefined;
 }
 
-/** Import the native TensorFlow binding, or fail with the install command. */
+/**
+ * Import the native TensorFlow binding, or fail with the install command. The packages are
+ * imported by bare name, so they are used only when the user added them to deno.json
+ * (`deno add`); nothing is downloaded implicitly.
+ */
 async function importNative(): Promise<string> {
   const tried: string[] = [];
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
     try {
-      // A computed specifier keeps Deno from resolving (and downloading) it eagerly.
-      const spec = `npm:${pkg}@${tf.version.tfjs}`;
-      await import(spec);
+      // A computed specifier keeps Deno from resolving it when the module graph is built.
+      await import([pkg][0]);
       return pkg;
     } catch (e) {
       tried.push(`${pkg}: ${(e as Error).message.split("\n")[0]}`);
     }
   }
   throw new Error(
-    `backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node ` +
-      `(install: deno install --allow-scripts=npm:@tensorflow/tfjs-node-gpu ` +
-      `npm:@tensorflow/tfjs-node-gpu@${tf.version.tfjs}; GPU needs CUDA 11.2 + cuDNN 8.1) — ` +
-      tried.join("; "),
+    `backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node; install with ` +
+      `'deno add npm:@tensorflow/tfjs-node-gpu@${tf.version.tfjs} && ` +
+      `deno install --allow-scripts=npm:@tensorflow/tfjs-node-gpu' (GPU: CUDA 11.2 + cuDNN 8.1; ` +
+      `CPU only: the same with tfjs-node) — ${tried.join("; ")}`,
   );
 }
 
@@ -127,7 +133,7 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
   // --- end BLAS kernels (and `&& !blas.installed` below) ---
   const wantGrad = opts.explicitTransposeGrad ?? (name === "wasm" && !blas.installed);
   if (wantGrad) registerExplicitTransposeMatMulGradient();
-  else restoreStockMatMulGradient();
+  else registerTransposeFlagMatMulGradient();
   current = {
     name: tf.getBackend(),
     tfjs: tf.version.tfjs,
@@ -155,7 +161,7 @@ export function setAccelerated(description: string | undefined): void {
 // MatMul gradient with explicit transposes
 
 const stockGradient = tf.getGradient("BatchMatMul");
-let explicitRegistered = false;
+let registered: "stock" | "explicit" | "flags" = "stock";
 
 /** Transpose the last two axes of a rank >= 2 tensor. */
 function swapLast2(x: tf.Tensor): tf.Tensor {
@@ -180,11 +186,18 @@ function reduceToShape(g: tf.Tensor, shape: number[]): tf.Tensor {
 }
 
 /**
- * Replace the BatchMatMul gradient by one that materialises transposes and calls the
- * plain (non-transposed) matmul kernel. Mathematically identical to the stock gradient.
+ * Register a BatchMatMul gradient that also handles broadcast batch dimensions (the stock
+ * tfjs gradient throws on them). With `explicit`, transposes are materialised and the plain
+ * (non-transposed) kernel is called — on the stock wasm kernels this is ~10x faster;
+ * otherwise transposes are passed as flags (best when BLAS kernels are installed, where they
+ * are free). Both are mathematically identical to the stock gradient.
  */
-export function registerExplicitTransposeMatMulGradient(): void {
-  if (explicitRegistered) return;
+function registerMatMulGradient(explicit: boolean): void {
+  if (registered === (explicit ? "explicit" : "flags")) return;
+  const T = swapLast2;
+  // x^(tx) . y^(ty), with the transposes done as the mode says.
+  const mm = (x: tf.Tensor, tx: boolean, y: tf.Tensor, ty: boolean) =>
+    explicit ? tf.matMul(tx ? T(x) : x, ty ? T(y) : y) : tf.matMul(x, y, tx, ty);
   const quiet = silenceOverrideWarning();
   try {
     tf.registerGradient({
@@ -197,21 +210,20 @@ export function registerExplicitTransposeMatMulGradient(): void {
           transposeB: boolean;
         };
         const d = dy as tf.Tensor;
-        const T = swapLast2;
         let da: () => tf.Tensor;
         let db: () => tf.Tensor;
-        if (!transposeA && !transposeB) {
-          da = () => tf.matMul(d, T(b));
-          db = () => tf.matMul(T(a), d);
-        } else if (!transposeA && transposeB) {
-          da = () => tf.matMul(d, b);
-          db = () => tf.matMul(T(d), a);
-        } else if (transposeA && !transposeB) {
-          da = () => tf.matMul(b, T(d));
-          db = () => tf.matMul(a, d);
-        } else {
-          da = () => tf.matMul(T(b), T(d));
-          db = () => tf.matMul(T(d), T(a));
+        if (!transposeA && !transposeB) { // C = A B
+          da = () => mm(d, false, b, true);
+          db = () => mm(a, true, d, false);
+        } else if (!transposeA && transposeB) { // C = A B^T
+          da = () => mm(d, false, b, false);
+          db = () => mm(d, true, a, false);
+        } else if (transposeA && !transposeB) { // C = A^T B
+          da = () => mm(b, false, d, true);
+          db = () => mm(a, false, d, false);
+        } else { // C = A^T B^T
+          da = () => mm(b, true, d, true);
+          db = () => mm(d, true, a, true);
         }
         return {
           a: () => reduceToShape(da(), a.shape),
@@ -222,19 +234,32 @@ export function registerExplicitTransposeMatMulGradient(): void {
   } finally {
     quiet();
   }
-  explicitRegistered = true;
+  registered = explicit ? "explicit" : "flags";
 }
 
-/** Put the stock BatchMatMul gradient back (used by tests and non-wasm backends). */
+/**
+ * Replace the BatchMatMul gradient by one that materialises transposes and calls the plain
+ * (non-transposed) matmul kernel, broadcasting handled. Identical values to the stock gradient.
+ */
+export function registerExplicitTransposeMatMulGradient(): void {
+  registerMatMulGradient(true);
+}
+
+/** The same gradient with transposes passed to the kernel as flags, broadcasting handled. */
+export function registerTransposeFlagMatMulGradient(): void {
+  registerMatMulGradient(false);
+}
+
+/** Put the stock BatchMatMul gradient back (used by tests). */
 export function restoreStockMatMulGradient(): void {
-  if (!explicitRegistered || !stockGradient) return;
+  if (registered === "stock" || !stockGradient) return;
   const quiet = silenceOverrideWarning();
   try {
     tf.registerGradient(stockGradient);
   } finally {
     quiet();
   }
-  explicitRegistered = false;
+  registered = "stock";
 }
 
 /** tfjs warns on every gradient override; we override on purpose. */

@@ -4,6 +4,7 @@ import {
   initBackend,
   parseBackendName,
   registerExplicitTransposeMatMulGradient,
+  registerTransposeFlagMatMulGradient,
   restoreStockMatMulGradient,
 } from "../src/backend.ts";
 import { Rng } from "../src/random.ts";
@@ -85,7 +86,10 @@ Deno.test("initBackend reports the backend, the tfjs version and the gradient ch
 });
 
 Deno.test("unknown backend names are rejected with the accepted values", () => {
-  assert.throws(() => parseBackendName("gpu", "--backend"), /--backend: unknown backend 'gpu'; expected one of wasm, tensorflow, cpu/);
+  assert.throws(
+    () => parseBackendName("gpu", "--backend"),
+    /--backend: unknown backend 'gpu'; expected one of wasm, tensorflow, cpu/,
+  );
 });
 
 Deno.test("the tensorflow backend, when its package is absent, fails naming the install command", async () => {
@@ -101,6 +105,26 @@ Deno.test("the tensorflow backend, when its package is absent, fails naming the 
     await initBackend({ name: "wasm" });
     return;
   }
-  await assert.rejects(() => initBackend({ name: "tensorflow" }), /deno add npm:@tensorflow\/tfjs-node-gpu@4\.22\.0 && deno install --allow-scripts=npm:@tensorflow\/tfjs-node-gpu/);
+  await assert.rejects(
+    () => initBackend({ name: "tensorflow" }),
+    /deno add npm:@tensorflow\/tfjs-node-gpu@4\.22\.0 && deno install --allow-scripts=npm:@tensorflow\/tfjs-node-gpu/,
+  );
   assert.equal(tf.getBackend(), "wasm");
+});
+
+Deno.test("the transpose-flag MatMul gradient handles broadcast batch dimensions like the explicit one", async () => {
+  await initBackend({ name: "wasm", blas: "off" });
+  const rng = new Rng(3);
+  for (const [sa, sb] of [[[3, 4, 5], [5, 2]], [[4, 5], [3, 5, 2]], [[2, 1, 4, 5], [3, 5, 2]]]) {
+    const a = rand(sa, rng), b = rand(sb, rng);
+    registerExplicitTransposeMatMulGradient();
+    const ref = gradsOf(a, b, false, false);
+    registerTransposeFlagMatMulGradient();
+    const got = gradsOf(a, b, false, false);
+    assertClose(got[0], ref[0], 1e-5, `flags dA ${sa} x ${sb}`);
+    assertClose(got[1], ref[1], 1e-5, `flags dB ${sa} x ${sb}`);
+    assert.deepEqual(tf.tensor(got[1]).size, b.size);
+    tf.dispose([a, b]);
+  }
+  await initBackend({ name: "wasm" });
 });

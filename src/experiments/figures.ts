@@ -679,31 +679,35 @@ function bundleIn(dir: string): string | undefined {
  */
 export function plotlyJsPath(): string {
   const tried: string[] = [];
-  try {
-    const url = import.meta.resolve("plotly.js-dist");
-    if (url.startsWith("file:")) {
-      const dir = dirname(fromFileUrl(url));
-      tried.push(dir);
-      const p = bundleIn(dir);
-      if (p) return p;
-    }
-  } catch { /* not in the import map */ }
-  if (import.meta.url.startsWith("file:")) {
-    const nm = fromFileUrl(new URL("../../node_modules/", import.meta.url));
-    const direct = join(nm, "plotly.js-dist");
-    tried.push(direct);
-    const p = bundleIn(direct);
-    if (p) return p;
+  // The minified build (plotly.js-dist-min, ~4.6 MB) first; plotly.js-dist ships only the
+  // unminified bundle (~11 MB), used when the minified package is absent.
+  for (const pkg of ["plotly.js-dist-min", "plotly.js-dist"]) {
     try {
-      const names = [...Deno.readDirSync(join(nm, ".deno"))]
-        .map((e) => e.name).filter((n) => n.startsWith("plotly.js-dist@")).sort().reverse();
-      for (const n of names) {
-        const dir = join(nm, ".deno", n, "node_modules", "plotly.js-dist");
+      const url = import.meta.resolve(pkg);
+      if (url.startsWith("file:")) {
+        const dir = dirname(fromFileUrl(url));
         tried.push(dir);
-        const q = bundleIn(dir);
-        if (q) return q;
+        const p = bundleIn(dir);
+        if (p) return p;
       }
-    } catch { /* no .deno folder */ }
+    } catch { /* not in the import map */ }
+    if (import.meta.url.startsWith("file:")) {
+      const nm = fromFileUrl(new URL("../../node_modules/", import.meta.url));
+      const direct = join(nm, pkg);
+      tried.push(direct);
+      const p = bundleIn(direct);
+      if (p) return p;
+      try {
+        const names = [...Deno.readDirSync(join(nm, ".deno"))]
+          .map((e) => e.name).filter((n) => n.startsWith(`${pkg}@`)).sort().reverse();
+        for (const n of names) {
+          const dir = join(nm, ".deno", n, "node_modules", pkg);
+          tried.push(dir);
+          const q = bundleIn(dir);
+          if (q) return q;
+        }
+      } catch { /* no .deno folder */ }
+    }
   }
   throw new Error(
     `${FILE}: plotly.js bundle not found (looked in ${
