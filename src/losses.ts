@@ -50,7 +50,10 @@ export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar 
 }
 
 /** Softmax cross-entropy of logits (m x k) against integer classes, mean over items. */
-export function softmaxCrossEntropy(logits: tf.Tensor2D, classes: number[] | Int32Array): tf.Scalar {
+export function softmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  classes: number[] | Int32Array,
+): tf.Scalar {
   return tf.tidy(() => {
     const k = logits.shape[1];
     const oneHot = tf.oneHot(tf.tensor1d(Array.from(classes), "int32"), k);

@@ -35,16 +35,17 @@ export class ParamStore {
     trainable = true,
   ): tf.Variable {
     if (this.#vars.has(name)) throw new Error(`ParamStore: duplicate variable name '${name}'`);
-    const v = tf.variable(tf.tensor(values, shape, "float32"), trainable, `${this.#prefix}/${name}`);
+    // tidy disposes the initial tensor (a variable shares its data and would leave it counted).
+    const v = tf.tidy(() =>
+      tf.variable(tf.tensor(values, shape, "float32"), trainable, `${this.#prefix}/${name}`)
+    );
     this.#vars.set(name, { v, group, trainable });
     return v;
   }
 
   /** Trainable variables of a group, in creation order. */
   group(group: string): tf.Variable[] {
-    return [...this.#vars.values()].filter((e) => e.group === group && e.trainable).map((e) =>
-      e.v
-    );
+    return [...this.#vars.values()].filter((e) => e.group === group && e.trainable).map((e) => e.v);
   }
 
   /** Trainable variables whose local name starts with one of the prefixes. */

@@ -35,8 +35,8 @@ export class Adam {
     this.beta2 = cfg.beta2 ?? 0.999;
     this.eps = cfg.eps ?? 1e-8;
     this.weightDecay = cfg.weightDecay ?? 0;
-    this.#m = vars.map((v) => tf.variable(tf.zerosLike(v), false));
-    this.#v = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+    this.#m = vars.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+    this.#v = vars.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
   }
 
   /** Steps taken so far. */
@@ -84,8 +84,14 @@ export class Adam {
     out[`${prefix}.t`] = { shape: [1], data: new Float32Array([this.#t]) };
     out[`${prefix}.lr`] = { shape: [1], data: new Float32Array([this.lr]) };
     this.vars.forEach((_, i) => {
-      out[`${prefix}.m${i}`] = { shape: [...this.#m[i].shape], data: this.#m[i].dataSync() as Float32Array };
-      out[`${prefix}.v${i}`] = { shape: [...this.#v[i].shape], data: this.#v[i].dataSync() as Float32Array };
+      out[`${prefix}.m${i}`] = {
+        shape: [...this.#m[i].shape],
+        data: this.#m[i].dataSync() as Float32Array,
+      };
+      out[`${prefix}.v${i}`] = {
+        shape: [...this.#v[i].shape],
+        data: this.#v[i].dataSync() as Float32Array,
+      };
     });
     return out;
   }

@@ -1,0 +1,157 @@
+/**
+ * The shared loss pieces (src/losses.ts) on inputs small enough to check by hand, on the wasm
+ * backend (the default), including the second-order gradient the gradient penalty needs.
+ */
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { initBackend } from "../src/backend.ts";
+import {
+  bceWithLogits,
+  bitBalance,
+  gradientPenalty,
+  labelSimilarity,
+  pairNll,
+  quantization,
+  softmaxCrossEntropy,
+} from "../src/losses.ts";
+
+await initBackend({ name: "wasm" });
+
+const t2 = (rows: number[][]) => tf.tensor2d(rows);
+const value = (x: tf.Tensor) => {
+  const v = x.dataSync()[0];
+  x.dispose();
+  return v;
+};
+const close = (actual: number, expected: number, tol = 1e-5, what = "value") =>
+  assert.ok(
+    Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)),
+    `${what}: got ${actual}, expected ${expected}`,
+  );
+const softplus = (x: number) => Math.log1p(Math.exp(x));
+
+Deno.test("labelSimilarity is 1 exactly where two label rows share a label", () => {
+  const a = t2([[1, 0, 1], [0, 1, 0]]);
+  const b = t2([[0, 0, 1], [1, 1, 0], [0, 0, 0]]);
+  const s = labelSimilarity(a, b);
+  assert.deepEqual(s.shape, [2, 3]);
+  assert.deepEqual(Array.from(s.dataSync()), [1, 1, 0, 0, 1, 0]);
+  tf.dispose([a, b, s]);
+});
+
+Deno.test("pairNll is log 2 for zero codes whatever the similarities", () => {
+  const z = tf.zeros([3, 4]) as tf.Tensor2D;
+  const s = t2([[1, 0, 1], [0, 0, 1], [1, 1, 1]]);
+  close(value(pairNll(z, z, s)), Math.LN2);
+  tf.dispose([z, s]);
+});
+
+Deno.test("pairNll averages softplus(theta) - S theta over pairs, theta = h_a . h_b / 2", () => {
+  // theta = [[1, -1]] -> (softplus(1) - 1 + softplus(-1)) / 2 = softplus(-1)
+  const ha = t2([[1, 1]]), hb = t2([[1, 1], [-1, -1]]), s = t2([[1, 0]]);
+  close(value(pairNll(ha, hb, s)), softplus(-1));
+  // Similar pair pushed apart costs more than a dissimilar one: theta = -1 with S = 1.
+  const s2 = t2([[0, 1]]);
+  close(value(pairNll(ha, hb, s2)), softplus(1));
+  tf.dispose([ha, hb, s, s2]);
+});
+
+Deno.test("pairNll stays finite for large inner products (softplus form)", () => {
+  const ha = t2([[20, 20]]), hb = t2([[20, 20]]); // theta = 400
+  close(value(pairNll(ha, hb, t2([[1]]))), 0, 1e-5, "S = 1");
+  close(value(pairNll(ha, hb, t2([[0]]))), 400, 1e-5, "S = 0");
+  close(value(pairNll(ha, tf.neg(hb) as tf.Tensor2D, t2([[1]]))), 400, 1e-5, "theta = -400, S = 1");
+  tf.dispose([ha, hb]);
+});
+
+Deno.test("quantization is the mean squared difference over entries", () => {
+  const b = t2([[1, -1], [1, 1]]), h = t2([[0.5, 0], [1, -1]]);
+  // (0.25 + 1 + 0 + 4) / 4
+  close(value(quantization(b, h)), 5.25 / 4);
+  tf.dispose([b, h]);
+});
+
+Deno.test("bitBalance is the mean over bits of the squared column means", () => {
+  const h = t2([[1, 1], [1, -1]]); // column means 1, 0
+  close(value(bitBalance(h)), 0.5);
+  tf.dispose(h);
+});
+
+Deno.test("bceWithLogits matches -y log sigma(z) - (1-y) log(1 - sigma(z)) and is stable", () => {
+  close(value(bceWithLogits(t2([[0, 0]]), t2([[1, 0]]))), Math.LN2);
+  close(value(bceWithLogits(t2([[2]]), t2([[1]]))), softplus(-2));
+  close(value(bceWithLogits(t2([[2]]), t2([[0]]))), softplus(2));
+  close(value(bceWithLogits(t2([[100, -100]]), t2([[0, 1]]))), 100, 1e-6, "saturated logits");
+  close(value(bceWithLogits(t2([[100, -100]]), t2([[1, 0]]))), 0, 1e-6, "right and confident");
+});
+
+Deno.test("softmaxCrossEntropy is -log softmax at the class, averaged over items", () => {
+  const z = tf.zeros([2, 3]) as tf.Tensor2D;
+  close(value(softmaxCrossEntropy(z, [0, 2])), Math.log(3));
+  // softmax([0, ln 2, ln 3]) = [1/6, 2/6, 3/6]
+  const l = t2([[0, Math.log(2), Math.log(3)], [0, Math.log(2), Math.log(3)]]);
+  close(value(softmaxCrossEntropy(l, [2, 0])), (Math.log(2) + Math.log(6)) / 2);
+  close(value(softmaxCrossEntropy(l, Int32Array.from([1, 1]))), Math.log(3));
+  tf.dispose([z, l]);
+});
+
+Deno.test("gradientPenalty of a linear critic x.w is (|w| - 1)^2 wherever it is evaluated", () => {
+  const w = t2([[3], [4]]);
+  const critic = (x: tf.Tensor2D) => tf.matMul(x, w) as tf.Tensor2D;
+  const a = t2([[1, 2], [-3, 0.5]]), b = t2([[0, 0], [7, 1]]), eps = t2([[0.25], [0.9]]);
+  close(value(gradientPenalty(critic, a, b, eps)), 16);
+  tf.dispose([w, a, b, eps]);
+});
+
+Deno.test("gradientPenalty interpolates eps a + (1 - eps) b, one eps per item", () => {
+  // critic sum(x^2)/2 has gradient x; at x_hat = [1.5, 2] the norm is 2.5 -> (2.5 - 1)^2.
+  const critic = (x: tf.Tensor2D) => tf.mul(tf.sum(tf.square(x), 1, true), 0.5) as tf.Tensor2D;
+  const a = t2([[3, 4], [0, 0]]), b = t2([[0, 0], [0, 3]]), eps = t2([[0.5], [0]]);
+  // item 2: x_hat = b = [0, 3], norm 3 -> 4
+  close(value(gradientPenalty(critic, a, b, eps)), (2.25 + 4) / 2);
+  tf.dispose([a, b, eps]);
+});
+
+Deno.test("gradientPenalty has the right second-order gradient w.r.t. the critic's weights (wasm)", () => {
+  // d/dw (|w| - 1)^2 = 2 (|w| - 1) w / |w| = 2 * 4 * [3, 4] / 5 = [4.8, 6.4]
+  const w = tf.variable(t2([[3], [4]]), true);
+  const a = t2([[1, 2]]), b = t2([[-1, 5]]), eps = t2([[0.3]]);
+  const { value: v, grads } = tf.variableGrads(
+    () => gradientPenalty((x) => tf.matMul(x, w) as tf.Tensor2D, a, b, eps),
+    [w],
+  );
+  close(value(v), 16);
+  const g = grads[w.name].dataSync();
+  close(g[0], 4.8, 1e-4, "dGP/dw0");
+  close(g[1], 6.4, 1e-4, "dGP/dw1");
+  tf.dispose([w, a, b, eps, grads[w.name]]);
+});
+
+Deno.test("gradientPenalty's gradient through a ReLU critic matches finite differences", () => {
+  // critic: relu(x W1 + b1) W2, gradient w.r.t. W2 by central differences.
+  const W1 = t2([[0.5, -1, 0.3], [1.2, 0.4, -0.7]]);
+  const b1 = tf.tensor1d([0.1, 0.2, -0.1]);
+  const w2 = [0.8, -0.6, 1.1];
+  const a = t2([[1, 2], [0.5, -1]]), b = t2([[-1, 0.5], [2, 1]]), eps = t2([[0.3], [0.6]]);
+  const gp = (W2: tf.Tensor2D) =>
+    gradientPenalty(
+      (x) => tf.matMul(tf.relu(tf.add(tf.matMul(x, W1), b1)), W2) as tf.Tensor2D,
+      a,
+      b,
+      eps,
+    );
+  const W2 = tf.variable(tf.tensor2d(w2, [3, 1]), true);
+  const { value: v, grads } = tf.variableGrads(() => gp(W2), [W2]);
+  v.dispose();
+  const g = grads[W2.name].dataSync();
+  const h = 1e-2;
+  for (let i = 0; i < 3; i++) {
+    const plus = [...w2], minus = [...w2];
+    plus[i] += h;
+    minus[i] -= h;
+    const fp = value(gp(tf.tensor2d(plus, [3, 1])));
+    const fm = value(gp(tf.tensor2d(minus, [3, 1])));
+    close(g[i], (fp - fm) / (2 * h), 2e-3, `dGP/dW2[${i}]`);
+  }
+  tf.dispose([W1, b1, a, b, eps, W2, grads[W2.name]]);
+});
