@@ -144,7 +144,11 @@ export async function train(
 
   if (opts.checkpointDir && (opts.resume ?? true) && await hasCheckpoint(opts.checkpointDir)) {
     const ck = await readCheckpoint(opts.checkpointDir);
-    const meta = ck.meta as { epoch: number; history: EpochRecord[]; best?: { score: number; epoch: number } };
+    const meta = ck.meta as {
+      epoch: number;
+      history: EpochRecord[];
+      best?: { score: number; epoch: number };
+    };
     model.loadState(pick(ck.arrays, "model/"), `${opts.checkpointDir}/state.json`);
     history = meta.history;
     start = meta.epoch + 1;
@@ -188,7 +192,9 @@ export async function train(
     const discrete = model.endEpoch(epoch);
     for (const [k, v] of Object.entries(discrete)) {
       if (!Number.isFinite(v)) {
-        throw new Error(`${label}NaN guard: discrete-step term '${k}' is ${v} at epoch ${epoch + 1}`);
+        throw new Error(
+          `${label}NaN guard: discrete-step term '${k}' is ${v} at epoch ${epoch + 1}`,
+        );
       }
       losses[k] = v;
     }
@@ -231,7 +237,9 @@ export async function train(
     if (baselineTensors === undefined) baselineTensors = tensors;
     else if ((opts.leakCheck ?? true) && tensors > baselineTensors) {
       throw new Error(
-        `${label}tensor leak: ${tensors - baselineTensors} more tensors after epoch ${done} than after the first`,
+        `${label}tensor leak: ${
+          tensors - baselineTensors
+        } more tensors after epoch ${done} than after the first`,
       );
     }
   }

@@ -47,7 +47,10 @@ Deno.test("ParamStore state round-trips and rejects a wrong shape naming the var
   other.load(s);
   assert.deepEqual(other.state(), s);
   const bad = { ...s, "E.0.W": { shape: [4, 3], data: s["E.0.W"].data } };
-  assert.throws(() => other.load(bad, "ck/state.json"), /ck\/state.json: variable 'E.0.W' has shape 4x3, expected 3x4/);
+  assert.throws(
+    () => other.load(bad, "ck/state.json"),
+    /ck\/state.json: variable 'E.0.W' has shape 4x3, expected 3x4/,
+  );
   store.dispose();
   other.dispose();
 });

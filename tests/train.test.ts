@@ -110,7 +110,9 @@ function toyData(n: number, seed: number): TrainData {
     const k = i % 2;
     lab[i * c + k] = 1;
     for (let j = 0; j < dv; j++) img[i * dv + j] = (j % 2 === k ? 2 : 0) + rng.normal() * 0.3;
-    for (let j = 0; j < dt; j++) txt[i * dt + j] = (j < 2 === (k === 0) ? 2 : 0) + rng.normal() * 0.3;
+    for (let j = 0; j < dt; j++) {
+      txt[i * dt + j] = (j < 2 === (k === 0) ? 2 : 0) + rng.normal() * 0.3;
+    }
   }
   const dataset: CrossModalDataset = {
     name: "toy",
@@ -140,12 +142,20 @@ Deno.test("training lowers the loss, validates every epoch and keeps the tensor 
   const data = toyData(120, 1);
   const model = new TinyHash(infoOf(data), 8, 3);
   const lines: string[] = [];
-  const res = await train(model, data, { epochs: 6, batchSize: 32, seed: 5, log: (l) => lines.push(l) });
+  const res = await train(model, data, {
+    epochs: 6,
+    batchSize: 32,
+    seed: 5,
+    log: (l) => lines.push(l),
+  });
   assert.equal(res.history.length, 6);
   assert.ok(res.history[5].losses.pair < res.history[0].losses.pair, "pair loss did not fall");
   assert.ok(res.history.every((r) => r.validation !== undefined));
   const v = res.history[res.selectedEpoch].validation!;
-  assert.ok(v.I2T > 0.9 && v.T2I > 0.9, `validation MAP ${JSON.stringify(v)} on separable toy data`);
+  assert.ok(
+    v.I2T > 0.9 && v.T2I > 0.9,
+    `validation MAP ${JSON.stringify(v)} on separable toy data`,
+  );
   assert.equal(lines.length, 6);
   assert.match(lines[5], /epoch 6\/6 .*pair .*val I2T .* ETA /);
   model.dispose();
@@ -168,11 +178,23 @@ Deno.test("resuming from a checkpoint reproduces uninterrupted training exactly"
   await train(full, data, { epochs: 4, batchSize: 32, seed: 9, log: null, selectBest: false });
   const dir = await Deno.makeTempDir();
   const first = new TinyHash(infoOf(data), 8, 4);
-  await train(first, data, { epochs: 2, batchSize: 32, seed: 9, log: null, checkpointDir: dir, selectBest: false });
+  await train(first, data, {
+    epochs: 2,
+    batchSize: 32,
+    seed: 9,
+    log: null,
+    checkpointDir: dir,
+    selectBest: false,
+  });
   first.dispose();
   const second = new TinyHash(infoOf(data), 8, 4);
   const res = await train(second, data, {
-    epochs: 4, batchSize: 32, seed: 9, log: null, checkpointDir: dir, selectBest: false,
+    epochs: 4,
+    batchSize: 32,
+    seed: 9,
+    log: null,
+    checkpointDir: dir,
+    selectBest: false,
   });
   assert.equal(res.resumedFrom, 1);
   assert.equal(res.history.length, 4);

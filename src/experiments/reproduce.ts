@@ -56,7 +56,9 @@ function list(v: string | undefined, name: string): string[] | undefined {
 function ints(v: string | undefined, name: string): number[] | undefined {
   return list(v, name)?.map((s) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: '${s}' is not a non-negative integer`);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new Error(`--${name}: '${s}' is not a non-negative integer`);
+    }
     return n;
   });
 }
@@ -87,7 +89,8 @@ export function parseCli(argv: string[]) {
   });
   const isDefault = argv.length === 0;
   const dataset = values.dataset ?? "synthetic";
-  const split = (values.split ?? (dataset === "wikipedia" ? "fixed" : "permutation")) as SplitConvention;
+  const split =
+    (values.split ?? (dataset === "wikipedia" ? "fixed" : "permutation")) as SplitConvention;
   if (!["fixed", "first", "last", "permutation"].includes(split)) {
     throw new Error(`--split: '${split}'; expected fixed, first, last or permutation`);
   }
@@ -101,7 +104,10 @@ export function parseCli(argv: string[]) {
   const bits = ints(values.bits, "bits") ?? (quick ? [16] : [16, 32, 64]);
   const epochsArg = ints(values.epochs, "epochs")?.[0];
   const ablations = list(values.ablations, "ablations") ?? (quick ? ["full"] : ["all"]);
-  const backend = parseBackendName(values.backend ?? Deno.env.get("HASH_BACKEND") ?? "wasm", "--backend");
+  const backend = parseBackendName(
+    values.backend ?? Deno.env.get("HASH_BACKEND") ?? "wasm",
+    "--backend",
+  );
   const batchSize = ints(values["batch-size"], "batch-size")?.[0];
   const evalEvery = ints(values["eval-every"], "eval-every")?.[0];
   const grid: Omit<GridParams, "epochs"> & { epochs?: number } = {
@@ -152,7 +158,11 @@ async function main(argv: string[]): Promise<void> {
         `Use --help for real datasets and other grids.`,
     );
   } else {
-    console.log(`reproduce: ${specs.length} cells (${g.datasets.join(",")}, ${g.methods.join(",")}, bits ${g.bits.join(",")}, seeds ${g.seeds.join(",")}, ${epochs} epochs) -> ${cli.out}/`);
+    console.log(
+      `reproduce: ${specs.length} cells (${g.datasets.join(",")}, ${g.methods.join(",")}, bits ${
+        g.bits.join(",")
+      }, seeds ${g.seeds.join(",")}, ${epochs} epochs) -> ${cli.out}/`,
+    );
   }
   await Deno.mkdir(cli.out, { recursive: true });
   await Deno.writeTextFile(
@@ -165,7 +175,11 @@ async function main(argv: string[]): Promise<void> {
     batchSize: cli.batchSize,
     evalEvery: cli.evalEvery,
   });
-  console.log(`grid done: ${outcome.ran} cells run, ${outcome.skipped} skipped, ${outcome.seconds.toFixed(0)}s`);
+  console.log(
+    `grid done: ${outcome.ran} cells run, ${outcome.skipped} skipped, ${
+      outcome.seconds.toFixed(0)
+    }s`,
+  );
   const written = await writeReports(outcome.results, cli.out, { png: cli.png, log: console.log });
   for (const f of written.files) console.log(`wrote ${f}`);
   if (written.markdown) console.log("\n" + written.markdown);

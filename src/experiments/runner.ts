@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { backendInfo, type BackendInfo, initBackend } from "../backend.ts";
+import { type BackendInfo, backendInfo, initBackend } from "../backend.ts";
 import type { CrossModalDataset, Direction, LabelMatrix, Split } from "../types.ts";
 import { loadDataset } from "../data/datasets.ts";
 import { makeSplit } from "../data/split.ts";
@@ -36,7 +36,13 @@ export interface CellResult {
     imageDim: number;
     textDim: number;
     classes: number;
-    split: { convention: string; query: number; database: number; train: number; validation: number };
+    split: {
+      convention: string;
+      query: number;
+      database: number;
+      train: number;
+      validation: number;
+    };
   };
   backend: BackendInfo;
   versions: { toolkit: string; tfjs: string; deno: string };
@@ -74,10 +80,14 @@ export async function readResult(path: string): Promise<CellResult> {
   try {
     r = JSON.parse(text);
   } catch {
-    throw new Error(`${path}: corrupted result file (not valid JSON); delete it to rerun that cell`);
+    throw new Error(
+      `${path}: corrupted result file (not valid JSON); delete it to rerun that cell`,
+    );
   }
   if (r?.format !== RESULT_FORMAT || !r.spec || !r.metrics) {
-    throw new Error(`${path}: not a result file (format '${r?.format}', expected '${RESULT_FORMAT}')`);
+    throw new Error(
+      `${path}: not a result file (format '${r?.format}', expected '${RESULT_FORMAT}')`,
+    );
   }
   return r;
 }
@@ -86,9 +96,13 @@ export async function readResult(path: string): Promise<CellResult> {
 export async function readResults(out: string): Promise<CellResult[]> {
   const names: string[] = [];
   try {
-    for await (const e of Deno.readDir(out)) if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+    for await (const e of Deno.readDir(out)) {
+      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+    }
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`${out}: results directory does not exist`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`${out}: results directory does not exist`);
+    }
     throw e;
   }
   names.sort();
@@ -101,7 +115,8 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await Deno.rename(tmp, path);
 }
 
-function trainingInfo(ds: CrossModalDataset, split: Split): TrainingSetInfo {
+/** What a model needs to know about the training rows of a split. */
+export function trainingSetInfo(ds: CrossModalDataset, split: Split): TrainingSetInfo {
   return {
     n: split.train.length,
     imageDim: ds.image.cols,
@@ -138,7 +153,7 @@ export async function runCell(
   await initBackend({ name: spec.backend });
   const ds = await cache.get(spec.dataset, spec.variant);
   const split = makeSplit(ds, { convention: spec.split, seed: spec.seed });
-  const info = trainingInfo(ds, split);
+  const info = trainingSetInfo(ds, split);
 
   let model: HashModel;
   let config: object;
@@ -152,13 +167,20 @@ export async function runCell(
     const overrides: Record<string, unknown> = {};
     if (spec.ablation !== "full") {
       if (!entry.ablations.includes(spec.ablation)) {
-        throw new Error(`spec.ablation: '${spec.ablation}' is not an ablation of ${spec.method}; expected full or ${entry.ablations.join(", ")}`);
+        throw new Error(
+          `spec.ablation: '${spec.ablation}' is not an ablation of ${spec.method}; expected full or ${
+            entry.ablations.join(", ")
+          }`,
+        );
       }
       overrides[spec.ablation] = true;
     }
     overrides.epochs = spec.epochs;
     if (opts.batchSize) overrides.batchSize = opts.batchSize;
-    const cfg = entry.config(spec.dataset, spec.bits, overrides) as { batchSize: number; epochs: number };
+    const cfg = entry.config(spec.dataset, spec.bits, overrides) as {
+      batchSize: number;
+      epochs: number;
+    };
     config = cfg;
     const m = entry.create(info, cfg);
     model = m;
@@ -252,7 +274,9 @@ export async function runGrid(specs: ExperimentSpec[], opts: RunOptions): Promis
       skipped++;
     } else todo.push(spec);
   }
-  if (skipped) log(`grid: ${skipped} of ${specs.length} cells already finished in ${opts.out}; skipping them`);
+  if (skipped) {
+    log(`grid: ${skipped} of ${specs.length} cells already finished in ${opts.out}; skipping them`);
+  }
   for (const [i, spec] of todo.entries()) {
     const t0 = performance.now();
     const r = await runCell(spec, opts, cache);

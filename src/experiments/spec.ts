@@ -6,7 +6,7 @@
  * @module
  */
 import type { BackendName } from "../backend.ts";
-import { METHODS, type MethodName } from "../models/mod.ts";
+import { type MethodName, METHODS } from "../models/mod.ts";
 
 /** Split conventions (methods.md, Protocol). "fixed" = the dataset's published split. */
 export type SplitConvention = "fixed" | "first" | "last" | "permutation";
@@ -68,9 +68,9 @@ export function expandGrid(g: GridParams): ExperimentSpec[] {
     const known = g.methods.some((m) => ablationsOf(m).includes(ablation));
     if (!known) {
       throw new Error(
-        `--ablations: '${ablation}' is not an ablation of ${g.methods.join(", ")}; expected one of ${
-          [...new Set(g.methods.flatMap(ablationsOf))].join(", ")
-        }`,
+        `--ablations: '${ablation}' is not an ablation of ${
+          g.methods.join(", ")
+        }; expected one of ${[...new Set(g.methods.flatMap(ablationsOf))].join(", ")}`,
       );
     }
   }

@@ -5,8 +5,8 @@
  * @module
  */
 import type { HashModel, TrainingSetInfo } from "./model.ts";
-import { cpahConfig, type CpahConfig, createCpah } from "./cpah.ts";
-import { createDfah, dfahConfig, type DfahConfig } from "./dfah.ts";
+import { type CpahConfig, cpahConfig, createCpah } from "./cpah.ts";
+import { createDfah, type DfahConfig, dfahConfig } from "./dfah.ts";
 import { readCheckpoint, writeCheckpoint } from "../checkpoint.ts";
 
 /** Method names. */
@@ -43,21 +43,37 @@ export const METHODS: Record<MethodName, MethodEntry> = {
 /** Look up a method by name, with a one-line error listing the known ones. */
 export function method(name: string, source = "method"): MethodEntry {
   const m = (METHODS as Record<string, MethodEntry>)[name];
-  if (!m) throw new Error(`${source}: unknown method '${name}'; expected one of ${Object.keys(METHODS).join(", ")}`);
+  if (!m) {
+    throw new Error(
+      `${source}: unknown method '${name}'; expected one of ${Object.keys(METHODS).join(", ")}`,
+    );
+  }
   return m;
 }
 
 /** Save a trained model (config, training-set info and all state) to a directory. */
-export async function saveModel(model: HashModel, info: TrainingSetInfo, dir: string): Promise<void> {
+export async function saveModel(
+  model: HashModel,
+  info: TrainingSetInfo,
+  dir: string,
+): Promise<void> {
   await writeCheckpoint(dir, {
     kind: "model",
     method: model.method,
     bits: model.bits,
     config: model.config,
-    info: { n: info.n, imageDim: info.imageDim, textDim: info.textDim, classes: info.labels.classes },
+    info: {
+      n: info.n,
+      imageDim: info.imageDim,
+      textDim: info.textDim,
+      classes: info.labels.classes,
+    },
   }, {
     ...model.state(),
-    "info.labels": { shape: [info.labels.rows, info.labels.classes], data: Float32Array.from(info.labels.data) },
+    "info.labels": {
+      shape: [info.labels.rows, info.labels.classes],
+      data: Float32Array.from(info.labels.data),
+    },
   });
 }
 
@@ -70,7 +86,9 @@ export async function loadModel(dir: string): Promise<{ model: HashModel; info: 
     config: object;
     info: { n: number; imageDim: number; textDim: number; classes: number };
   };
-  if (meta.kind !== "model") throw new Error(`${dir}/state.json: not a saved model (kind '${meta.kind}')`);
+  if (meta.kind !== "model") {
+    throw new Error(`${dir}/state.json: not a saved model (kind '${meta.kind}')`);
+  }
   const entry = method(meta.method, `${dir}/state.json`);
   const lab = ck.arrays["info.labels"];
   if (!lab) throw new Error(`${dir}/state.json: array 'info.labels' is missing`);

@@ -1,0 +1,135 @@
+/**
+ * Deep cross-modal hashing in TypeScript: CPAH and DFAH on TensorFlow.js, with their
+ * ablations, the standard datasets, the retrieval metrics and the experiment runner.
+ *
+ * Data flows one way: dataset -> model -> trainer -> codes -> metrics -> report.
+ *
+ * ```ts
+ * import * as cmh from "./mod.ts";
+ * await cmh.initBackend();                                   // wasm by default
+ * const ds = await cmh.loadDataset("wikipedia");             // or "synthetic", ...
+ * const split = cmh.makeSplit(ds, { convention: "fixed", seed: 1 });
+ * const info = cmh.trainingSetInfo(ds, split);
+ * const model = cmh.createCpah(info, cmh.cpahConfig("wikipedia", 32));
+ * await cmh.train(model, { dataset: ds, train: split.train, validation: split.validation },
+ *   { epochs: 50, batchSize: 128, seed: 1 });
+ * const codes = model.encodeImage(cmh.gatherRows(ds.image, split.query));
+ * ```
+ *
+ * @module
+ */
+
+// Plain data types.
+export type {
+  CrossModalDataset,
+  CsrMatrix,
+  DenseMatrix,
+  Direction,
+  LabelMatrix,
+  Matrix,
+  PackedCodes,
+  Split,
+} from "./src/types.ts";
+export { DIRECTIONS } from "./src/types.ts";
+
+// Backend selection and accelerated kernels.
+export {
+  BACKEND_NAMES,
+  type BackendInfo,
+  backendInfo,
+  type BackendName,
+  type BackendOptions,
+  initBackend,
+  parseBackendName,
+} from "./src/backend.ts";
+export {
+  blasDescription,
+  blasKernelsInstalled,
+  type BlasMode,
+  installBlasKernels,
+  uninstallBlasKernels,
+} from "./src/blas.ts";
+
+// Seeded randomness.
+export { Rng } from "./src/random.ts";
+
+// Data: readers, loaders, splits, generators.
+export * from "./src/data/mod.ts";
+
+// Codes and metrics.
+export {
+  hamming,
+  packLabels,
+  packSigns,
+  popcount32,
+  sharesLabel,
+  unpackCodes,
+} from "./src/codes.ts";
+export {
+  DEFAULT_MAP_AT_K,
+  defaultPrecisionNs,
+  evaluate,
+  evaluateDirections,
+  type EvaluateOptions,
+  hammingDistances,
+  hammingRanking,
+  mapAll,
+  type RetrievalMetrics,
+} from "./src/metrics.ts";
+
+// Building blocks, losses, optimiser, checkpoints.
+export { BatchNorm1d, Linear, Mlp, type NamedArrays, ParamStore } from "./src/nn.ts";
+export { Adam, type AdamConfig } from "./src/optim.ts";
+export * as losses from "./src/losses.ts";
+export { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./src/checkpoint.ts";
+
+// Models.
+export type {
+  Batch,
+  HashModel,
+  LossTerms,
+  StepContext,
+  TrainingSetInfo,
+} from "./src/models/model.ts";
+export { Cpah, type CpahConfig, cpahConfig, createCpah } from "./src/models/cpah.ts";
+export { createDfah, type DfahConfig, dfahConfig, DfahModel } from "./src/models/dfah.ts";
+export { createRandomProjection, RandomProjection } from "./src/models/random_projection.ts";
+export { loadModel, method, type MethodName, METHODS, saveModel } from "./src/models/mod.ts";
+export * as cpah from "./src/models/cpah.ts";
+export * as dfah from "./src/models/dfah.ts";
+
+// Training.
+export {
+  type EpochRecord,
+  train,
+  type TrainData,
+  type TrainOptions,
+  type TrainResult,
+  validationMap,
+} from "./src/train.ts";
+
+// Experiments and reports.
+export {
+  cellId,
+  type CellMethod,
+  expandGrid,
+  type ExperimentSpec,
+  type GridParams,
+  type SplitConvention,
+} from "./src/experiments/spec.ts";
+export {
+  type CellResult,
+  readResult,
+  readResults,
+  runCell,
+  runGrid,
+  trainingSetInfo,
+} from "./src/experiments/runner.ts";
+export {
+  buildReport,
+  readCommands,
+  reportMarkdown,
+  writeReports,
+} from "./src/experiments/report.ts";
+export * as figures from "./src/experiments/figures.ts";
+export { TOOLKIT_VERSION } from "./src/version.ts";
