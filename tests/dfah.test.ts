@@ -1,0 +1,611 @@
+/**
+ * DFAH (src/models/dfah.ts): each loss term against a plain-JS reference, the discrete step
+ * (exact block-coordinate minimisers, J never increases, B binary), the config and its
+ * ablation flags (what each one switches off, seen in variables, gradients, terms and state),
+ * determinism, save/load, resume, tensor hygiene and a short synthetic training run.
+ */
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { initBackend } from "../src/backend.ts";
+import { Rng } from "../src/random.ts";
+import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
+import { synthetic } from "../src/data/synthetic.ts";
+import { mapAll } from "../src/metrics.ts";
+import { makeBatch, train, type TrainData } from "../src/train.ts";
+import { readCheckpoint } from "../src/checkpoint.ts";
+import { loadModel, saveModel } from "../src/models/mod.ts";
+import type { TrainingSetInfo } from "../src/models/model.ts";
+import type { CrossModalDataset } from "../src/types.ts";
+import {
+  activeParts,
+  adversarialTerm,
+  balanceTerm,
+  createDfah,
+  type DfahConfig,
+  dfahConfig,
+  DfahModel,
+  discreteObjective,
+  type DiscreteProblem,
+  discreteStep,
+  discriminatorLoss,
+  fusionPairTerm,
+  intraModalTerm,
+  labelEmbeddingTerm,
+  pairwiseTerm,
+  quantizationTerm,
+  stopGradient,
+  updateB,
+  updateP,
+} from "../src/models/dfah.ts";
+
+await initBackend({ name: "wasm" });
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+const close = (a: number, b: number, tol = 1e-5, what = "value") =>
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+
+function randMat(rng: Rng, r: number, c: number, scale = 1): number[][] {
+  return Array.from({ length: r }, () => Array.from({ length: c }, () => rng.normal() * scale));
+}
+
+function randLabels(rng: Rng, r: number, c: number): number[][] {
+  return Array.from({ length: r }, () => {
+    const row = Array.from({ length: c }, () => (rng.uniform() < 0.3 ? 1 : 0));
+    if (!row.some((x) => x)) row[rng.int(c)] = 1;
+    return row;
+  });
+}
+
+const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+const sim = (a: number[], b: number[]) => (dot(a, b) > 0 ? 1 : 0);
+const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+
+/** DCMH pair likelihood, mean over pairs, in plain JS. */
+function refPair(ha: number[][], hb: number[][], la: number[][], lb: number[][]): number {
+  let s = 0;
+  for (let i = 0; i < ha.length; i++) {
+    for (let j = 0; j < hb.length; j++) {
+      const th = 0.5 * dot(ha[i], hb[j]);
+      s += softplus(th) - sim(la[i], lb[j]) * th;
+    }
+  }
+  return s / (ha.length * hb.length);
+}
+
+const refMse = (a: number[][], b: number[][]) =>
+  a.flat().reduce((s, x, i) => s + (x - b.flat()[i]) ** 2, 0) / a.flat().length;
+
+function refBce(logits: number[], targets: number[]): number {
+  return logits.reduce((s, z, i) => s + softplus(z) - z * targets[i], 0) / logits.length;
+}
+
+const t2 = (x: number[][]) => tf.tensor2d(x);
+const val = (t: tf.Tensor) => {
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
+};
+
+/** Small model dimensions so unit tests stay fast. */
+const SMALL: Partial<DfahConfig> = {
+  imageLayers: [16, 8],
+  textLayers: [12, 8],
+  fusionLayers: [8],
+  discLayers: [6],
+};
+
+/** A small random training set (dense features, multi-label). */
+function toySet(n: number, dv: number, dt: number, c: number, seed: number): CrossModalDataset {
+  const rng = new Rng(seed);
+  const lab = randLabels(rng, n, c);
+  return {
+    name: "toy",
+    image: {
+      kind: "dense",
+      rows: n,
+      cols: dv,
+      data: Float32Array.from(randMat(rng, n, dv).flat()),
+    },
+    text: { kind: "dense", rows: n, cols: dt, data: Float32Array.from(randMat(rng, n, dt).flat()) },
+    labels: { rows: n, classes: c, data: Uint8Array.from(lab.flat()) },
+    labelNames: Array.from({ length: c }, (_, i) => `c${i}`),
+    provenance: "tests/dfah.test.ts toySet",
+  };
+}
+
+function trainData(ds: CrossModalDataset, nTrain: number): TrainData {
+  return {
+    dataset: ds,
+    train: Int32Array.from({ length: nTrain }, (_, i) => i),
+    validation: new Int32Array(0),
+  };
+}
+
+function infoOf(d: TrainData): TrainingSetInfo {
+  return {
+    n: d.train.length,
+    imageDim: d.dataset.image.cols,
+    textDim: d.dataset.text.cols,
+    labels: gatherLabelRows(d.dataset.labels, d.train),
+  };
+}
+
+function toyModel(over: Partial<DfahConfig> = {}, n = 40, seed = 1) {
+  const data = trainData(toySet(n + 10, 12, 8, 4, seed), n);
+  const model = createDfah(infoOf(data), dfahConfig("synthetic", 8, { ...SMALL, ...over }));
+  return { data, model };
+}
+
+/** Norm of each variable's gradient of one network loss term (absent = not connected). */
+function gradNorms(model: DfahModel, term: string, data: TrainData): Record<string, number> {
+  const batch = makeBatch(data, Int32Array.from({ length: 16 }, (_, i) => i));
+  const vars = model.store.group("net");
+  const { value, grads } = tf.variableGrads(() => {
+    const t = model.netLoss(batch).terms[term];
+    if (!t) throw new Error(`term ${term} not computed`);
+    return t;
+  }, vars);
+  const out: Record<string, number> = {};
+  for (const v of vars) {
+    const g = grads[v.name];
+    out[model.store.localName(v)] = g ? tf.tidy(() => tf.norm(g).dataSync()[0]) : 0;
+  }
+  tf.dispose([value, ...Object.values(grads), batch.image, batch.text, batch.labels]);
+  return out;
+}
+
+const sumOver = (g: Record<string, number>, prefix: string) =>
+  Object.entries(g).filter(([k]) => k.startsWith(prefix)).reduce((s, [, v]) => s + v, 0);
+
+// ---------------------------------------------------------------------------------------
+// Loss terms
+
+Deno.test("pairwiseTerm equals the DCMH likelihood in batch and stored modes", () => {
+  const rng = new Rng(1);
+  const m = 5, N = 7, K = 6, c = 3;
+  const hv = randMat(rng, m, K, 0.7), ht = randMat(rng, m, K, 0.7);
+  const Sv = randMat(rng, N, K, 0.7), St = randMat(rng, N, K, 0.7);
+  const lb = randLabels(rng, m, c), ls = randLabels(rng, N, c);
+  const sBB = lb.map((a) => lb.map((b) => sim(a, b)));
+  const sBN = lb.map((a) => ls.map((b) => sim(a, b)));
+  close(val(pairwiseTerm(t2(hv), t2(ht), t2(sBB))), refPair(hv, ht, lb, lb), 1e-5, "batch");
+  const stored = val(pairwiseTerm(t2(hv), t2(ht), t2(sBN), { hv: t2(Sv), ht: t2(St) }));
+  close(stored, 0.5 * (refPair(hv, St, lb, ls) + refPair(ht, Sv, lb, ls)), 1e-5, "stored");
+  close(val(intraModalTerm(t2(hv), t2(Sv), t2(sBN))), refPair(hv, Sv, lb, ls), 1e-5, "intra");
+});
+
+Deno.test("fusionPairTerm is the pair likelihood of the fused codes", () => {
+  const rng = new Rng(2);
+  const u = randMat(rng, 4, 5), U = randMat(rng, 9, 5), la = randLabels(rng, 4, 3);
+  const lb = randLabels(rng, 9, 3);
+  const s = la.map((a) => lb.map((b) => sim(a, b)));
+  close(val(fusionPairTerm(t2(u), t2(U), t2(s))), refPair(u, U, la, lb));
+});
+
+Deno.test("labelEmbeddingTerm is the mean squared error between l P_l and u", () => {
+  const rng = new Rng(3);
+  const l = randLabels(rng, 6, 4), P = randMat(rng, 4, 5), u = randMat(rng, 6, 5);
+  const lp = l.map((row) => P[0].map((_, k) => row.reduce((s, x, a) => s + x * P[a][k], 0)));
+  close(val(labelEmbeddingTerm(t2(l), t2(P), t2(u))), refMse(lp, u));
+});
+
+Deno.test("quantizationTerm sums the per-output mean squared errors to the target", () => {
+  const rng = new Rng(4);
+  const B = randMat(rng, 5, 4).map((r) => r.map((x) => (x >= 0 ? 1 : -1)));
+  const hv = randMat(rng, 5, 4, 0.5), ht = randMat(rng, 5, 4, 0.5), u = randMat(rng, 5, 4, 0.5);
+  close(val(quantizationTerm(t2(B), t2(hv), t2(ht))), refMse(B, hv) + refMse(B, ht));
+  close(
+    val(quantizationTerm(t2(B), t2(hv), t2(ht), t2(u))),
+    refMse(B, hv) + refMse(B, ht) + refMse(B, u),
+  );
+});
+
+Deno.test("adversarialTerm is BCE with flipped modality labels; discriminatorLoss with true ones", () => {
+  const dv = [[0.3], [-1.2], [2.0]], dt = [[-0.4], [0.9], [0.1]];
+  const logits = [...dv.flat(), ...dt.flat()];
+  close(val(adversarialTerm(t2(dv), t2(dt))), refBce(logits, [0, 0, 0, 1, 1, 1]));
+  // A linear critic D(x) = x w has gradient w everywhere: the penalty is (||w|| - 1)^2 exactly.
+  const w = tf.tensor2d([[0.5], [-2], [1]]);
+  const critic = (x: tf.Tensor2D) => tf.matMul(x, w) as tf.Tensor2D;
+  const fv = [[1, 0, 2], [0.5, -1, 0]], ft = [[0, 1, 1], [-1, 0.5, 0.2]];
+  const dvs = fv.map((r) => 0.5 * r[0] - 2 * r[1] + r[2]);
+  const dts = ft.map((r) => 0.5 * r[0] - 2 * r[1] + r[2]);
+  const bce = refBce([...dvs, ...dts], [1, 1, 0, 0]);
+  const gp = (Math.sqrt(0.25 + 4 + 1) - 1) ** 2;
+  const eps = t2([[0.2], [0.7]]);
+  close(val(discriminatorLoss(critic, t2(fv), t2(ft), eps, 0)), bce, 1e-5, "no penalty");
+  close(val(discriminatorLoss(critic, t2(fv), t2(ft), eps, 10)), bce + 10 * gp, 1e-5, "penalty");
+  tf.dispose([w, eps]);
+});
+
+Deno.test("balanceTerm is the squared column means of both modalities", () => {
+  const rng = new Rng(5);
+  const hv = randMat(rng, 6, 3), ht = randMat(rng, 6, 3);
+  const ref = (h: number[][]) =>
+    h[0].map((_, k) => (h.reduce((s, r) => s + r[k], 0) / h.length) ** 2).reduce((a, b) => a + b) /
+    h[0].length;
+  close(val(balanceTerm(t2(hv), t2(ht))), ref(hv) + ref(ht));
+});
+
+Deno.test("stopGradient passes values through and blocks the gradient", () => {
+  const x = tf.tensor2d([[1, -2], [3, 0.5]]);
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.add(tf.mul(stopGradient(t as tf.Tensor2D), 3), t)))(
+    x,
+  );
+  assert.deepEqual(Array.from(g.dataSync()), [1, 1, 1, 1]);
+  const y = stopGradient(x);
+  assert.deepEqual(Array.from(y.dataSync()), Array.from(x.dataSync()));
+  tf.dispose([x, g, y]);
+});
+
+// ---------------------------------------------------------------------------------------
+// Discrete step
+
+function randomProblem(seed: number, n = 60, K = 12, c = 5): DiscreteProblem {
+  const rng = new Rng(seed);
+  const u = () => Float32Array.from({ length: n * K }, () => 2 * rng.uniform() - 1);
+  const L = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < c; a++) L[i * c + a] = rng.uniform() < 0.3 ? 1 : 0;
+  }
+  return {
+    n,
+    bits: K,
+    classes: c,
+    U: u(),
+    Hv: u(),
+    Ht: u(),
+    L, // some rows may be all zero and some classes unused: rho > 0 keeps P unique
+    lambda: 0.2 + 2 * rng.uniform(),
+    mu: 0.2 + 2 * rng.uniform(),
+    rho: 0.1 + 2 * rng.uniform(),
+  };
+}
+
+Deno.test("the discrete step never increases J(B, P) across half-steps and keeps B binary", () => {
+  for (let seed = 1; seed <= 8; seed++) {
+    const p = randomProblem(seed);
+    const rng = new Rng(100 + seed);
+    const B0 = Float32Array.from({ length: p.n * p.bits }, () => (rng.uniform() < 0.5 ? -1 : 1));
+    const P0 = Float64Array.from(rng.normals(p.classes * p.bits));
+    const res = discreteStep(p, B0, 4, P0);
+    assert.equal(res.objectives.length, 1 + 2 * 4);
+    for (let i = 1; i < res.objectives.length; i++) {
+      const prev = res.objectives[i - 1], cur = res.objectives[i];
+      assert.ok(cur <= prev + 1e-9 * Math.abs(prev), `seed ${seed}: J rose at half-step ${i}`);
+    }
+    assert.ok(res.B.every((b) => b === 1 || b === -1), "B left {-1, +1}");
+    close(res.objectives.at(-1)!, discreteObjective(res.B, res.P, p), 1e-12, "final J");
+    assert.ok(res.flipped > 0 && res.flipped < 1);
+  }
+});
+
+Deno.test("updateB is the exact minimiser over B: no single bit flip lowers J", () => {
+  const p = randomProblem(21, 15, 6, 4);
+  const P = Float64Array.from(new Rng(1).normals(p.classes * p.bits));
+  const B = updateB(P, p);
+  const J = discreteObjective(B, P, p);
+  for (let e = 0; e < B.length; e++) {
+    const f = B.slice();
+    f[e] = -f[e];
+    assert.ok(discreteObjective(f, P, p) >= J - 1e-9 * J, `flipping entry ${e} lowered J`);
+  }
+});
+
+Deno.test("updateP solves the normal equations and no perturbation of P lowers J", () => {
+  const p = randomProblem(22, 30, 5, 4);
+  const rng = new Rng(2);
+  const B = Float32Array.from({ length: p.n * p.bits }, () => (rng.uniform() < 0.5 ? -1 : 1));
+  const P = updateP(B, p);
+  const { n, classes: c, bits: K } = p;
+  // (L^T L + rho I) P - L^T B = 0
+  for (let a = 0; a < c; a++) {
+    for (let k = 0; k < K; k++) {
+      let r = p.rho * P[a * K + k];
+      for (let i = 0; i < n; i++) {
+        const la = p.L[i * c + a];
+        if (!la) continue;
+        let lp = 0;
+        for (let b = 0; b < c; b++) lp += p.L[i * c + b] * P[b * K + k];
+        r += la * (lp - B[i * K + k]);
+      }
+      assert.ok(Math.abs(r) < 1e-9, `normal-equation residual ${r} at (${a}, ${k})`);
+    }
+  }
+  const J = discreteObjective(B, P, p);
+  for (let t = 0; t < 20; t++) {
+    const Q = P.map((x) => x + 1e-3 * rng.normal());
+    assert.ok(discreteObjective(B, Q, p) >= J, "a perturbed P lowered J");
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// Config and ablations
+
+Deno.test("dfahConfig gives defaults per dataset and code length and rejects bad input", () => {
+  const w = dfahConfig("wikipedia", 32);
+  assert.equal(w.bits, 32);
+  assert.deepEqual([w.rho, w.lambda, w.mu, w.rounds], [1, 1, 1, 3]);
+  assert.deepEqual(w.imageLayers, [1024, 512]);
+  assert.deepEqual(w.fusionLayers, [512]);
+  assert.deepEqual(w.discLayers, [256]);
+  assert.equal(w.pairMode, "stored");
+  assert.equal(dfahConfig("mirflickr25k", 64).bits, 64);
+  assert.equal(JSON.stringify(JSON.parse(JSON.stringify(w))), JSON.stringify(w));
+  const o = dfahConfig("iapr", 16, { noFusion: true, lambda: 2 });
+  assert.equal(o.noFusion, true);
+  assert.equal(o.lambda, 2);
+  const one = (f: () => unknown, re: RegExp) =>
+    assert.throws(f, (e: Error) => re.test(e.message) && !e.message.includes("\n"));
+  one(() => dfahConfig("flickr", 16), /dfah\.ts.*unknown dataset 'flickr'/);
+  one(() => dfahConfig("wikipedia", 0), /config\.bits must be a positive integer/);
+  one(() => dfahConfig("wikipedia", 16, { rho: 0 }), /config\.rho must be a finite number > 0/);
+  one(() => dfahConfig("wikipedia", 16, { textLayers: [64] }), /config\.textLayers/);
+  one(() => dfahConfig("wikipedia", 16, { relaxd: true } as never), /overrides\.relaxd/);
+  one(() => dfahConfig("wikipedia", 16, { pairMode: "all" as never }), /config\.pairMode/);
+});
+
+Deno.test("activeParts is where the ablation flags decide the modules and terms", () => {
+  const c = (o: Partial<DfahConfig>) => activeParts(dfahConfig("synthetic", 16, o));
+  assert.deepEqual(c({}), {
+    fusion: true,
+    adversary: true,
+    discrete: true,
+    terms: ["pair", "fusionPair", "labelEmbed", "quant", "adv"],
+  });
+  assert.deepEqual(c({ noFusion: true }).terms, ["pair", "quant", "adv"]);
+  assert.deepEqual(c({ noAdversary: true }).terms, ["pair", "fusionPair", "labelEmbed", "quant"]);
+  assert.equal(c({ relaxed: true }).discrete, false);
+  assert.deepEqual(c({ intraImage: true, intraText: true, balance: 0.1 }).terms, [
+    "pair",
+    "intraImage",
+    "intraText",
+    "fusionPair",
+    "labelEmbed",
+    "quant",
+    "adv",
+    "balance",
+  ]);
+});
+
+Deno.test("full DFAH: every module gets gradients from its terms, D only from its own step", () => {
+  const { data, model } = toyModel();
+  const names = Object.keys(model.store.state());
+  assert.ok(names.some((k) => k.startsWith("G.")) && names.includes("Pl"));
+  assert.ok(model.store.group("disc").length > 0);
+  const quant = gradNorms(model, "quant", data);
+  for (const p of ["Ev.", "Et.", "hv.", "ht.", "G."]) assert.ok(sumOver(quant, p) > 0, p);
+  const adv = gradNorms(model, "adv", data);
+  assert.ok(sumOver(adv, "Ev.") > 0 && sumOver(adv, "Et.") > 0, "adversary reaches extractors");
+  assert.equal(sumOver(adv, "hv.") + sumOver(adv, "G.") + sumOver(adv, "Pl"), 0);
+  const lab = gradNorms(model, "labelEmbed", data);
+  assert.ok(lab.Pl > 0 && sumOver(lab, "G.") > 0);
+  assert.equal(sumOver(lab, "hv.") + sumOver(lab, "ht."), 0);
+  // Stored mode: the stored outputs start at 0, so the pair terms only pull once rows are
+  // filled. One step reports every active term plus D's loss, and fills the batch's rows.
+  assert.equal(sumOver(gradNorms(model, "pair", data), "hv."), 0);
+  const batch = makeBatch(data, Int32Array.from({ length: 16 }, (_, i) => i));
+  const terms = model.trainStep(batch, { epoch: 0, batch: 0, rng: new Rng(1) });
+  tf.dispose([batch.image, batch.text, batch.labels]);
+  assert.deepEqual(
+    Object.keys(terms).sort(),
+    ["adv", "disc", "fusionPair", "labelEmbed", "pair", "quant", "total"],
+  );
+  const pair = gradNorms(model, "pair", data);
+  assert.ok(sumOver(pair, "hv.") > 0 && sumOver(pair, "ht.") > 0);
+  assert.ok(sumOver(pair, "Ev.") > 0 && sumOver(pair, "Et.") > 0);
+  assert.equal(sumOver(pair, "G.") + sumOver(pair, "Pl"), 0);
+  const fp = gradNorms(model, "fusionPair", data);
+  assert.ok(sumOver(fp, "G.") > 0 && sumOver(fp, "Ev.") > 0);
+  assert.equal(sumOver(fp, "hv.") + sumOver(fp, "ht."), 0);
+  model.dispose();
+});
+
+Deno.test("noFusion removes G, P_l and the fusion terms and uses U := (H^v + H^t)/2", async () => {
+  const { data, model } = toyModel({ noFusion: true });
+  const names = Object.keys(model.store.state());
+  assert.ok(!names.some((k) => k.startsWith("G.") || k === "Pl"));
+  assert.equal(model.U, undefined);
+  assert.ok(!("stored.U" in model.state()));
+  await train(model, data, { epochs: 1, batchSize: 16, seed: 1, log: null });
+  const p = model.discreteProblem();
+  assert.ok(p.U.every((u, i) => u === Math.fround((model.Hv[i] + model.Ht[i]) / 2)));
+  assert.ok(model.Hv.some((x) => x !== 0), "stored outputs were refreshed");
+  const batch = makeBatch(data, Int32Array.from({ length: 16 }, (_, i) => i));
+  const terms = model.trainStep(batch, { epoch: 1, batch: 0, rng: new Rng(1) });
+  tf.dispose([batch.image, batch.text, batch.labels]);
+  assert.deepEqual(Object.keys(terms).sort(), ["adv", "disc", "pair", "quant", "total"]);
+  model.dispose();
+});
+
+Deno.test("noAdversary removes D, its step and the adversarial term", () => {
+  const { data, model } = toyModel({ noAdversary: true });
+  assert.equal(model.store.group("disc").length, 0);
+  assert.equal(model.D, undefined);
+  assert.ok(
+    !Object.keys(model.state()).some((k) => k.startsWith("D.") || k.startsWith("opt.disc")),
+  );
+  const batch = makeBatch(data, Int32Array.from({ length: 16 }, (_, i) => i));
+  const terms = model.trainStep(batch, { epoch: 0, batch: 0, rng: new Rng(1) });
+  tf.dispose([batch.image, batch.text, batch.labels]);
+  assert.deepEqual(Object.keys(terms).sort(), [
+    "fusionPair",
+    "labelEmbed",
+    "pair",
+    "quant",
+    "total",
+  ]);
+  model.dispose();
+});
+
+Deno.test("relaxed has no B, no P, no discrete step, and u is a constant regression target", () => {
+  const { data, model } = toyModel({ relaxed: true });
+  assert.equal(model.B, undefined);
+  assert.equal(model.P, undefined);
+  assert.ok(!Object.keys(model.state()).some((k) => k.startsWith("codes.")));
+  assert.deepEqual(model.endEpoch(0), {});
+  const quant = gradNorms(model, "quant", data);
+  assert.ok(sumOver(quant, "hv.") > 0 && sumOver(quant, "ht.") > 0);
+  assert.equal(sumOver(quant, "G."), 0, "the regression target u must not be pulled by h");
+  model.dispose();
+});
+
+// ---------------------------------------------------------------------------------------
+// The model
+
+Deno.test("endEpoch runs the discrete step: B stays binary, J does not rise, bits flip", async () => {
+  const { data, model } = toyModel();
+  const B0 = model.B!.slice();
+  const res = await train(model, data, { epochs: 2, batchSize: 16, seed: 2, log: null });
+  for (const r of res.history) {
+    assert.ok(r.losses.discJ <= r.losses.discJ0 + 1e-9, `J rose in epoch ${r.epoch}`);
+    assert.ok(r.losses.flipped >= 0 && r.losses.flipped <= 1);
+  }
+  assert.ok(model.B!.every((b) => b === 1 || b === -1));
+  assert.ok(model.B!.some((b, i) => b !== B0[i]), "B never changed");
+  model.dispose();
+});
+
+Deno.test("the same seed and backend give the same codes; another seed other codes", async () => {
+  const run = async (seed: number) => {
+    const { data, model } = toyModel({ seed });
+    await train(model, data, { epochs: 2, batchSize: 16, seed, log: null });
+    const codes = [model.encodeImage(data.dataset.image), model.encodeText(data.dataset.text)];
+    const B = model.B!.slice();
+    model.dispose();
+    return { codes, B };
+  };
+  const a = await run(5), b = await run(5), c = await run(6);
+  assert.deepEqual(b.codes[0].data, a.codes[0].data);
+  assert.deepEqual(b.codes[1].data, a.codes[1].data);
+  assert.deepEqual(b.B, a.B);
+  assert.notDeepEqual(c.B, a.B);
+});
+
+Deno.test("save -> load (the shared saveModel / loadModel) gives identical codes and state", async () => {
+  const { data, model } = toyModel({ noAdversary: true, pairMode: "batch" });
+  await train(model, data, { epochs: 2, batchSize: 16, seed: 3, log: null });
+  const dir = await Deno.makeTempDir();
+  await saveModel(model, model.info, dir);
+  const { model: loaded } = await loadModel(dir);
+  assert.equal(loaded.method, "dfah");
+  assert.deepEqual(loaded.config, model.config);
+  assert.deepEqual(loaded.encodeImage(data.dataset.image), model.encodeImage(data.dataset.image));
+  assert.deepEqual(loaded.encodeText(data.dataset.text), model.encodeText(data.dataset.text));
+  assert.deepEqual(loaded.state(), model.state());
+  const ck = await readCheckpoint(dir);
+  assert.throws(
+    () =>
+      loaded.loadState(
+        { ...ck.arrays, "codes.B": { shape: [1, 8], data: new Float32Array(8) } },
+        "x.json",
+      ),
+    /x\.json: DFAH state entry 'codes\.B' has shape 1x8/,
+  );
+  loaded.dispose();
+  model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("resuming from a checkpoint reproduces uninterrupted training exactly", async () => {
+  const full = toyModel();
+  await train(full.model, full.data, { epochs: 3, batchSize: 16, seed: 4, log: null });
+  const dir = await Deno.makeTempDir();
+  const first = toyModel();
+  await train(first.model, first.data, {
+    epochs: 2,
+    batchSize: 16,
+    seed: 4,
+    log: null,
+    checkpointDir: dir,
+  });
+  first.model.dispose();
+  const second = toyModel();
+  const res = await train(second.model, second.data, {
+    epochs: 3,
+    batchSize: 16,
+    seed: 4,
+    log: null,
+    checkpointDir: dir,
+  });
+  assert.equal(res.resumedFrom, 1);
+  const img = full.data.dataset.image;
+  assert.deepEqual(second.model.encodeImage(img), full.model.encodeImage(img));
+  assert.deepEqual(second.model.B, full.model.B);
+  full.model.dispose();
+  second.model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("training keeps the tensor count stable and dispose frees everything", async () => {
+  const before = tf.memory().numTensors;
+  const { data, model } = toyModel();
+  const counts: number[] = [];
+  // train() itself throws on growth across epochs (leakCheck); also record the counts.
+  await train(model, data, {
+    epochs: 4,
+    batchSize: 16,
+    seed: 1,
+    log: () => counts.push(tf.memory().numTensors),
+  });
+  assert.equal(new Set(counts).size, 1, `tensor counts per epoch ${counts}`);
+  model.encodeImage(data.dataset.image);
+  assert.equal(tf.memory().numTensors, counts[0]);
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("bad inputs fail with one line naming the file and the variable", () => {
+  const { data, model } = toyModel();
+  assert.throws(
+    () => model.encodeImage(data.dataset.text),
+    /src\/models\/dfah\.ts: encodeImage: x has 8 columns, expected 12/,
+  );
+  const batch = makeBatch(data, Int32Array.from([0, 1, 2]));
+  const bad = { ...batch, pos: Int32Array.from([0, 1, 999]) };
+  assert.throws(
+    () => model.trainStep(bad, { epoch: 0, batch: 0, rng: new Rng(1) }),
+    /dfah\.ts: trainStep: batch\.pos\[2\] = 999, expected 0 <= pos < n=40/,
+  );
+  tf.dispose([batch.image, batch.text, batch.labels]);
+  assert.throws(
+    () => model.loadState({}, "ck/state.json"),
+    /ck\/state\.json: variable '.*' is missing/,
+  );
+  model.dispose();
+  assert.throws(
+    () => createDfah({ ...infoOf(data), n: 3 }, dfahConfig("synthetic", 8)),
+    /dfah\.ts: createDfah: info\.labels must be a LabelMatrix with n=3 rows/,
+  );
+});
+
+Deno.test("training on synthetic data raises MAP well above the untrained model's", async () => {
+  // Single-label synthetic data (10 classes), like Wikipedia: chance MAP is about 0.1.
+  const ds = synthetic({ n: 900, imageDim: 48, textDim: 32, labelsPerItem: 1, seed: 7 });
+  const all = Int32Array.from({ length: 900 }, (_, i) => i);
+  const data: TrainData = { dataset: ds, train: all.slice(0, 700), validation: new Int32Array(0) };
+  const q = all.slice(700);
+  const cfg = dfahConfig("synthetic", 16, {
+    imageLayers: [64, 32],
+    textLayers: [64, 32],
+    fusionLayers: [32],
+    discLayers: [16],
+  });
+  const model = createDfah(infoOf(data), cfg);
+  const ql = gatherLabelRows(ds.labels, q), dl = gatherLabelRows(ds.labels, data.train);
+  const score = () => {
+    const qi = model.encodeImage(gatherRows(ds.image, q));
+    const qt = model.encodeText(gatherRows(ds.text, q));
+    const di = model.encodeImage(gatherRows(ds.image, data.train));
+    const dt = model.encodeText(gatherRows(ds.text, data.train));
+    return (mapAll(qi, ql, dt, dl) + mapAll(qt, ql, di, dl)) / 2;
+  };
+  const untrained = score();
+  await train(model, data, { epochs: 6, batchSize: 64, seed: 1, log: null });
+  const trained = score();
+  // Held-out queries; the margin is absolute MAP, not tuned to the observed gain.
+  assert.ok(trained > untrained + 0.1, `MAP untrained ${untrained} -> trained ${trained}`);
+  model.dispose();
+});
