@@ -148,6 +148,23 @@ function defaultEpochs(dataset: string, methods: CellMethod[], bits: number): nu
   return (METHODS[m].config(dataset, bits) as { epochs: number }).epochs;
 }
 
+/**
+ * Append a command line to `<out>/command.txt` (once): several runs may fill one results
+ * directory (e.g. methods run in parallel processes), and the report lists them all.
+ */
+export async function recordCommand(out: string, command: string): Promise<void> {
+  const path = `${out}/command.txt`;
+  let lines: string[] = [];
+  try {
+    lines = (await Deno.readTextFile(path)).split("\n").filter(Boolean);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  if (!lines.includes(command)) {
+    await Deno.writeTextFile(path, [...lines, command].join("\n") + "\n");
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const cli = parseCli(argv);
   if (cli.help) {
@@ -172,10 +189,7 @@ async function main(argv: string[]): Promise<void> {
     );
   }
   await Deno.mkdir(cli.out, { recursive: true });
-  await Deno.writeTextFile(
-    `${cli.out}/command.txt`,
-    `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}\n`,
-  );
+  await recordCommand(cli.out, `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}`);
   const outcome = await runGrid(specs, {
     out: cli.out,
     dataDir: cli.dataDir,

@@ -1,0 +1,103 @@
+/**
+ * The experiment grid end to end on a tiny grid: result files written, report tables with the
+ * right rows, a rerun skips finished cells, a corrupted result file stops the grid with a
+ * clear error, and the CLI's parsing and command log.
+ */
+import assert from "node:assert/strict";
+import { expandGrid } from "../src/experiments/spec.ts";
+import { readResult, resultPath, runGrid } from "../src/experiments/runner.ts";
+import { buildReport, reportMarkdown } from "../src/experiments/report.ts";
+import { DEFAULT_RUN_EPOCHS, parseCli, recordCommand } from "../src/experiments/reproduce.ts";
+
+const grid = () =>
+  expandGrid({
+    datasets: ["synthetic"],
+    split: "permutation",
+    methods: ["cpah", "random"],
+    ablations: ["full"],
+    bits: [16],
+    seeds: [1],
+    epochs: 1,
+    backend: "wasm",
+  });
+
+Deno.test("a tiny grid writes one result per cell, reports them, and a rerun skips finished cells", async () => {
+  const out = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const specs = grid();
+  assert.equal(specs.length, 2);
+  const first = await runGrid(specs, { out, log: (l) => lines.push(l) });
+  assert.equal(first.ran, 2);
+  assert.equal(first.skipped, 0);
+  for (const s of specs) {
+    const r = await readResult(resultPath(out, s));
+    assert.equal(r.spec.method, s.method);
+    for (const d of ["I2T", "T2I", "I2I", "T2T"] as const) {
+      assert.ok(r.metrics[d].mapAll > 0 && r.metrics[d].mapAll <= 1, `${s.method} ${d}`);
+    }
+    assert.equal(r.backend.name, "wasm");
+    assert.equal(r.dataset.split.query, 500);
+  }
+  const cpah = await readResult(resultPath(out, specs[0]));
+  assert.equal(cpah.training.history.length, 1);
+  assert.ok(lines.some((l) => /^cell 2\/2 done: synthetic__permutation__random-full__16b/.test(l)));
+  // No checkpoint is left behind for finished cells.
+  const left = [...Deno.readDirSync(`${out}/.checkpoints`)];
+  assert.equal(left.length, 0);
+
+  const md = reportMarkdown(buildReport(first.results));
+  assert.match(md, /\| CPAH \| 1 \| 0\.\d{4} \| 0\.\d{4} \|/);
+  assert.match(md, /\| Random projection \| 1 \| 0\.\d{4} \| 0\.\d{4} \|/);
+
+  const again = await runGrid(specs, { out, log: (l) => lines.push(l) });
+  assert.equal(again.ran, 0);
+  assert.equal(again.skipped, 2);
+  assert.deepEqual(again.results.map((r) => r.id).sort(), first.results.map((r) => r.id).sort());
+
+  await Deno.writeTextFile(resultPath(out, specs[1]), '{"format": "cmh-result-1", "spec": ');
+  await assert.rejects(
+    () => runGrid(specs, { out, log: () => {} }),
+    new RegExp(
+      `random-full__16b__seed1__e0__wasm\\.json: corrupted result file \\(not valid JSON\\)`,
+    ),
+  );
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("the CLI parses grids, rejects bad values with the option named, and logs commands once", async () => {
+  const def = parseCli([]);
+  assert.equal(def.isDefault, true);
+  assert.equal(def.grid.epochs, DEFAULT_RUN_EPOCHS);
+  assert.deepEqual(def.grid.bits, [16, 32, 64]);
+  assert.equal(def.grid.ablations, "all");
+  const wiki = parseCli(["--dataset", "wikipedia", "--bits", "32", "--seeds", "1,2"]);
+  assert.equal(wiki.grid.split, "fixed");
+  assert.equal(wiki.grid.epochs, undefined); // the methods' own defaults
+  assert.deepEqual(wiki.grid.seeds, [1, 2]);
+  assert.equal(wiki.out, "results/wikipedia");
+  assert.throws(() => parseCli(["--bits", "16,x"]), /--bits: 'x' is not a non-negative integer/);
+  assert.throws(() => parseCli(["--methods", "dcmh"]), /--methods: unknown method 'dcmh'/);
+  assert.throws(() => parseCli(["--backend", "gpu"]), /--backend: unknown backend 'gpu'/);
+  assert.throws(() => parseCli(["--split", "middle"]), /--split: 'middle'/);
+  assert.throws(
+    () =>
+      expandGrid({
+        ...grid()[0],
+        datasets: ["synthetic"],
+        methods: ["dfah"],
+        ablations: ["noCR"],
+        bits: [16],
+        seeds: [1],
+      }),
+    /--ablations: 'noCR' is not an ablation of dfah/,
+  );
+  const dir = await Deno.makeTempDir();
+  await recordCommand(dir, "deno task reproduce --methods cpah");
+  await recordCommand(dir, "deno task reproduce --methods dfah");
+  await recordCommand(dir, "deno task reproduce --methods cpah");
+  assert.deepEqual((await Deno.readTextFile(`${dir}/command.txt`)).trim().split("\n"), [
+    "deno task reproduce --methods cpah",
+    "deno task reproduce --methods dfah",
+  ]);
+  await Deno.remove(dir, { recursive: true });
+});
