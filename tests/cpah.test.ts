@@ -36,22 +36,13 @@ import {
 } from "../src/models/cpah.ts";
 import { createRandomProjection } from "../src/models/random_projection.ts";
 
+import { close, t2, value } from "./helpers.ts";
+
 await initBackend({ name: "wasm" });
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-const t2 = (rows: number[][]) => tf.tensor2d(rows);
-const value = (x: tf.Tensor) => {
-  const v = x.dataSync()[0];
-  x.dispose();
-  return v;
-};
-const close = (actual: number, expected: number, tol = 1e-5, what = "value") =>
-  assert.ok(
-    Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)),
-    `${what}: got ${actual}, expected ${expected}`,
-  );
 const softplus = (x: number) => Math.log1p(Math.exp(x));
 
 /** Small, easy synthetic data: train rows 0..nTrain-1, query rows after. */

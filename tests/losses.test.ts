@@ -15,19 +15,10 @@ import {
   softmaxCrossEntropy,
 } from "../src/losses.ts";
 
+import { close, t2, value } from "./helpers.ts";
+
 await initBackend({ name: "wasm" });
 
-const t2 = (rows: number[][]) => tf.tensor2d(rows);
-const value = (x: tf.Tensor) => {
-  const v = x.dataSync()[0];
-  x.dispose();
-  return v;
-};
-const close = (actual: number, expected: number, tol = 1e-5, what = "value") =>
-  assert.ok(
-    Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)),
-    `${what}: got ${actual}, expected ${expected}`,
-  );
 const softplus = (x: number) => Math.log1p(Math.exp(x));
 
 Deno.test("labelSimilarity is 1 exactly where two label rows share a label", () => {

@@ -88,6 +88,7 @@ import {
   softmaxCrossEntropy,
 } from "../losses.ts";
 import { Rng } from "../random.ts";
+import { DATASET_NAMES, type DatasetName } from "../data/datasets.ts";
 import type { Matrix, PackedCodes } from "../types.ts";
 import {
   type Batch,
@@ -104,19 +105,11 @@ const FILE = "src/models/cpah.ts";
 // Configuration
 // =========================================================================================
 
-/** Datasets with CPAH defaults. */
-export const CPAH_DATASETS = [
-  "wikipedia",
-  "mirflickr25k",
-  "mirflickr25k-simimg",
-  "nuswide",
-  "mscoco",
-  "iapr",
-  "synthetic",
-] as const;
+/** Datasets with CPAH defaults: every dataset the loader knows. */
+export const CPAH_DATASETS: readonly DatasetName[] = DATASET_NAMES;
 
 /** A dataset with CPAH defaults. */
-export type CpahDataset = typeof CPAH_DATASETS[number];
+export type CpahDataset = DatasetName;
 
 /** Code lengths of the papers' tables. */
 export const CPAH_BITS: readonly number[] = [16, 32, 64, 128];

@@ -65,6 +65,7 @@ import {
   quantization,
 } from "../losses.ts";
 import { Rng } from "../random.ts";
+import { DATASET_NAMES, type DatasetName } from "../data/datasets.ts";
 import type { Matrix, PackedCodes } from "../types.ts";
 import {
   type Batch,
@@ -80,16 +81,8 @@ const FILE = "src/models/dfah.ts";
 // ---------------------------------------------------------------------------------------
 // Configuration
 
-/** Datasets with defaults. */
-export const DFAH_DATASETS = [
-  "wikipedia",
-  "mirflickr25k",
-  "mirflickr25k-simimg",
-  "nuswide",
-  "mscoco",
-  "iapr",
-  "synthetic",
-] as const;
+/** Datasets with defaults: every dataset the loader knows. */
+export const DFAH_DATASETS: readonly DatasetName[] = DATASET_NAMES;
 
 /** How the pairwise likelihood pairs items: batch vs stored outputs of all n, or batch vs batch. */
 export type PairMode = "stored" | "batch";
@@ -196,7 +189,7 @@ const BASE: Omit<DfahConfig, "dataset" | "bits"> = {
 };
 
 /** Per-dataset differences from {@link BASE}. */
-const PER_DATASET: Record<(typeof DFAH_DATASETS)[number], Partial<DfahConfig>> = {
+const PER_DATASET: Record<DatasetName, Partial<DfahConfig>> = {
   wikipedia: { batchSize: 64, epochs: 60, lrStep: 40 },
   mirflickr25k: {},
   "mirflickr25k-simimg": {},
