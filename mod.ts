@@ -133,3 +133,6 @@ export {
 } from "./src/experiments/report.ts";
 export * as figures from "./src/experiments/figures.ts";
 export { TOOLKIT_VERSION } from "./src/version.ts";
+
+// Notebook display helpers (Deno's Jupyter kernel).
+export { type RenderableTable, showFigure, showTable } from "./src/notebook.ts";
