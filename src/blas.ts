@@ -21,6 +21,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import {
+  cpuMemory,
+  type HostMemory as MemoryAccess,
+  shapeSize as size,
+  wasmMemory,
+} from "./host_memory.ts";
 
 /** How `initBackend` treats the BLAS kernels: try (auto), require (on), or remove (off). */
 export type BlasMode = "auto" | "on" | "off";
@@ -353,70 +359,7 @@ function replaceKernel(backendName: string, kernelName: string, kernelFunc: tf.K
 }
 
 // ---------------------------------------------------------------------------------------
-// Backend memory access
-
-/** How a kernel reaches a backend's tensor memory. */
-interface MemoryAccess {
-  /** Allocate a float32 output tensor. */
-  alloc(backend: unknown, shape: number[]): tf.TensorInfo;
-  /**
-   * Views of the given tensors' float32 data (in order). Must be taken after the last
-   * allocation of the kernel, since allocating can move the wasm heap.
-   */
-  views(backend: unknown, infos: tf.TensorInfo[]): Float32Array[];
-}
-
-interface WasmBackendLike {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(id: unknown): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
-}
-
-interface CpuBackendLike {
-  data: { get(id: unknown): { values: unknown } };
-  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): tf.TensorInfo;
-}
-
-const wasmMemory: MemoryAccess = {
-  alloc(backend, shape) {
-    return (backend as WasmBackendLike).makeOutput(shape, "float32");
-  },
-  views(backend, infos) {
-    const be = backend as WasmBackendLike;
-    const buffer = be.wasm.HEAPU8.buffer;
-    return infos.map((t) =>
-      new Float32Array(buffer, be.dataIdMap.get(t.dataId).memoryOffset, size(t.shape))
-    );
-  },
-};
-
-const cpuMemory: MemoryAccess = {
-  alloc(backend, shape) {
-    return (backend as CpuBackendLike).makeTensorInfo(
-      shape,
-      "float32",
-      new Float32Array(size(shape)),
-    );
-  },
-  views(backend, infos) {
-    return infos.map((t) => {
-      const values = (backend as CpuBackendLike).data.get(t.dataId).values;
-      if (!(values instanceof Float32Array)) {
-        throw new Error("src/blas.ts: cpu tensor data is not a Float32Array");
-      }
-      return values.length === size(t.shape) ? values : values.subarray(0, size(t.shape));
-    });
-  },
-};
-
-// ---------------------------------------------------------------------------------------
 // Shapes
-
-function size(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
 
 /** Broadcast two shapes (numpy rules), or undefined when they are incompatible. */
 function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {

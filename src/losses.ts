@@ -22,11 +22,11 @@ export function labelSimilarity(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 /**
  * Pairwise negative log-likelihood (DCMH): Theta_ij = 0.5 h^a_i . h^b_j,
  * L = mean_ij( log(1 + exp(Theta_ij)) - S_ij Theta_ij ), computed stably with softplus.
- * `ha`: m x K, `hb`: n x K, `s`: m x n.
+ * `ha`: m x K, `hb`: n x K, `s`: m x n. The 0.5 scales the m x K side before the product.
  */
 export function pairNll(ha: tf.Tensor2D, hb: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
-    const theta = tf.mul(tf.matMul(ha, tf.transpose(hb)), 0.5);
+    const theta = tf.matMul(tf.mul(ha, 0.5), hb, false, true);
     return tf.mean(tf.sub(tf.softplus(theta), tf.mul(s, theta))) as tf.Scalar;
   });
 }

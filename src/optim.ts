@@ -6,6 +6,85 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NamedArrays } from "./nn.ts";
+import { exclusiveViews } from "./host_memory.ts";
+import { type WasmKernels, wasmKernels } from "./simd.ts";
+
+/** The constants of one Adam step t: bias corrections folded into stepSize and sqrtC2. */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** lr / (1 - beta1^t). */
+  stepSize: number;
+  /** sqrt(1 - beta2^t). */
+  sqrtC2: number;
+}
+
+/**
+ * One Adam step over flat arrays, in place (PyTorch semantics):
+ * g' = g + wd w; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
+ * w = w - stepSize m / (sqrt(v) / sqrtC2 + eps). Arithmetic in float64, stored as float32.
+ */
+export function adamUpdateInPlace(
+  w: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  h: AdamStep,
+): void {
+  const { beta1, beta2, eps, weightDecay, stepSize, sqrtC2 } = h;
+  const a1 = 1 - beta1, a2 = 1 - beta2;
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i] + weightDecay * w[i];
+    const mi = beta1 * m[i] + a1 * gi;
+    const vi = beta2 * v[i] + a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= stepSize * mi / (Math.sqrt(vi) / sqrtC2 + eps);
+  }
+}
+
+/**
+ * The step of {@link adamUpdateInPlace} by the wasm SIMD kernel (float32 arithmetic) on
+ * views [w, m, v, g] of the wasm heap.
+ */
+export function adamUpdateSimd(kernels: WasmKernels, views: Float32Array[], h: AdamStep): void {
+  const [w, m, v, g] = views;
+  kernels.adam(
+    w.byteOffset,
+    m.byteOffset,
+    v.byteOffset,
+    g.byteOffset,
+    w.length,
+    h.beta1,
+    1 - h.beta1,
+    h.beta2,
+    1 - h.beta2,
+    h.eps,
+    h.weightDecay,
+    h.stepSize,
+    1 / h.sqrtC2,
+  );
+}
+
+/** The same step as {@link adamUpdateInPlace} in tensor ops (any backend). */
+export function adamUpdateOps(
+  w: tf.Variable,
+  m: tf.Variable,
+  v: tf.Variable,
+  grad: tf.Tensor,
+  h: AdamStep,
+): void {
+  tf.tidy(() => {
+    const g = h.weightDecay > 0 ? tf.add(grad, tf.mul(w, h.weightDecay)) : grad;
+    m.assign(tf.add(tf.mul(m, h.beta1), tf.mul(g, 1 - h.beta1)));
+    v.assign(tf.add(tf.mul(v, h.beta2), tf.mul(tf.square(g), 1 - h.beta2)));
+    const denom = tf.add(tf.div(tf.sqrt(v), h.sqrtC2), h.eps);
+    w.assign(tf.sub(w, tf.mul(tf.div(m, denom), h.stepSize)));
+  });
+}
 
 /** Adam hyper-parameters. */
 export interface AdamConfig {
@@ -24,6 +103,11 @@ export class Adam {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
+  /**
+   * Update variables in place on host-memory backends (default true); false forces the
+   * tensor-op path (used by tests to compare the two).
+   */
+  inPlace = true;
   #t = 0;
   readonly #m: tf.Variable[];
   readonly #v: tf.Variable[];
@@ -56,24 +140,33 @@ export class Adam {
     return lossValue;
   }
 
-  /** Apply gradients keyed by variable name (as returned by tf.variableGrads); disposes them. */
+  /**
+   * Apply gradients keyed by variable name (as returned by tf.variableGrads); disposes them.
+   * On the wasm backend the update is one SIMD pass over each variable's memory
+   * ({@link adamUpdateSimd}), on cpu one JS pass ({@link adamUpdateInPlace}); elsewhere it
+   * runs as tensor ops with the same formula ({@link adamUpdateOps}).
+   */
   apply(grads: tf.NamedTensorMap): void {
     this.#t++;
     const t = this.#t;
-    const b1 = this.beta1, b2 = this.beta2;
-    const c1 = 1 - Math.pow(b1, t), c2 = 1 - Math.pow(b2, t);
-    const stepSize = this.lr / c1;
-    tf.tidy(() => {
-      this.vars.forEach((v, i) => {
-        let g = grads[v.name] as tf.Tensor | undefined;
-        if (!g) return;
-        if (this.weightDecay > 0) g = tf.add(g, tf.mul(v, this.weightDecay));
-        const m = this.#m[i], s = this.#v[i];
-        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-        s.assign(tf.add(tf.mul(s, b2), tf.mul(tf.square(g), 1 - b2)));
-        const denom = tf.add(tf.div(tf.sqrt(s), Math.sqrt(c2)), this.eps);
-        v.assign(tf.sub(v, tf.mul(tf.div(m, denom), stepSize)));
-      });
+    const c1 = 1 - Math.pow(this.beta1, t), c2 = 1 - Math.pow(this.beta2, t);
+    const h: AdamStep = {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      stepSize: this.lr / c1,
+      sqrtC2: Math.sqrt(c2),
+    };
+    const simd = this.inPlace ? wasmKernels() : undefined;
+    this.vars.forEach((v, i) => {
+      const g = grads[v.name] as tf.Tensor | undefined;
+      if (!g) return;
+      const m = this.#m[i], s = this.#v[i];
+      const views = this.inPlace ? exclusiveViews([v, m, s], [g]) : undefined;
+      if (!views) adamUpdateOps(v, m, s, g, h);
+      else if (simd) adamUpdateSimd(simd, views, h);
+      else adamUpdateInPlace(views[0], views[1], views[2], views[3], h);
     });
     for (const k of Object.keys(grads)) grads[k].dispose();
   }

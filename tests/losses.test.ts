@@ -16,6 +16,7 @@ import {
 } from "../src/losses.ts";
 
 import { close, t2, value } from "./helpers.ts";
+import { Rng } from "../src/random.ts";
 
 await initBackend({ name: "wasm" });
 
@@ -145,4 +146,32 @@ Deno.test("gradientPenalty's gradient through a ReLU critic matches finite diffe
     close(g[i], (fp - fm) / (2 * h), 2e-3, `dGP/dW2[${i}]`);
   }
   tf.dispose([W1, b1, a, b, eps, W2, grads[W2.name]]);
+});
+
+Deno.test("pairNll's value and gradients equal softplus(theta) - S theta with theta = ha hb^T / 2", () => {
+  const rng = new Rng(5);
+  const ha = tf.tensor2d(rng.normals(6 * 4).map((x) => 3 * x), [6, 4]);
+  const hb = tf.tensor2d(rng.normals(9 * 4).map((x) => 3 * x), [9, 4]);
+  const s = tf.tensor2d(Float32Array.from({ length: 54 }, () => (rng.uniform() < 0.4 ? 1 : 0)), [
+    6,
+    9,
+  ]);
+  const reference = (a: tf.Tensor, b: tf.Tensor) => {
+    const theta = tf.mul(tf.matMul(a, tf.transpose(b)), 0.5);
+    return tf.mean(tf.sub(tf.softplus(theta), tf.mul(s, theta))) as tf.Scalar;
+  };
+  const fused = (a: tf.Tensor, b: tf.Tensor) => pairNll(a as tf.Tensor2D, b as tf.Tensor2D, s);
+  const [want, got] = [reference, fused].map((f) => tf.valueAndGrads(f)([ha, hb]));
+  close(got.value.dataSync()[0], want.value.dataSync()[0], 1e-5, "value");
+  for (const k of [0, 1]) {
+    const g = got.grads[k].dataSync(), w = want.grads[k].dataSync();
+    assert.equal(g.length, w.length);
+    let norm = 0;
+    g.forEach((x, i) => {
+      close(x, w[i], 1e-6, `grad ${k}[${i}]`);
+      norm += Math.abs(w[i]);
+    });
+    assert.ok(norm > 0.01, `gradient ${k} is all but zero (${norm})`);
+  }
+  tf.dispose([ha, hb, s, want.value, got.value, ...want.grads, ...got.grads]);
 });

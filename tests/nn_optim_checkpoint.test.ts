@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../src/backend.ts";
 import { BatchNorm1d, Linear, Mlp, ParamStore } from "../src/nn.ts";
 import { Adam } from "../src/optim.ts";
+import { wasmKernels } from "../src/simd.ts";
 import { Rng } from "../src/random.ts";
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "../src/checkpoint.ts";
 
@@ -71,6 +72,69 @@ Deno.test("Adam's first step moves each weight by lr against the gradient sign, 
   opt2.dispose();
   v.dispose();
 });
+
+for (const backend of ["wasm", "cpu"] as const) {
+  Deno.test(`Adam's in-place update equals its tensor-op form over 5 steps (${backend})`, async () => {
+    await initBackend({ name: backend });
+    // wasm: the SIMD kernel (315 entries: 78 vectors + a scalar tail); cpu: the JS loop
+    assert.equal(!!wasmKernels(), backend === "wasm");
+    try {
+      const rng = new Rng(11);
+      const init = rng.normals(315);
+      const grads = Array.from({ length: 5 }, () => rng.normals(315));
+      const run = (inPlace: boolean) => {
+        const v = tf.variable(tf.tensor2d(init, [21, 15]), true, `w${inPlace}`);
+        const opt = new Adam([v], { lr: 0.01, beta1: 0.8, beta2: 0.99, weightDecay: 0.1 });
+        opt.inPlace = inPlace;
+        for (const g of grads) opt.apply({ [v.name]: tf.tensor2d(g, [21, 15]) });
+        const out = { w: v.dataSync().slice(), state: opt.state("o") };
+        opt.dispose();
+        v.dispose();
+        return out;
+      };
+      const a = run(true), b = run(false);
+      let moved = 0;
+      for (let i = 0; i < 315; i++) {
+        assert.ok(Math.abs(a.w[i] - b.w[i]) < 1e-6, `w[${i}]: ${a.w[i]} vs ${b.w[i]}`);
+        moved = Math.max(moved, Math.abs(a.w[i] - init[i]));
+      }
+      assert.ok(moved > 0.02, `weights moved at most ${moved}`);
+      for (const k of ["o.m0", "o.v0"]) {
+        a.state[k].data.forEach((x, i) => {
+          const y = b.state[k].data[i];
+          assert.ok(Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(y)), `${k}[${i}]: ${x} vs ${y}`);
+        });
+      }
+    } finally {
+      await initBackend({ name: "wasm" });
+    }
+  });
+}
+
+for (const backend of ["wasm", "cpu"] as const) {
+  Deno.test(`Adam's in-place update never writes into memory the variable shares (${backend})`, async () => {
+    await initBackend({ name: backend });
+    try {
+      const given = new Float32Array([1, 2, 3]);
+      const init = tf.tensor1d(given); // the cpu backend keeps `given` itself as the data
+      const v = tf.variable(init); // shares init's memory
+      const alias = tf.reshape(v, [3, 1]);
+      const opt = new Adam([v], { lr: 0.5 });
+      opt.apply({ [v.name]: tf.tensor1d([1, 1, 1]) });
+      const held = tf.reshape(v, [3]); // shares the updated memory from here on
+      opt.apply({ [v.name]: tf.tensor1d([1, 1, 1]) });
+      assert.deepEqual(Array.from(given), [1, 2, 3]);
+      assert.deepEqual(Array.from(init.dataSync()), [1, 2, 3]);
+      assert.deepEqual(Array.from(alias.dataSync()), [1, 2, 3]);
+      assert.deepEqual(Array.from(held.dataSync()), [0.5, 1.5, 2.5]);
+      v.dataSync().forEach((x, i) => assert.ok(Math.abs(x - i) < 1e-6, `v[${i}] = ${x}`));
+      tf.dispose([init, v, alias, held]);
+      opt.dispose();
+    } finally {
+      await initBackend({ name: "wasm" });
+    }
+  });
+}
 
 Deno.test("checkpoints round-trip and a corrupted index is reported with its path", async () => {
   const dir = await Deno.makeTempDir();
