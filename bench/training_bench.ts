@@ -8,9 +8,12 @@
  * batch 128 (stored-output pairwise term against all n rows). One measured step is one
  * `trainStep` (CPAH: forward, D step with gradient penalty, network step; DFAH: D step, network
  * step) on a batch of 128 built with `makeBatch` from src/train.ts; building and disposing the
- * batch tensors is outside the timed part. "stock" = `initBackend({blas: "off"})` (on wasm:
- * the explicit-transpose MatMul gradient), "blas" = `initBackend({blas: "on"})` (transposes
- * passed to BLAS as flags): each kernel set with the gradient the project uses with it.
+ * batch tensors is outside the timed part. "stock" = `initBackend({blas: "off", fastKernels:
+ * false})`: tfjs's own kernels (on wasm with the explicit-transpose MatMul gradient);
+ * "blas" = `initBackend({blas: "on", fastKernels: true})`: the CBLAS matmul kernels
+ * (transposes passed as flags) plus the wasm fast kernels of src/fast_kernels.ts — the
+ * accelerated set the project uses by default. The optimiser is the same in both (src/optim.ts:
+ * the in-place SIMD Adam step on wasm).
  *
  * - `deno bench -A bench/training_bench.ts` (part of `deno task bench`): groups
  *   "cpah training" and "dfah training", stock = baseline; a pairs/s table at exit. Short on
@@ -182,11 +185,12 @@ export async function selectKernels(
     name: opts.backend,
     blas: set === "blas" ? "on" : "off",
     blasThreads: set === "blas" ? opts.threads : undefined,
+    fastKernels: set === "blas",
   });
   activeKernels = set;
   return `backend ${info.name} (tfjs ${info.tfjs}, Deno ${info.deno}); kernels ${set}${
     info.accelerated ? `: ${info.accelerated}` : ""
-  }`;
+  }${info.fastKernels ? `; ${info.fastKernels}` : ""}`;
 }
 
 /** Median of a non-empty list. */

@@ -21,6 +21,7 @@ import "@tensorflow/tfjs-backend-wasm";
 // --- BLAS kernels (src/blas.ts) ---
 import { applyBlasMode, type BlasMode, envBlasMode } from "./blas.ts";
 // --- end BLAS kernels ---
+import { installFastKernels, uninstallFastKernels } from "./fast_kernels.ts";
 
 /** Backend names accepted by {@link initBackend}. */
 export type BackendName = "wasm" | "tensorflow" | "cpu";
@@ -40,6 +41,8 @@ export interface BackendInfo {
   explicitTransposeGrad: boolean;
   /** Accelerated matmul kernels (e.g. CBLAS), when installed; see src/blas.ts. */
   accelerated?: string;
+  /** The wasm fast kernels (src/fast_kernels.ts), when installed. */
+  fastKernels?: string;
   /** Deno version. */
   deno: string;
 }
@@ -65,9 +68,27 @@ export interface BackendOptions {
   /** BLAS thread count; default env HASH_BLAS_THREADS, else the library default. */
   blasThreads?: number;
   // --- end BLAS kernels ---
+  /**
+   * The wasm fast kernels of src/fast_kernels.ts (shared-memory Identity/Cast, SIMD Sum/Mean
+   * over leading axes). Default: env HASH_FAST_KERNELS ("on"/"off"), else on. False puts the
+   * stock kernels back.
+   */
+  fastKernels?: boolean;
 }
 
 let current: BackendInfo | undefined;
+
+function envFastKernels(): boolean | undefined {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("HASH_FAST_KERNELS");
+  } catch {
+    return undefined; // no --allow-env
+  }
+  if (!v) return undefined;
+  if (v === "on" || v === "off") return v === "on";
+  throw new Error(`environment variable HASH_FAST_KERNELS is '${v}', expected 'on' or 'off'`);
+}
 
 /** Parse a backend name, with a one-line error naming the accepted values. */
 export function parseBackendName(value: string, source = "backend"): BackendName {
@@ -131,6 +152,9 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
     threads: opts.blasThreads,
   });
   // --- end BLAS kernels (and `&& !blas.installed` below) ---
+  const fast = (opts.fastKernels ?? envFastKernels() ?? true)
+    ? installFastKernels(name)
+    : (uninstallFastKernels(name), undefined);
   const wantGrad = opts.explicitTransposeGrad ?? (name === "wasm" && !blas.installed);
   if (wantGrad) registerExplicitTransposeMatMulGradient();
   else registerTransposeFlagMatMulGradient();
@@ -141,6 +165,7 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
     explicitTransposeGrad: wantGrad,
     deno: Deno.version.deno,
     accelerated: current?.accelerated,
+    fastKernels: fast,
   };
   setAccelerated(blas.description); // BLAS kernels (src/blas.ts)
   return { ...current };

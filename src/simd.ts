@@ -1,31 +1,275 @@
 /**
  * Small WebAssembly SIMD kernels that work directly on the wasm backend's heap.
  *
- * The module is assembled here, byte by byte, from the instruction lists below (no toolchain,
- * no binary in the repository). It imports the TensorFlow.js wasm backend's own
- * `WebAssembly.Memory`, so its kernels read and write tensors in place at their heap offsets:
- * no copies. Each kernel processes 4 float32 lanes per instruction (`f32x4`) with a scalar
- * loop for the remainder.
+ * The kernels are written below in WebAssembly text instructions (one per line, `;;`
+ * comments) and assembled here into a module at first use: no toolchain and no binary in the
+ * repository. The module imports the TensorFlow.js wasm backend's own `WebAssembly.Memory`,
+ * so its kernels read and write tensors in place at their heap offsets, without copies. Each
+ * kernel handles 4 float32 lanes per instruction (`f32x4`), then a scalar remainder.
  *
  * Kernels:
- * - `adam`: one Adam step over a variable (see {@link adamStepWasm}); one pass instead of
- *   the ~10 passes of the tensor-op form. Measured 3.9M parameters: see docs/benchmarks.md.
- * - `colsum`: column sums of a rows x cols matrix (the bias gradient, BatchNorm sums).
+ * - `adam`: one Adam step over a variable in one pass (src/optim.ts), instead of the ~10
+ *   passes of the tensor-op form.
+ * - `colsum`: column sums of a rows x cols matrix, rows added in order (src/fast_kernels.ts:
+ *   the reductions over the batch axis of bias and BatchNorm gradients).
  *
- * {@link wasmKernels} returns undefined when the active backend is not `wasm` or the runtime
- * has no WebAssembly SIMD; callers then take their JS or tensor-op path.
+ * {@link wasmKernels} returns undefined when the active backend is not `wasm`, its memory is
+ * not reachable, or the runtime lacks WebAssembly SIMD; callers then take another path.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 
 // ---------------------------------------------------------------------------------------
-// A minimal assembler: just the instructions the kernels use.
+// Kernels, in WebAssembly text instructions
 
-/** Value types. */
-const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
+/**
+ * for (o = 0; o + 16 <= end; o += 16) { body }  — then for (; o < end; o += 4) { tail }.
+ * `o` and `end` are i32 byte offsets (locals `$o`, `$end`).
+ */
+function vectorThenScalar(body: string, tail: string): string {
+  return `
+    i32.const 0
+    local.set $o
+    block
+      loop
+        local.get $o
+        i32.const 16
+        i32.add
+        local.get $end
+        i32.gt_u
+        br_if 1            ;; exit when o + 16 > end
+        ${body}
+        local.get $o
+        i32.const 16
+        i32.add
+        local.set $o
+        br 0
+      end
+    end
+    block
+      loop
+        local.get $o
+        local.get $end
+        i32.lt_u
+        i32.eqz
+        br_if 1            ;; exit when o >= end
+        ${tail}
+        local.get $o
+        i32.const 4
+        i32.add
+        local.set $o
+        br 0
+      end
+    end`;
+}
 
-/** Unsigned LEB128. */
+/**
+ * The Adam step, per entry, with g' = g + wd w:
+ * m = b1 m + a1 g';  v = b2 v + a2 g'^2;  w = w - ss m / (sqrt(v) ic + eps).
+ * "vector": 4 lanes (`f32x4`, constants in the splatted locals `$B1`...), temporaries
+ * `$G $M $V`; "scalar": one entry (`f32`, constants in the parameters `$b1`...), `$Gs $Ms $Vs`.
+ */
+function adamBody(lanes: "vector" | "scalar"): string {
+  const vector = lanes === "vector";
+  const T = vector ? "f32x4" : "f32", mem = vector ? "v128" : "f32";
+  const k = (p: string) => `local.get $${vector ? p.toUpperCase() : p}`;
+  const [G, M, V] = vector ? ["$G", "$M", "$V"] : ["$Gs", "$Ms", "$Vs"];
+  const at = (ptr: string) => `local.get $${ptr}  local.get $o  i32.add`;
+  return `
+    ${at("g")}  ${mem}.load
+    ${k("wd")}  ${at("w")}  ${mem}.load  ${T}.mul  ${T}.add
+    local.set ${G}                                        ;; g' = g + wd w
+    ${k("b1")}  ${at("m")}  ${mem}.load  ${T}.mul
+    ${k("a1")}  local.get ${G}  ${T}.mul  ${T}.add
+    local.set ${M}                                        ;; m = b1 m + a1 g'
+    ${at("m")}  local.get ${M}  ${mem}.store
+    ${k("b2")}  ${at("v")}  ${mem}.load  ${T}.mul
+    ${k("a2")}  local.get ${G}  ${T}.mul  local.get ${G}  ${T}.mul  ${T}.add
+    local.set ${V}                                        ;; v = b2 v + a2 g'^2
+    ${at("v")}  local.get ${V}  ${mem}.store
+    ${at("w")}
+    ${at("w")}  ${mem}.load
+    ${k("ss")}  local.get ${M}  ${T}.mul
+    local.get ${V}  ${T}.sqrt  ${k("ic")}  ${T}.mul  ${k("eps")}  ${T}.add
+    ${T}.div  ${T}.sub
+    ${mem}.store                                          ;; w = w - ss m / (sqrt(v) ic + eps)`;
+}
+
+/**
+ * adam(w, m, v, g, n, b1, a1, b2, a2, eps, wd, ss, ic): heap byte offsets of four float32
+ * arrays of n entries, updated in place (see {@link adamBody}). The caller passes
+ * a1 = 1 - b1 and a2 = 1 - b2 computed in float64 (1 - 0.999 in float32 loses 4 digits),
+ * ss = lr / (1 - b1^t) and ic = 1 / sqrt(1 - b2^t).
+ */
+const ADAM: FuncDef = {
+  name: "adam",
+  params: "$w i32 $m i32 $v i32 $g i32 $n i32 " +
+    "$b1 f32 $a1 f32 $b2 f32 $a2 f32 $eps f32 $wd f32 $ss f32 $ic f32",
+  locals: "$end i32 $o i32 $B1 v128 $A1 v128 $B2 v128 $A2 v128 $EPS v128 $WD v128 $SS v128 " +
+    "$IC v128 $G v128 $M v128 $V v128 $Gs f32 $Ms f32 $Vs f32",
+  body: `
+    local.get $n  i32.const 2  i32.shl  local.set $end     ;; end = 4 n bytes
+    ${
+    ["b1", "a1", "b2", "a2", "eps", "wd", "ss", "ic"].map((p) =>
+      `local.get $${p}  f32x4.splat  local.set $${p.toUpperCase()}`
+    ).join("\n")
+  }
+    ${vectorThenScalar(adamBody("vector"), adamBody("scalar"))}`,
+};
+
+/** colsum(x, out, rows, cols): out[j] = sum_i x[i cols + j] (float32, rows in order). */
+const COLSUM: FuncDef = {
+  name: "colsum",
+  params: "$x i32 $out i32 $rows i32 $cols i32",
+  locals: "$end i32 $o i32 $row i32 $base i32",
+  body: `
+    local.get $cols  i32.const 2  i32.shl  local.set $end  ;; bytes per row
+    ${
+    vectorThenScalar(
+      "local.get $out local.get $o i32.add  v128.const 0  v128.store",
+      "local.get $out local.get $o i32.add  f32.const 0  f32.store",
+    )
+  }
+    local.get $x  local.set $base
+    i32.const 0  local.set $row
+    block
+      loop
+        local.get $row  local.get $rows  i32.lt_u  i32.eqz  br_if 1
+        ${
+    vectorThenScalar(
+      `local.get $out local.get $o i32.add
+       local.get $out local.get $o i32.add  v128.load
+       local.get $base local.get $o i32.add  v128.load
+       f32x4.add  v128.store`,
+      `local.get $out local.get $o i32.add
+       local.get $out local.get $o i32.add  f32.load
+       local.get $base local.get $o i32.add  f32.load
+       f32.add  f32.store`,
+    )
+  }
+        local.get $base  local.get $end  i32.add  local.set $base
+        local.get $row  i32.const 1  i32.add  local.set $row
+        br 0
+      end
+    end`,
+};
+
+/**
+ * softplus(x, out, n): out = log(1 + exp(x)) for 4n float32 entries (callers handle the
+ * remainder), computed stably as max(x, 0) + log1p(exp(-|x|)):
+ * - exp(y), y = max(-|x|, -87.3) <= 0: y = k ln2 + r with k = nearest(y / ln2) and
+ *   |r| <= ln2 / 2 (ln2 split in a 9-bit head and a tail, so k ln2_hi is exact); exp(r) by its
+ *   Taylor series to r^7/7! (truncation < 1e-8 relative); 2^k built in the exponent bits.
+ * - log1p(e), e in (0, 1]: log(1 + e) = 2 atanh(s) with s = e / (2 + e) in (0, 1/3], the
+ *   series 2s (1 + s^2/3 + ... + s^12/13) (truncation < 2e-8 relative). Forming s this way
+ *   never computes 1 + e, so small e keeps its digits.
+ * Accuracy: within a few float32 ulps of the exact value (tests/simd.test.ts checks it
+ * against Math.log1p/Math.exp over 10^5 points in [-100, 100]).
+ */
+const SOFTPLUS: FuncDef = {
+  name: "softplus",
+  params: "$x i32 $out i32 $n i32",
+  locals: "$end i32 $o i32 $X v128 $Y v128 $K v128 $R v128 $P v128 $E v128 $S v128 $S2 v128 " +
+    "$Q v128 $LO v128 $LOG2E v128 $LN2HI v128 $LN2LO v128 $ONE v128 $TWO v128 $BIAS v128",
+  body: `
+    local.get $n  i32.const 4  i32.shl  local.set $end     ;; end = 16 n bytes
+    f32.const -87.3  f32x4.splat  local.set $LO
+    f32.const 1.4426950408889634  f32x4.splat  local.set $LOG2E
+    f32.const 0.693359375  f32x4.splat  local.set $LN2HI
+    f32.const -2.1219444005469057e-4  f32x4.splat  local.set $LN2LO
+    f32.const 1  f32x4.splat  local.set $ONE
+    f32.const 2  f32x4.splat  local.set $TWO
+    i32.const 127  i32x4.splat  local.set $BIAS
+    ${
+    vectorThenScalar(
+      `
+      local.get $x  local.get $o  i32.add  v128.load  local.set $X
+      local.get $X  f32x4.abs  f32x4.neg  local.get $LO  f32x4.max  local.set $Y   ;; y = -|x|
+      local.get $Y  local.get $LOG2E  f32x4.mul  f32x4.nearest  local.set $K       ;; k
+      local.get $Y  local.get $K  local.get $LN2HI  f32x4.mul  f32x4.sub
+      local.get $K  local.get $LN2LO  f32x4.mul  f32x4.sub  local.set $R         ;; r = y - k ln2
+      ${horner("$R", "$P", [1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1])}
+      local.get $P
+      local.get $K  i32x4.trunc_sat_f32x4_s  local.get $BIAS  i32x4.add
+      i32.const 23  i32x4.shl                                                    ;; 2^k bits
+      f32x4.mul  local.set $E                                    ;; e = exp(y) = exp(r) 2^k
+      local.get $E  local.get $TWO  local.get $E  f32x4.add  f32x4.div  local.set $S
+      local.get $S  local.get $S  f32x4.mul  local.set $S2
+      ${horner("$S2", "$Q", [1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3, 1])}
+      local.get $out  local.get $o  i32.add
+      local.get $X  v128.const 0  f32x4.max                                      ;; max(x, 0)
+      local.get $S  local.get $S  f32x4.add  local.get $Q  f32x4.mul            ;; 2 s Q(s^2)
+      f32x4.add  v128.store`,
+      "",
+    )
+  }`,
+};
+
+/** Horner's rule in 4 lanes: dst = ((c0 x + c1) x + ...) x + c_last, coefficients splatted. */
+function horner(x: string, dst: string, coefficients: number[]): string {
+  const [first, ...rest] = coefficients;
+  return `f32.const ${first}  f32x4.splat
+` +
+    rest.map((c) => `local.get ${x}  f32x4.mul  f32.const ${c}  f32x4.splat  f32x4.add`).join(
+      "\n",
+    ) +
+    `\nlocal.set ${dst}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// A minimal assembler for the instructions above
+
+/** One exported function: named typed params and locals, a body of text instructions. */
+interface FuncDef {
+  name: string;
+  /** "$name type ..." pairs. */
+  params: string;
+  locals: string;
+  body: string;
+}
+
+const VALUE_TYPES: Record<string, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+
+/** Opcodes without immediates; SIMD ones as [0xfd, LEB128 sub-opcode]. */
+const PLAIN: Record<string, number[]> = {
+  "i32.add": [0x6a],
+  "i32.shl": [0x74],
+  "i32.eqz": [0x45],
+  "i32.lt_u": [0x49],
+  "i32.gt_u": [0x4b],
+  "f32.add": [0x92],
+  "f32.sub": [0x93],
+  "f32.mul": [0x94],
+  "f32.div": [0x95],
+  "f32.sqrt": [0x91],
+  "f32x4.splat": [0xfd, 0x13],
+  "i32x4.splat": [0xfd, 0x11],
+  "f32x4.nearest": [0xfd, 0x6a],
+  "f32x4.abs": [0xfd, 0xe0, 0x01],
+  "f32x4.neg": [0xfd, 0xe1, 0x01],
+  "f32x4.max": [0xfd, 0xe9, 0x01],
+  "i32x4.shl": [0xfd, 0xab, 0x01],
+  "i32x4.add": [0xfd, 0xae, 0x01],
+  "i32x4.trunc_sat_f32x4_s": [0xfd, 0xf8, 0x01],
+  "f32x4.sqrt": [0xfd, 0xe3, 0x01],
+  "f32x4.add": [0xfd, 0xe4, 0x01],
+  "f32x4.sub": [0xfd, 0xe5, 0x01],
+  "f32x4.mul": [0xfd, 0xe6, 0x01],
+  "f32x4.div": [0xfd, 0xe7, 0x01],
+  "block": [0x02, 0x40],
+  "loop": [0x03, 0x40],
+  "end": [0x0b],
+};
+
+/** Memory instructions: opcode and natural alignment (log2 bytes); offset 0. */
+const MEMORY: Record<string, [number[], number]> = {
+  "f32.load": [[0x2a], 2],
+  "f32.store": [[0x38], 2],
+  "v128.load": [[0xfd, 0x00], 4],
+  "v128.store": [[0xfd, 0x0b], 4],
+};
+
 function uleb(n: number): number[] {
   const out: number[] = [];
   do {
@@ -37,386 +281,93 @@ function uleb(n: number): number[] {
   return out;
 }
 
-/** Signed LEB128 (32-bit). */
 function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
     n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
     out.push(b | 0x80);
   }
 }
 
-/** A length-prefixed vector of byte sequences. */
 function vec(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
+function utf8(s: string): number[] {
+  return vec([...new TextEncoder().encode(s)].map((b) => [b]));
 }
 
-/** Instruction encoders (a flat byte list per instruction). */
-const op = {
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  tee: (i: number) => [0x22, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  i32Add: [0x6a],
-  i32Mul: [0x6c],
-  i32Shl: [0x74],
-  i32LtU: [0x49],
-  i32GtU: [0x4b],
-  i32Eqz: [0x45],
-  f32Const: (x: number) => [0x43, ...f32Bytes(x)],
-  v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
-  f32Load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
-  f32Store: (offset = 0) => [0x38, 2, ...uleb(offset)],
-  f32Add: [0x92],
-  f32Sub: [0x93],
-  f32Mul: [0x94],
-  f32Div: [0x95],
-  f32Sqrt: [0x91],
-  v128Load: (offset = 0) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
-  v128Store: (offset = 0) => [0xfd, ...uleb(0x0b), 0, ...uleb(offset)],
-  f32x4Splat: [0xfd, ...uleb(0x13)],
-  f32x4Sqrt: [0xfd, ...uleb(0xe3)],
-  f32x4Add: [0xfd, ...uleb(0xe4)],
-  f32x4Sub: [0xfd, ...uleb(0xe5)],
-  f32x4Mul: [0xfd, ...uleb(0xe6)],
-  f32x4Div: [0xfd, ...uleb(0xe7)],
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  br: (depth: number) => [0x0c, ...uleb(depth)],
-  brIf: (depth: number) => [0x0d, ...uleb(depth)],
-  end: [0x0b],
-};
-
-interface FuncDef {
-  name: string;
-  params: number[];
-  /** Extra locals, after the params, by type. */
-  locals: number[];
-  body: number[][];
+function declarations(text: string, where: string): [string, number][] {
+  const parts = text.trim().split(/\s+/).filter(Boolean);
+  const out: [string, number][] = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    const type = VALUE_TYPES[parts[i + 1]];
+    if (!parts[i].startsWith("$") || type === undefined) {
+      throw new Error(`src/simd.ts: ${where}: bad declaration '${parts[i]} ${parts[i + 1]}'`);
+    }
+    out.push([parts[i], type]);
+  }
+  return out;
 }
 
-/** Assemble a module importing `env.memory` and exporting `funcs` (no results). */
+/** Encode one function body from its text instructions. */
+function encodeBody(f: FuncDef): number[] {
+  const named = [...declarations(f.params, f.name), ...declarations(f.locals, f.name)];
+  const index = new Map(named.map(([n], i) => [n, i]));
+  const tokens = f.body.replace(/;;[^\n]*/g, " ").trim().split(/\s+/);
+  const code: number[] = [];
+  const where = (t: string) => `src/simd.ts: ${f.name}: '${t}'`;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    const arg = () => {
+      const a = tokens[++i];
+      if (a === undefined) throw new Error(`${where(t)} needs an operand`);
+      return a;
+    };
+    if (t in PLAIN) code.push(...PLAIN[t]);
+    else if (t in MEMORY) code.push(...MEMORY[t][0], MEMORY[t][1], 0);
+    else if (t === "local.get" || t === "local.set") {
+      const name = arg(), k = index.get(name);
+      if (k === undefined) throw new Error(`${where(t)}: unknown local ${name}`);
+      code.push(t === "local.get" ? 0x20 : 0x21, ...uleb(k));
+    } else if (t === "br" || t === "br_if") code.push(t === "br" ? 0x0c : 0x0d, ...uleb(+arg()));
+    else if (t === "i32.const") code.push(0x41, ...sleb(+arg()));
+    else if (t === "f32.const") {
+      code.push(0x43, ...new Uint8Array(new Float32Array([+arg()]).buffer));
+    } else if (t === "v128.const") { // only the all-zero vector is needed
+      if (+arg() !== 0) throw new Error(`${where(t)}: only 'v128.const 0' is supported`);
+      code.push(0xfd, 0x0c, ...new Array<number>(16).fill(0));
+    } else throw new Error(`${where(t)}: unknown instruction`);
+  }
+  const locals = vec(declarations(f.locals, f.name).map(([, type]) => [1, type]));
+  const body = [...locals, ...code, 0x0b];
+  return [...uleb(body.length), ...body];
+}
+
+/** Assemble a module that imports `env.memory` and exports `funcs` (no results). */
 function assemble(funcs: FuncDef[]): Uint8Array {
-  const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]);
-  const name = (s: string) => vec([...new TextEncoder().encode(s)].map((b) => [b]));
-  const importSec = vec([[...name("env"), ...name("memory"), 0x02, 0x00, ...uleb(0)]]);
-  const exportSec = vec(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
-  const codes = funcs.map((f) => {
-    const locals = vec(f.locals.map((t) => [...uleb(1), t]));
-    const body = [...locals, ...f.body.flat(), ...op.end];
-    return [...uleb(body.length), ...body];
-  });
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vec(types)),
-    ...section(2, importSec),
-    ...section(3, vec(funcs.map((_, i) => uleb(i)))),
-    ...section(7, exportSec),
-    ...section(10, vec(codes)),
-  ]);
-}
-
-// ---------------------------------------------------------------------------------------
-// Kernels
-
-/**
- * adam(w, m, v, g, n, b1, a1, b2, a2, eps, wd, ss, ic): byte offsets of four float32 arrays
- * of n entries; per entry, with g' = g + wd w:
- * m = b1 m + a1 g'; v = b2 v + a2 g'^2; w = w - ss m / (sqrt(v) ic + eps).
- * The caller passes a1 = 1 - b1 and a2 = 1 - b2 computed in float64 (1 - 0.999 in float32
- * would lose 4 digits), ss = lr / (1 - b1^t) and ic = 1 / sqrt(1 - b2^t).
- */
-function adamKernel(): FuncDef {
-  // params: 0..4 i32 (w m v g n), 5..12 f32 (b1 a1 b2 a2 eps wd ss ic);
-  // locals: 13 end, 14 o (i32); 15..22 the f32 params splatted to v128; 23..25 v128
-  // temporaries g m v; 26..28 f32 temporaries g m v
-  const [w, m, v, g, n, b1, a1, b2, a2, eps, wd, ss, ic] = [
+  const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+  const types = funcs.map((f) => [
+    0x60,
+    ...vec(declarations(f.params, f.name).map(([, type]) => [type])),
     0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-  ];
-  const [end, o] = [13, 14];
-  const [B1, A1, B2, A2, EPS, WD, SS, IC] = [15, 16, 17, 18, 19, 20, 21, 22];
-  const [gv, mv, vv] = [23, 24, 25];
-  const [gs, ms, vs] = [26, 27, 28];
-  const splat = (src: number[], dst: number) => [...src, ...op.f32x4Splat, ...op.set(dst)];
-  const at = (base: number) => [...op.get(base), ...op.get(o), ...op.i32Add];
-  const vector = [
-    // gv = g + wd * w
-    ...at(g),
-    ...op.v128Load(),
-    ...op.get(WD),
-    ...at(w),
-    ...op.v128Load(),
-    ...op.f32x4Mul,
-    ...op.f32x4Add,
-    ...op.set(gv),
-    // mv = b1 * m + a1 * gv; store m
-    ...op.get(B1),
-    ...at(m),
-    ...op.v128Load(),
-    ...op.f32x4Mul,
-    ...op.get(A1),
-    ...op.get(gv),
-    ...op.f32x4Mul,
-    ...op.f32x4Add,
-    ...op.set(mv),
-    ...at(m),
-    ...op.get(mv),
-    ...op.v128Store(),
-    // vv = b2 * v + a2 * gv * gv; store v
-    ...op.get(B2),
-    ...at(v),
-    ...op.v128Load(),
-    ...op.f32x4Mul,
-    ...op.get(A2),
-    ...op.get(gv),
-    ...op.f32x4Mul,
-    ...op.get(gv),
-    ...op.f32x4Mul,
-    ...op.f32x4Add,
-    ...op.set(vv),
-    ...at(v),
-    ...op.get(vv),
-    ...op.v128Store(),
-    // w = w - ss * mv / (sqrt(vv) * ic + eps)
-    ...at(w),
-    ...at(w),
-    ...op.v128Load(),
-    ...op.get(SS),
-    ...op.get(mv),
-    ...op.f32x4Mul,
-    ...op.get(vv),
-    ...op.f32x4Sqrt,
-    ...op.get(IC),
-    ...op.f32x4Mul,
-    ...op.get(EPS),
-    ...op.f32x4Add,
-    ...op.f32x4Div,
-    ...op.f32x4Sub,
-    ...op.v128Store(),
-  ];
-  const scalar = [
-    ...at(g),
-    ...op.f32Load(),
-    ...op.get(wd),
-    ...at(w),
-    ...op.f32Load(),
-    ...op.f32Mul,
-    ...op.f32Add,
-    ...op.set(gs),
-    ...op.get(b1),
-    ...at(m),
-    ...op.f32Load(),
-    ...op.f32Mul,
-    ...op.get(a1),
-    ...op.get(gs),
-    ...op.f32Mul,
-    ...op.f32Add,
-    ...op.set(ms),
-    ...at(m),
-    ...op.get(ms),
-    ...op.f32Store(),
-    ...op.get(b2),
-    ...at(v),
-    ...op.f32Load(),
-    ...op.f32Mul,
-    ...op.get(a2),
-    ...op.get(gs),
-    ...op.f32Mul,
-    ...op.get(gs),
-    ...op.f32Mul,
-    ...op.f32Add,
-    ...op.set(vs),
-    ...at(v),
-    ...op.get(vs),
-    ...op.f32Store(),
-    ...at(w),
-    ...at(w),
-    ...op.f32Load(),
-    ...op.get(ss),
-    ...op.get(ms),
-    ...op.f32Mul,
-    ...op.get(vs),
-    ...op.f32Sqrt,
-    ...op.get(ic),
-    ...op.f32Mul,
-    ...op.get(eps),
-    ...op.f32Add,
-    ...op.f32Div,
-    ...op.f32Sub,
-    ...op.f32Store(),
-  ];
-  return {
-    name: "adam",
-    params: [I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32],
-    locals: [I32, I32, ...new Array<number>(11).fill(V128), F32, F32, F32],
-    body: [
-      // end = n * 4 (bytes); the constants splatted to 4 lanes
-      op.get(n),
-      op.i32(2),
-      op.i32Shl,
-      op.set(end),
-      splat(op.get(b1), B1),
-      splat(op.get(a1), A1),
-      splat(op.get(b2), B2),
-      splat(op.get(a2), A2),
-      splat(op.get(eps), EPS),
-      splat(op.get(wd), WD),
-      splat(op.get(ss), SS),
-      splat(op.get(ic), IC),
-      ...vectorLoop(o, end, vector),
-      ...scalarLoop(o, end, scalar),
-    ],
-  };
-}
-
-/** colsum(x, out, rows, cols): out[j] = sum_i x[i cols + j], float32, rows summed in order. */
-function colsumKernel(): FuncDef {
-  // params 0 x, 1 out, 2 rows, 3 cols; locals 4 end (row bytes), 5 o, 6 row, 7 rowBase
-  const [x, out, rows, cols, end, o, row, base] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const outAt = [...op.get(out), ...op.get(o), ...op.i32Add];
-  const xAt = [...op.get(base), ...op.get(o), ...op.i32Add];
-  const zeroVector = [...outAt, ...op.v128Zero, ...op.v128Store()];
-  const zeroScalar = [...outAt, ...op.f32Const(0), ...op.f32Store()];
-  const addVector = [
-    ...outAt,
-    ...outAt,
-    ...op.v128Load(),
-    ...xAt,
-    ...op.v128Load(),
-    ...op.f32x4Add,
-    ...op.v128Store(),
-  ];
-  const addScalar = [
-    ...outAt,
-    ...outAt,
-    ...op.f32Load(),
-    ...xAt,
-    ...op.f32Load(),
-    ...op.f32Add,
-    ...op.f32Store(),
-  ];
-  return {
-    name: "colsum",
-    params: [I32, I32, I32, I32],
-    locals: [I32, I32, I32, I32],
-    body: [
-      op.get(cols),
-      op.i32(2),
-      op.i32Shl,
-      op.set(end),
-      ...vectorLoop(o, end, zeroVector),
-      ...scalarLoop(o, end, zeroScalar),
-      op.i32(0),
-      op.set(row),
-      op.get(x),
-      op.set(base),
-      op.block,
-      op.loop,
-      // while row < rows
-      op.get(row),
-      op.get(rows),
-      op.i32LtU,
-      op.i32Eqz,
-      op.brIf(1),
-      ...vectorLoop(o, end, addVector),
-      ...scalarLoop(o, end, addScalar),
-      op.get(base),
-      op.get(end),
-      op.i32Add,
-      op.set(base),
-      op.get(row),
-      op.i32(1),
-      op.i32Add,
-      op.set(row),
-      op.br(0),
-      op.end,
-      op.end,
-    ],
-  };
-}
-
-/** for (o = 0; o + 16 <= end; o += 16) body — leaves o at the first unprocessed byte. */
-function vectorLoop(o: number, end: number, body: number[]): number[][] {
-  return [
-    op.i32(0),
-    op.set(o),
-    op.block,
-    op.loop,
-    // exit when o + 16 > end
-    op.get(o),
-    op.i32(16),
-    op.i32Add,
-    op.get(end),
-    op.i32GtU,
-    op.brIf(1),
-    body,
-    op.get(o),
-    op.i32(16),
-    op.i32Add,
-    op.set(o),
-    op.br(0),
-    op.end,
-    op.end,
-  ];
-}
-
-/** for (; o < end; o += 4) body — continues from o. */
-function scalarLoop(o: number, end: number, body: number[]): number[][] {
-  return [
-    op.block,
-    op.loop,
-    op.get(o),
-    op.get(end),
-    op.i32LtU,
-    op.i32Eqz,
-    op.brIf(1), // exit when !(o < end)
-    body,
-    op.get(o),
-    op.i32(4),
-    op.i32Add,
-    op.set(o),
-    op.br(0),
-    op.end,
-    op.end,
-  ];
-}
-
-function f32Bytes(x: number): number[] {
-  return [...new Uint8Array(new Float32Array([x]).buffer)];
+  ]);
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
+    ...section(1, vec(types)),
+    ...section(2, vec([[...utf8("env"), ...utf8("memory"), 0x02, 0x00, 0x00]])), // memory, min 0
+    ...section(3, vec(funcs.map((_, i) => uleb(i)))),
+    ...section(7, vec(funcs.map((f, i) => [...utf8(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(funcs.map(encodeBody))),
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------
 // Instantiation against the backend's memory
 
-/** The kernels, bound to one wasm backend's memory. Offsets are heap byte offsets. */
+/** The kernels, bound to one wasm backend's memory. Pointers are heap byte offsets. */
 export interface WasmKernels {
   adam(
     w: number,
@@ -434,18 +385,20 @@ export interface WasmKernels {
     invSqrtC2: number,
   ): void;
   colsum(x: number, out: number, rows: number, cols: number): void;
+  /** out = softplus(x) for the first 4 n entries. */
+  softplus(x: number, out: number, n: number): void;
 }
 
-let bytes: Uint8Array | undefined;
+let moduleBytes: Uint8Array | undefined;
 const bound = new WeakMap<object, WasmKernels | null>();
 
-/** The module's bytes (assembled once). */
+/** The assembled module (built once). Throws a one-line error on an assembler mistake. */
 export function simdModuleBytes(): Uint8Array {
-  return (bytes ??= assemble([adamKernel(), colsumKernel()]));
+  return (moduleBytes ??= assemble([ADAM, COLSUM, SOFTPLUS]));
 }
 
 interface WasmBackendLike {
-  wasm: { asm?: { memory?: unknown } };
+  wasm?: { asm?: { memory?: unknown } };
 }
 
 /**
@@ -459,14 +412,11 @@ export function wasmKernels(): WasmKernels | undefined {
   if (cached !== undefined) return cached ?? undefined;
   let kernels: WasmKernels | null = null;
   const memory = backend.wasm?.asm?.memory;
-  if (memory instanceof WebAssembly.Memory) {
-    try {
-      const module = new WebAssembly.Module(simdModuleBytes() as BufferSource);
-      const instance = new WebAssembly.Instance(module, { env: { memory } });
-      kernels = instance.exports as unknown as WasmKernels;
-    } catch {
-      kernels = null; // no SIMD support (validation fails): callers fall back
-    }
+  const bytes = simdModuleBytes();
+  if (memory instanceof WebAssembly.Memory && WebAssembly.validate(bytes as BufferSource)) {
+    const module = new WebAssembly.Module(bytes as BufferSource);
+    kernels = new WebAssembly.Instance(module, { env: { memory } })
+      .exports as unknown as WasmKernels;
   }
   bound.set(backend, kernels);
   return kernels ?? undefined;

@@ -1,0 +1,162 @@
+/**
+ * Faster replacements for a few stock `wasm` backend kernels that dominate a training step
+ * after the matrix products (measured with bench/profile_step.ts; see docs/benchmarks.md):
+ *
+ * - `Identity`, and `Cast` to the same dtype: the stock kernels copy the data; these share it
+ *   (reference count + 1), exactly as the stock `Reshape` kernel and the `cpu` backend's
+ *   Identity do. tfjs calls them for every `clone` and for the casts inside many gradients.
+ * - `Sum` and `Mean` over leading axes of a float32 tensor (the batch axis of bias and
+ *   BatchNorm gradients): the stock kernels transpose the input first; these add whole rows
+ *   with the `colsum` SIMD kernel of src/simd.ts. Sums run in row order in float32, as the
+ *   stock kernel's do after its transpose; the mean divides the sum by the row count.
+ *
+ * - `Softplus` on float32: the `softplus` SIMD kernel of src/simd.ts (max(x, 0) +
+ *   log1p(exp(-|x|)) by polynomials, within a few float32 ulps; for x < -87.3 the result is
+ *   exp(-87.3) ~ 1.2e-38 instead of a smaller subnormal). It carries the pairwise likelihood
+ *   over m x n pairs.
+ *
+ * Every other case (other dtypes, other axes) goes to the stock kernel unchanged.
+ * `initBackend({fastKernels})` installs them (default on; src/backend.ts), and
+ * {@link fastKernelsDescription} is recorded with the backend in result files.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { shapeSize, wasmMemory } from "./host_memory.ts";
+import { wasmKernels } from "./simd.ts";
+
+/** Kernel names replaced by {@link installFastKernels}. */
+export const FAST_KERNEL_NAMES: readonly string[] = ["Identity", "Cast", "Sum", "Mean", "Softplus"];
+
+interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}
+
+interface RefCounting {
+  incRef(dataId: unknown): void;
+}
+
+const installed = new Map<string, Map<string, tf.KernelConfig>>();
+
+/** Share the input's memory (no copy). */
+function shareInput(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
+  (backend as RefCounting).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/**
+ * When `axis` names exactly the first k dimensions of `shape` (any order, negatives allowed,
+ * k < rank): k and the number of rows they span; else undefined (also for a null `axis`,
+ * which means all axes).
+ */
+export function leadingAxes(
+  shape: readonly number[],
+  axis: unknown,
+): { count: number; rows: number } | undefined {
+  const r = shape.length;
+  if (axis === null || axis === undefined) return undefined; // all axes
+  const list = (Array.isArray(axis) ? axis : [axis]).map((a) => Number(a));
+  if (!list.length || list.some((a) => !Number.isInteger(a) || a < -r || a >= r)) return undefined;
+  const sorted = [...new Set(list.map((a) => (a + r) % r))].sort((a, b) => a - b);
+  if (sorted.length === r || sorted.some((a, i) => a !== i)) return undefined;
+  return { count: sorted.length, rows: shapeSize(shape.slice(0, sorted.length)) };
+}
+
+/** A Sum (mean = false) or Mean kernel over leading axes of float32 input, else `stock`. */
+function reduceLeading(stock: tf.KernelConfig, mean: boolean): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x;
+    const kernels = wasmKernels();
+    const lead = x.dtype === "float32" ? leadingAxes(x.shape, attrs?.axis) : undefined;
+    if (!kernels || !lead || lead.rows === 0) return stock.kernelFunc(args);
+    const rest = x.shape.slice(lead.count);
+    const outShape = attrs?.keepDims ? [...new Array<number>(lead.count).fill(1), ...rest] : rest;
+    const out = wasmMemory.alloc(backend, outShape);
+    const [xv, ov] = wasmMemory.views(backend, [x, out]);
+    kernels.colsum(xv.byteOffset, ov.byteOffset, lead.rows, ov.length);
+    if (mean) { for (let j = 0; j < ov.length; j++) ov[j] /= lead.rows; }
+    return out;
+  };
+}
+
+function replacements(stock: Map<string, tf.KernelConfig>): Record<string, tf.KernelFunc> {
+  return {
+    Identity: (args) => {
+      const { inputs, backend } = args as unknown as KernelArgs;
+      return inputs.x.dtype === "string"
+        ? stock.get("Identity")!.kernelFunc(args)
+        : shareInput(inputs.x, backend);
+    },
+    Cast: (args) => {
+      const { inputs, backend, attrs } = args as unknown as KernelArgs;
+      return inputs.x.dtype === attrs?.dtype && inputs.x.dtype !== "string"
+        ? shareInput(inputs.x, backend)
+        : stock.get("Cast")!.kernelFunc(args);
+    },
+    Sum: reduceLeading(stock.get("Sum")!, false),
+    Mean: reduceLeading(stock.get("Mean")!, true),
+    Softplus: (args) => {
+      const { inputs, backend } = args as unknown as KernelArgs;
+      const x = inputs.x, kernels = wasmKernels();
+      if (!kernels || x.dtype !== "float32") return stock.get("Softplus")!.kernelFunc(args);
+      const out = wasmMemory.alloc(backend, [...x.shape]);
+      const [xv, ov] = wasmMemory.views(backend, [x, out]);
+      const vectors = xv.length >> 2;
+      kernels.softplus(xv.byteOffset, ov.byteOffset, vectors);
+      for (let i = 4 * vectors; i < xv.length; i++) {
+        const t = xv[i];
+        ov[i] = Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Install the fast kernels on the `wasm` backend (default: the active backend). Returns a
+ * description, or undefined when the backend is not `wasm` or lacks WebAssembly SIMD
+ * (nothing is changed then).
+ */
+export function installFastKernels(backendName: string = tf.getBackend()): string | undefined {
+  if (backendName !== "wasm") return undefined;
+  if (tf.getBackend() === "wasm" && !wasmKernels()) return undefined;
+  if (!installed.has(backendName)) {
+    const stock = new Map<string, tf.KernelConfig>();
+    for (const name of FAST_KERNEL_NAMES) {
+      const config = tf.getKernel(name, backendName);
+      if (!config) return undefined;
+      stock.set(name, config);
+    }
+    for (const [name, kernelFunc] of Object.entries(replacements(stock))) {
+      tf.unregisterKernel(name, backendName);
+      tf.registerKernel({ kernelName: name, backendName, kernelFunc });
+    }
+    installed.set(backendName, stock);
+  }
+  return fastKernelsDescription(backendName);
+}
+
+/** Put the stock kernels back. Returns whether any were replaced. */
+export function uninstallFastKernels(backendName: string = tf.getBackend()): boolean {
+  const stock = installed.get(backendName);
+  if (!stock) return false;
+  for (const [name, config] of stock) {
+    tf.unregisterKernel(name, backendName);
+    tf.registerKernel(config);
+  }
+  installed.delete(backendName);
+  return true;
+}
+
+/** "fast kernels Identity+Cast+Sum+Mean (wasm SIMD)" when installed on the backend. */
+export function fastKernelsDescription(
+  backendName: string = tf.getBackend(),
+): string | undefined {
+  return installed.has(backendName)
+    ? `fast kernels ${FAST_KERNEL_NAMES.join("+")} (shared-memory Identity/Cast, ` +
+      `SIMD leading-axis Sum/Mean, SIMD Softplus)`
+    : undefined;
+}
