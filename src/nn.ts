@@ -174,19 +174,56 @@ export class BatchNorm1d {
         ) as tf.Tensor2D
       );
     }
-    const { mean, variance } = tf.moments(x, 0);
-    const n = x.shape[0];
-    tf.tidy(() => {
-      const m = this.momentum;
+    return batchNormTraining(x, this.gamma, this.beta, this.eps, (mean, variance) => {
+      const n = x.shape[0], m = this.momentum;
       const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
     });
-    return tf.add(
-      tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))), this.gamma),
-      this.beta,
-    ) as tf.Tensor2D;
   }
+}
+
+/**
+ * Training-mode batch normalisation y = gamma (x - mu) / sqrt(var + eps) + beta over the rows
+ * of x (m x d; biased batch variance), with the closed-form gradient
+ * dx = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) / sqrt(var + eps), dxhat = dy gamma;
+ * dgamma = sum(dy xhat); dbeta = sum(dy). One recorded op instead of ~10 (the autodiff of
+ * the formula takes ~3x the kernels). First-order only: a gradient of this gradient would
+ * treat the saved xhat as constant, so it must not sit under a second differentiation (the
+ * models' gradient penalties differentiate D twice, which has no BatchNorm).
+ * `onMoments(mean, variance)` is called once with the batch moments (running statistics).
+ */
+export function batchNormTraining(
+  x: tf.Tensor2D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  onMoments?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const mean = tf.mean(xx, 0) as tf.Tensor1D;
+    const xc = tf.sub(xx, mean);
+    const variance = tf.mean(tf.square(xc), 0) as tf.Tensor1D;
+    if (onMoments) tf.tidy(() => onMoments(mean, variance));
+    const inv = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(xc, inv);
+    save([xhat, inv, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sxhat, sinv, sg] = saved;
+        const dxhat = tf.mul(dy, sg);
+        const dx = tf.mul(
+          tf.sub(tf.sub(dxhat, tf.mean(dxhat, 0)), tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), 0))),
+          sinv,
+        );
+        return [dx, tf.sum(tf.mul(dy, sxhat), 0), tf.sum(dy, 0)];
+      },
+    };
+  });
+  return f(x, gamma, beta) as tf.Tensor2D;
 }
 
 /** Options of {@link Mlp}. */

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../src/backend.ts";
-import { BatchNorm1d, Linear, Mlp, ParamStore } from "../src/nn.ts";
+import { BatchNorm1d, batchNormTraining, Linear, Mlp, ParamStore } from "../src/nn.ts";
 import { Adam } from "../src/optim.ts";
 import { wasmKernels } from "../src/simd.ts";
 import { Rng } from "../src/random.ts";
@@ -154,4 +154,37 @@ Deno.test("checkpoints round-trip and a corrupted index is reported with its pat
   await Deno.writeTextFile(`${dir}/state.json`, "{ not json");
   await assert.rejects(() => readCheckpoint(dir), new RegExp(`${dir}/state.json: not valid JSON`));
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("batchNormTraining's closed-form gradients equal autodiff of the formula", () => {
+  const rng = new Rng(21);
+  const x = tf.tensor2d(rng.normals(16 * 6).map((v, i) => 2 * v + (i % 6)), [16, 6]);
+  const gamma = tf.tensor1d(rng.normals(6).map((v) => 1 + 0.3 * v));
+  const beta = tf.tensor1d(rng.normals(6));
+  const w = tf.tensor2d(rng.normals(16 * 6), [16, 6]); // a non-uniform upstream gradient
+  const formula = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(a, 0);
+    return tf.add(tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+  };
+  const loss = (f: typeof formula) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(f(a, g, b), w)) as tf.Scalar;
+  const fused = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    batchNormTraining(a as tf.Tensor2D, g, b, 1e-5);
+  const want = tf.grads(loss(formula))([x, gamma, beta]);
+  const got = tf.grads(loss(fused))([x, gamma, beta]);
+  const yw = formula(x, gamma, beta).dataSync(), yg = fused(x, gamma, beta).dataSync();
+  yg.forEach((v, i) => assert.ok(Math.abs(v - yw[i]) < 1e-5, `y[${i}]: ${v} vs ${yw[i]}`));
+  ["x", "gamma", "beta"].forEach((name, k) => {
+    const g = got[k].dataSync(), e = want[k].dataSync();
+    let norm = 0;
+    g.forEach((v, i) => {
+      assert.ok(
+        Math.abs(v - e[i]) < 2e-5 * Math.max(1, Math.abs(e[i])),
+        `d${name}[${i}]: ${v} vs ${e[i]}`,
+      );
+      norm += Math.abs(e[i]);
+    });
+    assert.ok(norm > 0.01, `d${name} is all but zero`);
+  });
+  tf.dispose([x, gamma, beta, w, ...want, ...got]);
 });
