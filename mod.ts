@@ -43,6 +43,12 @@ export {
   parseBackendName,
 } from "./src/backend.ts";
 export {
+  FAST_KERNEL_NAMES,
+  fastKernelsDescription,
+  installFastKernels,
+  uninstallFastKernels,
+} from "./src/fast_kernels.ts";
+export {
   blasDescription,
   blasKernelsInstalled,
   type BlasMode,
@@ -78,7 +84,14 @@ export {
 } from "./src/metrics.ts";
 
 // Building blocks, losses, optimiser, checkpoints.
-export { BatchNorm1d, Linear, Mlp, type NamedArrays, ParamStore } from "./src/nn.ts";
+export {
+  BatchNorm1d,
+  batchNormTraining,
+  Linear,
+  Mlp,
+  type NamedArrays,
+  ParamStore,
+} from "./src/nn.ts";
 export { Adam, type AdamConfig } from "./src/optim.ts";
 export * as losses from "./src/losses.ts";
 export { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./src/checkpoint.ts";
