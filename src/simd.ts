@@ -12,6 +12,8 @@
  *   passes of the tensor-op form.
  * - `colsum`: column sums of a rows x cols matrix, rows added in order (src/fast_kernels.ts:
  *   the reductions over the batch axis of bias and BatchNorm gradients).
+ * - `softplus`: log(1 + exp(x)) by polynomials, 4 lanes at a time (src/fast_kernels.ts: the
+ *   pairwise likelihood over m x n pairs).
  *
  * {@link wasmKernels} returns undefined when the active backend is not `wasm`, its memory is
  * not reachable, or the runtime lacks WebAssembly SIMD; callers then take another path.
