@@ -8,27 +8,162 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { type HostMemory, hostMemory, wasmMemory } from "./host_memory.ts";
+import { wasmKernels } from "./simd.ts";
+
+const FILE = "src/losses.ts";
 
 /**
  * Similarity S_ij = 1 if labels l_i and l_j share at least one label, else 0.
- * `a`: m x c, `b`: n x c (0/1 floats) -> m x n of 0/1.
+ * `a`: m x c, `b`: n x c (0/1 floats; any value > 0 counts as a label) -> m x n of 0/1.
+ * Computed on the host with one bit per label (32 labels per word): one pass over the m x n
+ * pairs instead of an m x c x n product followed by a comparison and a cast.
  */
 export function labelSimilarity(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() =>
-    tf.cast(tf.greater(tf.matMul(a, tf.transpose(b)), 0), "float32") as tf.Tensor2D
-  );
+  const [m, c] = a.shape, [n, cb] = b.shape;
+  if (cb !== c) {
+    throw new Error(`${FILE}: labelSimilarity: b has ${cb} label columns, expected ${c} (as a)`);
+  }
+  const words = Math.max(1, Math.ceil(c / 32));
+  const bitsA = labelBits(a.dataSync(), m, c, words);
+  const bitsB = labelBits(b.dataSync(), n, c, words);
+  const out = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    if (words === 1) {
+      const w = bitsA[i];
+      for (let j = 0; j < n; j++) out[row + j] = (w & bitsB[j]) !== 0 ? 1 : 0;
+      continue;
+    }
+    for (let j = 0; j < n; j++) {
+      let shared = 0;
+      for (let k = 0; k < words && shared === 0; k++) {
+        shared = bitsA[i * words + k] & bitsB[j * words + k];
+      }
+      out[row + j] = shared !== 0 ? 1 : 0;
+    }
+  }
+  return tf.tensor2d(out, [m, n]);
+}
+
+/** One bit per label: bit k % 32 of word k / 32 of row r is set when x[r, k] > 0. */
+function labelBits(x: ArrayLike<number>, rows: number, cols: number, words: number): Uint32Array {
+  const bits = new Uint32Array(rows * words);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < cols; k++) {
+      if (x[r * cols + k] > 0) bits[r * words + (k >>> 5)] |= 1 << (k & 31);
+    }
+  }
+  return bits;
 }
 
 /**
  * Pairwise negative log-likelihood (DCMH): Theta_ij = 0.5 h^a_i . h^b_j,
  * L = mean_ij( log(1 + exp(Theta_ij)) - S_ij Theta_ij ), computed stably with softplus.
- * `ha`: m x K, `hb`: n x K, `s`: m x n. The 0.5 scales the m x K side before the product.
+ * `ha`: m x K, `hb`: n x K, `s`: m x n (a constant: no gradient flows to it). The 0.5 scales
+ * the m x K side before the product; the elementwise part is {@link pairLikelihood}.
  */
 export function pairNll(ha: tf.Tensor2D, hb: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const theta = tf.matMul(tf.mul(ha, 0.5), hb, false, true);
-    return tf.mean(tf.sub(tf.softplus(theta), tf.mul(s, theta))) as tf.Scalar;
+  return tf.tidy(() => pairLikelihood(tf.matMul(tf.mul(ha, 0.5), hb, false, true), s));
+}
+
+/**
+ * mean_ij( softplus(Theta_ij) - S_ij Theta_ij ) for m x n `theta` and `s` (S a constant).
+ * Where the backend keeps tensors in this process (wasm, cpu) this is one fused op: a single
+ * pass computes the value and the gradient (sigmoid(Theta) - S) / (m n), which the backward
+ * pass only scales (wasm: the `pairnll` SIMD kernel of src/simd.ts; cpu: a JS loop). Other
+ * backends, and non-float32 input, use the tensor-op formula {@link pairLikelihoodOps}.
+ */
+export function pairLikelihood(theta: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {
+  if (!sameShape(theta.shape, s.shape)) {
+    throw new Error(
+      `${FILE}: pairLikelihood: s has shape ${s.shape.join("x")}, expected ${
+        theta.shape.join("x")
+      } (as theta)`,
+    );
+  }
+  const memory = hostMemory();
+  if (!memory || theta.dtype !== "float32" || s.dtype !== "float32" || theta.size === 0) {
+    return pairLikelihoodOps(theta, s);
+  }
+  const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const t = args[0] as tf.Tensor2D, save = args[1] as tf.GradSaveFunc;
+    const { value, grad } = pairLikelihoodForward(t, s, memory);
+    save([grad]);
+    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
   });
+  return fused(theta) as tf.Scalar;
+}
+
+/** {@link pairLikelihood} as tensor ops: mean(softplus(theta) - s theta). */
+export function pairLikelihoodOps(theta: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.sub(tf.softplus(theta), tf.mul(s, theta))) as tf.Scalar);
+}
+
+/** Value and gradient tensor of {@link pairLikelihood}, computed in host memory. */
+function pairLikelihoodForward(
+  theta: tf.Tensor2D,
+  s: tf.Tensor2D,
+  memory: HostMemory,
+): { value: tf.Scalar; grad: tf.Tensor2D } {
+  const [m, n] = theta.shape;
+  const scale = 1 / (m * n);
+  const backend = tf.backend();
+  const kernels = memory === wasmMemory ? wasmKernels() : undefined;
+  const gInfo = memory.alloc(backend, [m, n]);
+  let sum = 0;
+  if (kernels) {
+    const acc = memory.alloc(backend, [4]);
+    const [tv, sv, gv, av] = memory.views(backend, [theta, s, gInfo, acc]);
+    const vectors = n >> 2, tail = 4 * vectors;
+    for (let i = 0; i < m; i++) {
+      const row = i * n;
+      if (vectors > 0) {
+        const at = 4 * row;
+        kernels.pairnll(
+          tv.byteOffset + at,
+          sv.byteOffset + at,
+          gv.byteOffset + at,
+          vectors,
+          scale,
+          av.byteOffset,
+        );
+        sum += av[0] + av[1] + av[2] + av[3];
+      }
+      sum += pairLikelihoodRange(tv, sv, gv, scale, row + tail, row + n);
+    }
+    (backend as unknown as { disposeData(id: unknown): void }).disposeData(acc.dataId);
+  } else {
+    const [tv, sv, gv] = memory.views(backend, [theta, s, gInfo]);
+    for (let i = 0; i < m; i++) sum += pairLikelihoodRange(tv, sv, gv, scale, i * n, (i + 1) * n);
+  }
+  const grad = tf.engine().makeTensorFromTensorInfo(gInfo) as tf.Tensor2D;
+  return { value: tf.scalar(sum * scale), grad };
+}
+
+/**
+ * Entries [from, to): g = (sigmoid(t) - s) scale; returns the float64 sum of softplus(t) - s t.
+ * The scalar twin of the `pairnll` SIMD kernel.
+ */
+function pairLikelihoodRange(
+  t: Float32Array,
+  s: Float32Array,
+  g: Float32Array,
+  scale: number,
+  from: number,
+  to: number,
+): number {
+  let sum = 0;
+  for (let k = from; k < to; k++) {
+    const x = t[k], e = Math.exp(-Math.abs(x));
+    sum += Math.max(x, 0) + Math.log1p(e) - s[k] * x;
+    g[k] = ((x >= 0 ? 1 / (1 + e) : e / (1 + e)) - s[k]) * scale;
+  }
+  return sum;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** Quantisation / regression onto targets: mean over entries of (B - h)^2. */
@@ -65,17 +200,23 @@ export function softmaxCrossEntropy(
 /**
  * WGAN-GP style gradient penalty: mean over items of (||d D(x_hat) / d x_hat||_2 - 1)^2 with
  * x_hat = eps * a + (1 - eps) * b, eps ~ U(0,1) per item (given as `eps`, m x 1, so the
- * caller's seeded generator decides). `critic` maps m x d -> m x 1 (logits).
+ * caller's seeded generator decides). `critic` maps m x d -> m x 1 (logits). The input gradient
+ * is tf.grad of the critic (a second-order gradient when the penalty is differentiated), or
+ * `inputGradient(x_hat)` when given: the same gradient written as first-order ops (for an Mlp
+ * critic, `Mlp.inputGradient` in src/nn.ts).
  */
 export function gradientPenalty(
   critic: (x: tf.Tensor2D) => tf.Tensor2D,
   a: tf.Tensor2D,
   b: tf.Tensor2D,
   eps: tf.Tensor2D,
+  inputGradient?: (x: tf.Tensor2D) => tf.Tensor2D,
 ): tf.Scalar {
   return tf.tidy(() => {
     const xHat = tf.add(tf.mul(eps, a), tf.mul(tf.sub(1, eps), b)) as tf.Tensor2D;
-    const g = tf.grad((x: tf.Tensor) => tf.sum(critic(x as tf.Tensor2D)))(xHat);
+    const g = inputGradient
+      ? inputGradient(xHat)
+      : tf.grad((x: tf.Tensor) => tf.sum(critic(x as tf.Tensor2D)))(xHat);
     const norm = tf.sqrt(tf.add(tf.sum(tf.square(g), 1), 1e-12));
     return tf.mean(tf.square(tf.sub(norm, 1))) as tf.Scalar;
   });

@@ -272,4 +272,67 @@ export class Mlp {
     });
     return h;
   }
+
+  /**
+   * The critic's input gradient d sum(apply(x)) / dx (m x dims[0]) as first-order ops, for an
+   * Mlp shaped like a critic: no BatchNorm, ReLU hidden layers, a linear last layer with one
+   * output. With the ReLU masks M_l = step(z_l) of the hidden pre-activations,
+   *   g = ((w_L^T * M_{L-1}) W_{L-1}^T * M_{L-2}) ... W_1^T.
+   * The masks are computed off the tape ({@link constantOf}): ReLU's second derivative is zero
+   * wherever it exists, and tfjs's ReLU gradient uses the same step(z) (0 at z = 0), so
+   * differentiating g w.r.t. the weights gives exactly what tf.grad inside a gradient gives
+   * (the WGAN-GP penalty's second-order gradient), with a fraction of the kernels.
+   */
+  inputGradient(x: tf.Tensor2D): tf.Tensor2D {
+    const L = this.layers.length, last = this.layers[L - 1].lin;
+    if (
+      this.layers.some((l) => l.bn) || (this.opts.lastActivation ?? "relu") !== "linear" ||
+      last.outDim !== 1
+    ) {
+      throw new Error(
+        "src/nn.ts: Mlp.inputGradient: expected a critic (no BatchNorm, linear last layer with " +
+          `1 output), got dims ${this.dims.join("-")}, batchNorm ${this.opts.batchNorm ?? true}, ` +
+          `lastActivation ${this.opts.lastActivation ?? "relu"}`,
+      );
+    }
+    const masks = constantOf(x, () => {
+      const out: tf.Tensor[] = [];
+      let h: tf.Tensor = x;
+      for (let i = 0; i + 1 < L; i++) {
+        const z = this.layers[i].lin.apply(h as tf.Tensor2D);
+        out.push(tf.step(z));
+        h = tf.relu(z);
+      }
+      return out;
+    });
+    const g = tf.tidy(() => {
+      const w = tf.reshape(last.W, [1, last.inDim]);
+      if (L === 1) return tf.tile(w, [x.shape[0], 1]) as tf.Tensor2D;
+      let d: tf.Tensor = tf.mul(masks[L - 2], w);
+      for (let i = L - 2; i >= 0; i--) {
+        d = tf.matMul(d as tf.Tensor2D, this.layers[i].lin.W, false, true);
+        if (i > 0) d = tf.mul(d, masks[i - 1]);
+      }
+      return d as tf.Tensor2D;
+    });
+    tf.dispose(masks);
+    return g;
+  }
+}
+
+/**
+ * Tensors computed by `f` that the gradient tape treats as constants: `f` runs inside the
+ * forward pass of a custom op whose only input is `anchor` and whose gradient is zero, so none
+ * of its kernels is recorded or differentiated (tfjs has no stop-gradient op). The caller owns
+ * (and disposes) the returned tensors.
+ */
+export function constantOf(anchor: tf.Tensor, f: () => tf.Tensor[]): tf.Tensor[] {
+  let outputs: tf.Tensor[] = [];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const shape = (args[0] as tf.Tensor).shape;
+    outputs = f().map((t) => tf.keep(t));
+    return { value: tf.scalar(0), gradFunc: () => tf.zeros(shape) };
+  });
+  tf.dispose(op(anchor));
+  return outputs;
 }

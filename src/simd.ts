@@ -12,8 +12,10 @@
  *   passes of the tensor-op form.
  * - `colsum`: column sums of a rows x cols matrix, rows added in order (src/fast_kernels.ts:
  *   the reductions over the batch axis of bias and BatchNorm gradients).
- * - `softplus`: log(1 + exp(x)) by polynomials, 4 lanes at a time (src/fast_kernels.ts: the
- *   pairwise likelihood over m x n pairs).
+ * - `softplus`: log(1 + exp(x)) by polynomials, 4 lanes at a time (src/fast_kernels.ts).
+ * - `pairnll`: the pairwise likelihood's elementwise part over m x n pairs in one pass —
+ *   softplus(theta) - S theta summed, and the gradient (sigmoid(theta) - S) scale
+ *   (src/losses.ts).
  *
  * {@link wasmKernels} returns undefined when the active backend is not `wasm`, its memory is
  * not reachable, or the runtime lacks WebAssembly SIMD; callers then take another path.
@@ -157,36 +159,30 @@ const COLSUM: FuncDef = {
     end`,
 };
 
-/**
- * softplus(x, out, n): out = log(1 + exp(x)) for 4n float32 entries (callers handle the
- * remainder), computed stably as max(x, 0) + log1p(exp(-|x|)):
- * - exp(y), y = max(-|x|, -87.3) <= 0: y = k ln2 + r with k = nearest(y / ln2) and
- *   |r| <= ln2 / 2 (ln2 split in a 9-bit head and a tail, so k ln2_hi is exact); exp(r) by its
- *   Taylor series to r^7/7! (truncation < 1e-8 relative); 2^k built in the exponent bits.
- * - log1p(e), e in (0, 1]: log(1 + e) = 2 atanh(s) with s = e / (2 + e) in (0, 1/3], the
- *   series 2s (1 + s^2/3 + ... + s^12/13) (truncation < 2e-8 relative). Forming s this way
- *   never computes 1 + e, so small e keeps its digits.
- * Accuracy: within a few float32 ulps of the exact value (tests/simd.test.ts checks it
- * against Math.log1p/Math.exp over 10^5 points in [-100, 100]).
- */
-const SOFTPLUS: FuncDef = {
-  name: "softplus",
-  params: "$x i32 $out i32 $n i32",
-  locals: "$end i32 $o i32 $X v128 $Y v128 $K v128 $R v128 $P v128 $E v128 $S v128 $S2 v128 " +
-    "$Q v128 $LO v128 $LOG2E v128 $LN2HI v128 $LN2LO v128 $ONE v128 $TWO v128 $BIAS v128",
-  body: `
-    local.get $n  i32.const 4  i32.shl  local.set $end     ;; end = 16 n bytes
+/** Locals of {@link EXP_LOG1P}: input `$X`, results `$E` = exp(-|x|) and `$L` = log1p(e). */
+const EXP_LOG1P_LOCALS = "$X v128 $Y v128 $K v128 $R v128 $P v128 $E v128 $S v128 $S2 v128 " +
+  "$Q v128 $L v128 $LO v128 $LOG2E v128 $LN2HI v128 $LN2LO v128 $ONE v128 $TWO v128 $BIAS v128";
+
+/** Constants of {@link EXP_LOG1P}, splatted once before the loop. */
+const EXP_LOG1P_SETUP = `
     f32.const -87.3  f32x4.splat  local.set $LO
     f32.const 1.4426950408889634  f32x4.splat  local.set $LOG2E
     f32.const 0.693359375  f32x4.splat  local.set $LN2HI
     f32.const -2.1219444005469057e-4  f32x4.splat  local.set $LN2LO
     f32.const 1  f32x4.splat  local.set $ONE
     f32.const 2  f32x4.splat  local.set $TWO
-    i32.const 127  i32x4.splat  local.set $BIAS
-    ${
-    vectorThenScalar(
-      `
-      local.get $x  local.get $o  i32.add  v128.load  local.set $X
+    i32.const 127  i32x4.splat  local.set $BIAS`;
+
+/**
+ * From `$X`: `$E` = exp(-|x|) and `$L` = log1p(e), 4 lanes, so softplus(x) = max(x, 0) + L:
+ * - exp(y), y = max(-|x|, -87.3) <= 0: y = k ln2 + r with k = nearest(y / ln2) and
+ *   |r| <= ln2 / 2 (ln2 split in a 9-bit head and a tail, so k ln2_hi is exact); exp(r) by its
+ *   Taylor series to r^7/7! (truncation < 1e-8 relative); 2^k built in the exponent bits.
+ * - log1p(e), e in (0, 1]: log(1 + e) = 2 atanh(s) with s = e / (2 + e) in (0, 1/3], the
+ *   series 2s (1 + s^2/3 + ... + s^12/13) (truncation < 2e-8 relative). Forming s this way
+ *   never computes 1 + e, so small e keeps its digits.
+ */
+const EXP_LOG1P = `
       local.get $X  f32x4.abs  f32x4.neg  local.get $LO  f32x4.max  local.set $Y   ;; y = -|x|
       local.get $Y  local.get $LOG2E  f32x4.mul  f32x4.nearest  local.set $K       ;; k
       local.get $Y  local.get $K  local.get $LN2HI  f32x4.mul  f32x4.sub
@@ -199,13 +195,73 @@ const SOFTPLUS: FuncDef = {
       local.get $E  local.get $TWO  local.get $E  f32x4.add  f32x4.div  local.set $S
       local.get $S  local.get $S  f32x4.mul  local.set $S2
       ${horner("$S2", "$Q", [1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3, 1])}
+      local.get $S  local.get $S  f32x4.add  local.get $Q  f32x4.mul  local.set $L  ;; 2 s Q(s^2)`;
+
+/**
+ * softplus(x, out, n): out = log(1 + exp(x)) for 4n float32 entries (callers handle the
+ * remainder), computed stably as max(x, 0) + log1p(exp(-|x|)) ({@link EXP_LOG1P}).
+ * Accuracy: within a few float32 ulps of the exact value (tests/fast_kernels.test.ts checks
+ * it against Math.log1p/Math.exp over 10^5 points in [-100, 100]).
+ */
+const SOFTPLUS: FuncDef = {
+  name: "softplus",
+  params: "$x i32 $out i32 $n i32",
+  locals: `$end i32 $o i32 ${EXP_LOG1P_LOCALS}`,
+  body: `
+    local.get $n  i32.const 4  i32.shl  local.set $end     ;; end = 16 n bytes
+    ${EXP_LOG1P_SETUP}
+    ${
+    vectorThenScalar(
+      `
+      local.get $x  local.get $o  i32.add  v128.load  local.set $X
+      ${EXP_LOG1P}
       local.get $out  local.get $o  i32.add
-      local.get $X  v128.const 0  f32x4.max                                      ;; max(x, 0)
-      local.get $S  local.get $S  f32x4.add  local.get $Q  f32x4.mul            ;; 2 s Q(s^2)
-      f32x4.add  v128.store`,
+      local.get $X  v128.const 0  f32x4.max  local.get $L  f32x4.add  ;; max(x, 0) + log1p(e)
+      v128.store`,
       "",
     )
   }`,
+};
+
+/**
+ * pairnll(t, s, g, n, scale, acc), for the first 4 n entries of theta `t` and similarities `s`
+ * (callers handle the remainder): the pairwise likelihood's terms and gradient in one pass,
+ * - g = (sigmoid(t) - s) scale, with sigmoid(t) = 1 / (1 + e) for t >= 0 and e / (1 + e)
+ *   below, e = exp(-|t|) (so neither branch overflows);
+ * - acc[0..3] = the lane sums of softplus(t) - s t (4 float32 partial sums; the caller adds
+ *   them in float64, a row at a time).
+ * Softplus and e come from {@link EXP_LOG1P}.
+ */
+const PAIRNLL: FuncDef = {
+  name: "pairnll",
+  params: "$t i32 $s i32 $g i32 $n i32 $scale f32 $acc i32",
+  locals: `$end i32 $o i32 $SV v128 $RC v128 $SUM v128 $SC v128 ${EXP_LOG1P_LOCALS}`,
+  body: `
+    local.get $n  i32.const 4  i32.shl  local.set $end     ;; end = 16 n bytes
+    ${EXP_LOG1P_SETUP}
+    local.get $scale  f32x4.splat  local.set $SC
+    v128.const 0  local.set $SUM
+    ${
+    vectorThenScalar(
+      `
+      local.get $t  local.get $o  i32.add  v128.load  local.set $X
+      local.get $s  local.get $o  i32.add  v128.load  local.set $SV
+      ${EXP_LOG1P}
+      local.get $SUM
+      local.get $X  v128.const 0  f32x4.max  local.get $L  f32x4.add    ;; softplus(t)
+      local.get $SV  local.get $X  f32x4.mul  f32x4.sub  f32x4.add
+      local.set $SUM                                          ;; sum += softplus(t) - s t
+      local.get $ONE  local.get $ONE  local.get $E  f32x4.add  f32x4.div  local.set $RC
+      local.get $g  local.get $o  i32.add
+      local.get $RC                                             ;; 1 / (1 + e)   (t >= 0)
+      local.get $E  local.get $RC  f32x4.mul                    ;; e / (1 + e)   (t < 0)
+      local.get $X  v128.const 0  f32x4.ge  v128.bitselect      ;; sigmoid(t)
+      local.get $SV  f32x4.sub  local.get $SC  f32x4.mul
+      v128.store                                                ;; g = (sigmoid(t) - s) scale`,
+      "",
+    )
+  }
+    local.get $acc  local.get $SUM  v128.store`,
 };
 
 /** Horner's rule in 4 lanes: dst = ((c0 x + c1) x + ...) x + c_last, coefficients splatted. */
@@ -259,6 +315,8 @@ const PLAIN: Record<string, number[]> = {
   "f32x4.sub": [0xfd, 0xe5, 0x01],
   "f32x4.mul": [0xfd, 0xe6, 0x01],
   "f32x4.div": [0xfd, 0xe7, 0x01],
+  "f32x4.ge": [0xfd, 0x46],
+  "v128.bitselect": [0xfd, 0x52],
   "block": [0x02, 0x40],
   "loop": [0x03, 0x40],
   "end": [0x0b],
@@ -389,6 +447,11 @@ export interface WasmKernels {
   colsum(x: number, out: number, rows: number, cols: number): void;
   /** out = softplus(x) for the first 4 n entries. */
   softplus(x: number, out: number, n: number): void;
+  /**
+   * For the first 4 n entries: g = (sigmoid(t) - s) scale, and the 4 lane sums of
+   * softplus(t) - s t stored at `acc` (16 bytes).
+   */
+  pairnll(t: number, s: number, g: number, n: number, scale: number, acc: number): void;
 }
 
 let moduleBytes: Uint8Array | undefined;
@@ -396,7 +459,7 @@ const bound = new WeakMap<object, WasmKernels | null>();
 
 /** The assembled module (built once). Throws a one-line error on an assembler mistake. */
 export function simdModuleBytes(): Uint8Array {
-  return (moduleBytes ??= assemble([ADAM, COLSUM, SOFTPLUS]));
+  return (moduleBytes ??= assemble([ADAM, COLSUM, SOFTPLUS, PAIRNLL]));
 }
 
 interface WasmBackendLike {

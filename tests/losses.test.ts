@@ -10,12 +10,15 @@ import {
   bitBalance,
   gradientPenalty,
   labelSimilarity,
+  pairLikelihood,
+  pairLikelihoodOps,
   pairNll,
   quantization,
   softmaxCrossEntropy,
 } from "../src/losses.ts";
 
 import { close, t2, value } from "./helpers.ts";
+import { Mlp, ParamStore } from "../src/nn.ts";
 import { Rng } from "../src/random.ts";
 
 await initBackend({ name: "wasm" });
@@ -174,4 +177,114 @@ Deno.test("pairNll's value and gradients equal softplus(theta) - S theta with th
     assert.ok(norm > 0.01, `gradient ${k} is all but zero (${norm})`);
   }
   tf.dispose([ha, hb, s, want.value, got.value, ...want.grads, ...got.grads]);
+});
+
+Deno.test("labelSimilarity equals (a b^T > 0) for label sets wider than one 32-bit word", () => {
+  const rng = new Rng(11);
+  for (const c of [5, 32, 33, 70]) {
+    const a = tf.tensor2d(
+      Float32Array.from({ length: 7 * c }, () => (rng.uniform() < 0.05 ? 1 : 0)),
+      [7, c],
+    );
+    const b = tf.tensor2d(
+      Float32Array.from({ length: 13 * c }, () => (rng.uniform() < 0.05 ? 1 : 0)),
+      [13, c],
+    );
+    const want = tf.tidy(() => tf.cast(tf.greater(tf.matMul(a, b, false, true), 0), "float32"));
+    const got = labelSimilarity(a, b);
+    assert.deepEqual(got.shape, [7, 13]);
+    const w = want.dataSync(), g = got.dataSync();
+    assert.deepEqual(Array.from(g), Array.from(w), `c = ${c}`);
+    assert.ok(w.some((x) => x === 1) && w.some((x) => x === 0), `c = ${c}: both values occur`);
+    tf.dispose([a, b, want, got]);
+  }
+  const a = tf.zeros([2, 3]) as tf.Tensor2D, b = tf.zeros([2, 4]) as tf.Tensor2D;
+  assert.throws(() => labelSimilarity(a, b), /b has 4 label columns, expected 3/);
+  tf.dispose([a, b]);
+});
+
+Deno.test("pairLikelihood's fused op equals the tensor-op formula on wasm and cpu, value and gradient", async () => {
+  const rng = new Rng(12);
+  try {
+    for (const backend of ["wasm", "cpu"] as const) {
+      await initBackend({ name: backend });
+      for (const [m, n] of [[3, 8], [5, 11], [2, 3], [4, 2051]]) {
+        // theta spans the saturated ranges too (|theta| up to ~60)
+        const theta = tf.tensor2d(rng.normals(m * n).map((x) => 20 * x), [m, n]);
+        const s = tf.tensor2d(
+          Float32Array.from({ length: m * n }, () => (rng.uniform() < 0.3 ? 1 : 0)),
+          [m, n],
+        );
+        const [want, got] = [pairLikelihoodOps, pairLikelihood].map((f) =>
+          tf.valueAndGrad((t: tf.Tensor) => tf.mul(f(t as tf.Tensor2D, s), 3) as tf.Scalar)(theta)
+        );
+        const what = `${backend} ${m}x${n}`;
+        close(got.value.dataSync()[0], want.value.dataSync()[0], 1e-5, `${what} value`);
+        const g = got.grad.dataSync(), w = want.grad.dataSync();
+        let norm = 0;
+        g.forEach((x, i) => {
+          assert.ok(
+            Math.abs(x - w[i]) <= 1e-6 * (3 / (m * n)) + 1e-6 * Math.abs(w[i]),
+            `${what} grad[${i}]: ${x} vs ${w[i]}`,
+          );
+          norm += Math.abs(w[i]);
+        });
+        assert.ok(norm > 0.1, `${what}: gradient all but zero (${norm})`);
+        tf.dispose([theta, s, want.value, want.grad, got.value, got.grad]);
+      }
+    }
+  } finally {
+    await initBackend({ name: "wasm" });
+  }
+});
+
+Deno.test("pairLikelihood rejects similarities of another shape", () => {
+  const t = tf.zeros([2, 3]) as tf.Tensor2D, s = tf.zeros([3, 2]) as tf.Tensor2D;
+  assert.throws(() => pairLikelihood(t, s), /s has shape 3x2, expected 2x3/);
+  tf.dispose([t, s]);
+});
+
+Deno.test("gradientPenalty with Mlp.inputGradient equals the tf.grad form, value and weight gradients", () => {
+  const store = new ParamStore();
+  for (const dims of [[6, 5, 1], [6, 4, 3, 1]]) {
+    const D = new Mlp(store, `D${dims.length}`, dims, new Rng(dims.length), {
+      batchNorm: false,
+      lastActivation: "linear",
+      group: `d${dims.length}`,
+    });
+    const rng = new Rng(13);
+    const a = tf.tensor2d(rng.normals(9 * 6), [9, 6]), b = tf.tensor2d(rng.normals(9 * 6), [9, 6]);
+    const eps = tf.tensor2d(Float32Array.from({ length: 9 }, () => rng.uniform()), [9, 1]);
+    const vars = store.group(`d${dims.length}`);
+    const critic = (x: tf.Tensor2D) => D.apply(x, true);
+    const auto = tf.variableGrads(() => gradientPenalty(critic, a, b, eps), vars);
+    const closed = tf.variableGrads(
+      () => gradientPenalty(critic, a, b, eps, (x) => D.inputGradient(x)),
+      vars,
+    );
+    close(closed.value.dataSync()[0], auto.value.dataSync()[0], 1e-5, `${dims} value`);
+    assert.ok(auto.value.dataSync()[0] > 0.01, "penalty is not trivially zero");
+    let compared = 0;
+    for (const v of vars) {
+      const want = Array.from(auto.grads[v.name]?.dataSync() ?? new Float32Array(v.size));
+      const got = Array.from(closed.grads[v.name]?.dataSync() ?? new Float32Array(v.size));
+      want.forEach((x, i) => close(got[i], x, 1e-4, `${dims} d/d${v.name}[${i}]`));
+      compared += want.reduce((s, x) => s + Math.abs(x), 0);
+    }
+    assert.ok(compared > 0.01, "weight gradients are not all zero");
+    tf.dispose([
+      a,
+      b,
+      eps,
+      auto.value,
+      closed.value,
+      ...Object.values(auto.grads),
+      ...Object.values(closed.grads),
+    ]);
+  }
+  const bn = new Mlp(store, "E", [4, 3, 1], new Rng(1), { lastActivation: "linear" });
+  const x = tf.zeros([2, 4]) as tf.Tensor2D;
+  assert.throws(() => bn.inputGradient(x), /Mlp.inputGradient: expected a critic/);
+  tf.dispose(x);
+  store.dispose();
 });

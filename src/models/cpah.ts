@@ -60,9 +60,11 @@
  *   gradient closure, after the forward pass, so the networks are run (and their BatchNorm
  *   statistics updated) once per batch; D's inputs are constant copies, so no gradient of
  *   the D step reaches the networks.
- * - The gradient penalty needs a second-order gradient through D (tf.grad inside
- *   tf.variableGrads); it works on the wasm and cpu backends with D = Linear-ReLU-Linear
- *   (checked in tests/losses.test.ts against the closed form of a linear critic).
+ * - The gradient penalty needs D's input gradient, differentiated once more w.r.t. D's weights.
+ *   D = Linear-ReLU-Linear, so the input gradient is written as first-order ops
+ *   (`Mlp.inputGradient`, src/nn.ts: ReLU masks held constant), which gives the same values
+ *   and weight gradients as tf.grad inside tf.variableGrads with far fewer kernels (both
+ *   checked in tests/losses.test.ts and tests/nn_optim_checkpoint.test.ts).
  * - The consistency classifier and the label classifiers are trained with the networks (group
  *   "net"): they cooperate with the extractors; only D is adversarial (group "disc").
  *   D's weight decay 1e-4 is the public code's value (the description gives none).
@@ -402,14 +404,16 @@ export function discriminatorLoss(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
 /**
  * Gradient penalty of D (WGAN-GP): mean (||grad_x D(x)|| - 1)^2 at x = eps c^v + (1-eps) c^t,
  * eps (m x 1) drawn by the caller's seeded generator. Weighted by `gpWeight` in D's step.
+ * `inputGradient`, when given, computes grad_x D(x) directly (else tf.grad of `critic`).
  */
 export function gradientPenaltyTerm(
   critic: (x: tf.Tensor2D) => tf.Tensor2D,
   cv: tf.Tensor2D,
   ct: tf.Tensor2D,
   eps: tf.Tensor2D,
+  inputGradient?: (x: tf.Tensor2D) => tf.Tensor2D,
 ): tf.Scalar {
-  return gradientPenalty(critic, cv, ct, eps);
+  return gradientPenalty(critic, cv, ct, eps, inputGradient);
 }
 
 /** The terms of the networks' objective, each unweighted (zero tensors for inactive terms). */
@@ -795,7 +799,7 @@ export class Cpah implements HashModel {
     let parts = { D: 0, gp: 0 };
     this.#discOpt!.minimize(() => {
       const d = discriminatorLoss(critic(cv), critic(ct));
-      const gp = gradientPenaltyTerm(critic, cv, ct, eps);
+      const gp = gradientPenaltyTerm(critic, cv, ct, eps, (x) => D.inputGradient(x));
       parts = { D: d.dataSync()[0], gp: gp.dataSync()[0] };
       return tf.add(d, tf.mul(gp, this.config.gpWeight)) as tf.Scalar;
     });

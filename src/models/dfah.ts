@@ -397,7 +397,8 @@ export function adversarialTerm(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
 /**
  * Loss of the Modality Discriminator (claim 3): BCE of D(f^v) -> 1 and D(f^t) -> 0, mean over
  * the 2m items, plus `gpWeight` times the gradient penalty on interpolates
- * eps f^v + (1 - eps) f^t (`eps` m x 1).
+ * eps f^v + (1 - eps) f^t (`eps` m x 1). `inputGradient` computes D's input gradient directly
+ * (the model passes `Mlp.inputGradient`, first-order ops); without it, tf.grad of `critic`.
  */
 export function discriminatorLoss(
   critic: (x: tf.Tensor2D) => tf.Tensor2D,
@@ -405,6 +406,7 @@ export function discriminatorLoss(
   ft: tf.Tensor2D,
   eps: tf.Tensor2D,
   gpWeight: number,
+  inputGradient?: (x: tf.Tensor2D) => tf.Tensor2D,
 ): tf.Scalar {
   return tf.tidy(() => {
     const dv = critic(fv), dt = critic(ft);
@@ -412,7 +414,9 @@ export function discriminatorLoss(
       tf.concat([dv, dt], 0),
       tf.concat([tf.onesLike(dv), tf.zerosLike(dt)], 0),
     );
-    if (gpWeight > 0) loss = tf.add(loss, tf.mul(gradientPenalty(critic, fv, ft, eps), gpWeight));
+    if (gpWeight > 0) {
+      loss = tf.add(loss, tf.mul(gradientPenalty(critic, fv, ft, eps, inputGradient), gpWeight));
+    }
     return loss as tf.Scalar;
   });
 }
@@ -890,7 +894,14 @@ export class DfahModel implements HashModel {
     const critic = (x: tf.Tensor2D) => this.D!.apply(x, true);
     try {
       return this.#discOpt!.minimize(() =>
-        discriminatorLoss(critic, fv, ft, eps, this.config.gpWeight)
+        discriminatorLoss(
+          critic,
+          fv,
+          ft,
+          eps,
+          this.config.gpWeight,
+          (x) => this.D!.inputGradient(x),
+        )
       );
     } finally {
       tf.dispose([fv, ft, eps]);
