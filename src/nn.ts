@@ -321,6 +321,29 @@ export class Mlp {
 }
 
 /**
+ * Run `f` as if no gradient were being recorded, inside an enclosing `tf.variableGrads` (or
+ * `tf.grad`): its ops are not added to the enclosing tape, any gradient `f` itself takes gets a
+ * tape of its own (first-order, as at the top level), and tensors it reads from the enclosing
+ * computation act as constants there. The enclosing tape is restored afterwards, also when `f`
+ * throws. tfjs has no public API for this; the helper sets the engine's gradient depth to 0
+ * for the duration (checked in tests/nn_optim_checkpoint.test.ts against tfjs 4.22).
+ */
+export function withoutTape<T>(f: () => T): T {
+  const state = (tf.engine() as unknown as {
+    state: { gradientDepth: number; activeTape: unknown[] | null };
+  }).state;
+  const depth = state.gradientDepth, tape = state.activeTape;
+  if (depth === 0) return f();
+  state.gradientDepth = 0;
+  try {
+    return f();
+  } finally {
+    state.gradientDepth = depth;
+    state.activeTape = tape;
+  }
+}
+
+/**
  * Tensors computed by `f` that the gradient tape treats as constants: `f` runs inside the
  * forward pass of a custom op whose only input is `anchor` and whose gradient is zero, so none
  * of its kernels is recorded or differentiated (tfjs has no stop-gradient op). The caller owns

@@ -150,16 +150,18 @@ Deno.test("quantizationTerm adds the mean squared gap of each modality to B", ()
 });
 
 Deno.test("consistencyTerm: common parts are class 0, image-private 1, text-private 2", () => {
+  const stacked = (...parts: tf.Tensor2D[]) => consistencyTerm(tf.concat(parts, 0) as tf.Tensor2D);
   const z = tf.zeros([2, 3]) as tf.Tensor2D;
-  close(value(consistencyTerm(z, z, z, z)), Math.log(3), 1e-5, "uniform logits");
+  close(value(stacked(z, z, z, z)), Math.log(3), 1e-5, "uniform logits");
   const big = 30;
   const at = (c: number) => t2([0, 1].map(() => [0, 1, 2].map((k) => (k === c ? big : 0))));
   const [c0, c1, c2] = [at(0), at(1), at(2)];
-  close(value(consistencyTerm(c0, c0, c1, c2)), 0, 1e-6, "all right");
+  close(value(stacked(c0, c0, c1, c2)), 0, 1e-6, "all right");
   // Swapping the private parts' classes costs ~big on half of the items.
-  close(value(consistencyTerm(c0, c0, c2, c1)), big / 2, 1e-4, "privates swapped");
+  close(value(stacked(c0, c0, c2, c1)), big / 2, 1e-4, "privates swapped");
   // Calling a common part private costs ~big on a quarter of the items.
-  close(value(consistencyTerm(c0, c1, c1, c2)), big / 4, 1e-4, "text-common called private");
+  close(value(stacked(c0, c1, c1, c2)), big / 4, 1e-4, "text-common called private");
+  assert.throws(() => consistencyTerm(tf.zeros([6, 3]) as tf.Tensor2D), /6 rows, expected 4m/);
   tf.dispose([z, c0, c1, c2]);
 });
 

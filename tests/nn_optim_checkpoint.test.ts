@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../src/backend.ts";
-import { BatchNorm1d, batchNormTraining, Linear, Mlp, ParamStore } from "../src/nn.ts";
+import { BatchNorm1d, batchNormTraining, Linear, Mlp, ParamStore, withoutTape } from "../src/nn.ts";
 import { Adam } from "../src/optim.ts";
 import { wasmKernels } from "../src/simd.ts";
 import { Rng } from "../src/random.ts";
@@ -187,4 +187,31 @@ Deno.test("batchNormTraining's closed-form gradients equal autodiff of the formu
     assert.ok(norm > 0.01, `d${name} is all but zero`);
   });
   tf.dispose([x, gamma, beta, w, ...want, ...got]);
+});
+
+Deno.test("withoutTape keeps its ops off the enclosing tape and restores it, also on a throw", () => {
+  const w = tf.variable(tf.tensor1d([2, 3]));
+  const v = tf.variable(tf.tensor1d([1, 1]));
+  const x = tf.tensor1d([5, 7]);
+  const { value, grads } = tf.variableGrads(() => {
+    const y = tf.sum(tf.mul(x, w));
+    // Counted in the value, invisible to the gradient; an inner first-order gradient works.
+    const off = withoutTape(() => {
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.square(t)))(v); // 2 v
+      return tf.add(tf.sum(tf.mul(x, w)), tf.sum(g)); // 31 + 4
+    });
+    assert.throws(() =>
+      withoutTape(() => {
+        throw new Error("inner");
+      }), /inner/);
+    return tf.add(tf.add(y, off), tf.sum(tf.mul(x, w))) as tf.Scalar; // recorded again after
+  }, [w, v]);
+  assert.equal(value.dataSync()[0], 31 + 35 + 31);
+  assert.deepEqual(
+    Array.from(grads[w.name].dataSync()),
+    [10, 14],
+    "two recorded uses of w, not three",
+  );
+  assert.equal(grads[v.name], undefined, "v was only used off the tape");
+  tf.dispose([w, v, x, value, grads[w.name]]);
 });

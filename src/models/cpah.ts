@@ -58,8 +58,9 @@
  *   discriminator step on this batch's common parts, detached; then the network step, whose
  *   adversarial term uses the just-updated D. The D step runs inside the network step's
  *   gradient closure, after the forward pass, so the networks are run (and their BatchNorm
- *   statistics updated) once per batch; D's inputs are constant copies, so no gradient of
- *   the D step reaches the networks.
+ *   statistics updated) once per batch; the D step runs off that closure's tape
+ *   (`withoutTape`, src/nn.ts), so c^v and c^t are constants for it and no gradient of the D
+ *   step reaches the networks.
  * - The gradient penalty needs D's input gradient, differentiated once more w.r.t. D's weights.
  *   D = Linear-ReLU-Linear, so the input gradient is written as first-order ops
  *   (`Mlp.inputGradient`, src/nn.ts: ReLU masks held constant), which gives the same values
@@ -79,7 +80,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Linear, Mlp, type NamedArrays, ParamStore } from "../nn.ts";
+import { Linear, Mlp, type NamedArrays, ParamStore, withoutTape } from "../nn.ts";
 import { Adam } from "../optim.ts";
 import {
   bceWithLogits,
@@ -354,23 +355,23 @@ export function quantizationTerm(b: tf.Tensor2D, hv: tf.Tensor2D, ht: tf.Tensor2
 }
 
 /**
- * L_cons [7]: cross-entropy of the consistency classifier's logits (each m x 3) with classes
+ * L_cons [7]: cross-entropy of the consistency classifier's logits with classes
  * C(c^v) = 0, C(c^t) = 0 (common), C(p^v) = 1 (image-private), C(p^t) = 2 (text-private);
- * mean over the 4m items.
+ * mean over the 4m items. `logits`: 4m x 3, the rows of C([c^v; c^t; p^v; p^t]) in that order
+ * (C is applied once to the stacked parts: one pass of the classifier instead of four).
  */
-export function consistencyTerm(
-  logitsCv: tf.Tensor2D,
-  logitsCt: tf.Tensor2D,
-  logitsPv: tf.Tensor2D,
-  logitsPt: tf.Tensor2D,
-): tf.Scalar {
-  const m = logitsCv.shape[0];
-  const classes = new Int32Array(4 * m);
+export function consistencyTerm(logits: tf.Tensor2D): tf.Scalar {
+  const rows = logits.shape[0];
+  if (rows % 4 !== 0) {
+    throw new Error(
+      `${FILE}: consistencyTerm: logits has ${rows} rows, expected 4m ([c^v; c^t; p^v; p^t])`,
+    );
+  }
+  const m = rows / 4;
+  const classes = new Int32Array(rows);
   classes.fill(1, 2 * m, 3 * m);
   classes.fill(2, 3 * m, 4 * m);
-  return tf.tidy(() =>
-    softmaxCrossEntropy(tf.concat([logitsCv, logitsCt, logitsPv, logitsPt], 0), classes)
-  );
+  return softmaxCrossEntropy(logits, classes);
 }
 
 /** L_label [8]: BCE of each modality's label logits (m x c) against the labels (m x c 0/1). */
@@ -486,11 +487,6 @@ export function branchForward(br: Branch, x: tf.Tensor2D, training: boolean): Br
   const c = tf.mul(f, m) as tf.Tensor2D;
   const p = tf.mul(f, tf.sub(1, m)) as tf.Tensor2D;
   return { f, m, c, p, h: tf.tanh(br.hash.apply(c)) };
-}
-
-/** A constant copy of `x`, cut off from the gradient tape (tfjs has no stop-gradient op). */
-function detach(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tensor2d(x.dataSync() as Float32Array, x.shape);
 }
 
 function rowsOf(src: Float32Array, pos: Int32Array, width: number): Float32Array {
@@ -645,7 +641,10 @@ export class Cpah implements HashModel {
       const t = branchForward(this.text, batch.text, true);
       this.#storeOutputs(batch.pos, v.h, t.h);
       if (a.adversarial) {
-        disc = this.#discriminatorStep(detach(v.c), detach(t.c), tf.tensor2d(eps, [m, 1]));
+        // Off this tape: c^v, c^t are constants for D's step, and its ops are not recorded.
+        disc = withoutTape(() =>
+          tf.tidy(() => this.#discriminatorStep(v.c, t.c, tf.tensor2d(eps, [m, 1])))
+        );
       }
       const zero = () => tf.scalar(0);
       let pair: tf.Scalar;
@@ -664,12 +663,7 @@ export class Cpah implements HashModel {
           ? quantizationTerm(tf.tensor2d(rowsOf(this.B!, batch.pos, K), [m, K]), v.h, t.h)
           : zero(),
         cons: a.consistency
-          ? consistencyTerm(
-            this.C!.apply(v.c, true),
-            this.C!.apply(t.c, true),
-            this.C!.apply(v.p!, true),
-            this.C!.apply(t.p!, true),
-          )
+          ? consistencyTerm(this.C!.apply(tf.concat([v.c, t.c, v.p!, t.p!], 0), true))
           : zero(),
         label: a.label
           ? labelTerm(
