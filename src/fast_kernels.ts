@@ -15,6 +15,10 @@
  *   exp(-87.3) ~ 1.2e-38 instead of a smaller subnormal). It carries the pairwise likelihood
  *   over m x n pairs.
  *
+ * - `SplitV` of float32 along an axis with only size-1 dimensions before it (e.g. axis 0, the
+ *   gradient of a row-wise concat): each piece is a contiguous block, copied with one memcpy
+ *   (the stock kernel slices element by element).
+ *
  * Every other case (other dtypes, other axes) goes to the stock kernel unchanged.
  *
  * One change to the engine's bookkeeping comes with them: the tensors a kernel saves for its
@@ -36,7 +40,14 @@ import { shapeSize, wasmMemory } from "./host_memory.ts";
 import { wasmKernels } from "./simd.ts";
 
 /** Kernel names replaced by {@link installFastKernels}. */
-export const FAST_KERNEL_NAMES: readonly string[] = ["Identity", "Cast", "Sum", "Mean", "Softplus"];
+export const FAST_KERNEL_NAMES: readonly string[] = [
+  "Identity",
+  "Cast",
+  "Sum",
+  "Mean",
+  "Softplus",
+  "SplitV",
+];
 
 interface KernelArgs {
   inputs: Record<string, tf.TensorInfo>;
@@ -108,6 +119,7 @@ function replacements(stock: Map<string, tf.KernelConfig>): Record<string, tf.Ke
     },
     Sum: reduceLeading(stock.get("Sum")!, false),
     Mean: reduceLeading(stock.get("Mean")!, true),
+    SplitV: splitContiguous(stock.get("SplitV")!),
     Softplus: (args) => {
       const { inputs, backend } = args as unknown as KernelArgs;
       const x = inputs.x, kernels = wasmKernels();
@@ -172,6 +184,52 @@ function uninstallSharedSaves(): void {
 }
 
 /**
+ * Sizes of the pieces of a SplitV along a dimension of length `dim` (`numOrSizeSplits`: a count
+ * of equal pieces, or sizes with at most one -1 for the rest); undefined when they do not fit.
+ */
+export function splitSizes(dim: number, numOrSizeSplits: unknown): number[] | undefined {
+  if (typeof numOrSizeSplits === "number") {
+    const n = numOrSizeSplits;
+    return Number.isInteger(n) && n > 0 && dim % n === 0 ? new Array(n).fill(dim / n) : undefined;
+  }
+  if (!Array.isArray(numOrSizeSplits)) return undefined;
+  const sizes = numOrSizeSplits.map(Number);
+  const free = sizes.filter((v) => v === -1).length;
+  if (free > 1 || sizes.some((v) => !Number.isInteger(v) || v < -1)) return undefined;
+  const fixed = sizes.reduce((a, v) => (v === -1 ? a : a + v), 0);
+  const out = sizes.map((v) => (v === -1 ? dim - fixed : v));
+  return out.every((v) => v >= 0) && out.reduce((a, v) => a + v, 0) === dim ? out : undefined;
+}
+
+/** SplitV along an axis preceded by size-1 dimensions only: contiguous copies, else `stock`. */
+function splitContiguous(stock: tf.KernelConfig): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as KernelArgs;
+    const x = inputs.x, r = x.shape.length;
+    const axis = Number(attrs?.axis ?? 0);
+    const ax = axis < 0 ? axis + r : axis;
+    const sizes = x.dtype === "float32" && ax >= 0 && ax < r &&
+        x.shape.slice(0, ax).every((d) => d === 1)
+      ? splitSizes(x.shape[ax], attrs?.numOrSizeSplits)
+      : undefined;
+    if (!sizes) return stock.kernelFunc(args);
+    const inner = shapeSize(x.shape.slice(ax + 1));
+    const outs = sizes.map((size) => {
+      const shape = [...x.shape];
+      shape[ax] = size;
+      return wasmMemory.alloc(backend, shape);
+    });
+    const [xv, ...ov] = wasmMemory.views(backend, [x, ...outs]);
+    let at = 0;
+    ov.forEach((v, i) => {
+      v.set(xv.subarray(at, at + sizes[i] * inner));
+      at += sizes[i] * inner;
+    });
+    return outs;
+  };
+}
+
+/**
  * Install the fast kernels on the `wasm` backend (default: the active backend). Returns a
  * description, or undefined when the backend is not `wasm` or lacks WebAssembly SIMD
  * (nothing is changed then).
@@ -215,6 +273,6 @@ export function fastKernelsDescription(
 ): string | undefined {
   return installed.has(backendName)
     ? `fast kernels ${FAST_KERNEL_NAMES.join("+")} (shared-memory Identity/Cast and ` +
-      `gradient saves, SIMD leading-axis Sum/Mean, SIMD Softplus)`
+      `gradient saves, SIMD leading-axis Sum/Mean, SIMD Softplus, contiguous SplitV)`
     : undefined;
 }

@@ -10,6 +10,7 @@ import {
   fastKernelsDescription,
   installFastKernels,
   leadingAxes,
+  splitSizes,
   uninstallFastKernels,
 } from "../src/fast_kernels.ts";
 import { simdModuleBytes, wasmKernels } from "../src/simd.ts";
@@ -177,4 +178,42 @@ Deno.test("gradient saves share memory under one tape (fewer tape nodes, same gr
   }, [w]);
   assert.ok(g2.grads[w.name].dataSync().some((v) => v !== 0), "second-order gradient reaches w");
   tf.dispose([w, x, g2.value, g2.grads[w.name]]);
+});
+
+Deno.test("SplitV along a leading axis equals the stock kernel (sizes, counts, -1; other axes stock)", () => {
+  const rng = new Rng(22);
+  const m = tf.tensor2d(rng.normals(12 * 5), [12, 5]);
+  const x3 = tf.tensor3d(rng.normals(1 * 6 * 3), [1, 6, 3]);
+  const cases: [string, () => tf.Tensor[]][] = [
+    ["axis 0, sizes", () => tf.split(m, [3, 0, 9], 0)],
+    ["axis 0, count", () => tf.split(m, 4, 0)],
+    ["axis 0, -1", () => tf.split(m, [5, -1], 0)],
+    ["axis 1 after a size-1 dim", () => tf.split(x3, [2, 4], 1)],
+    ["axis 1 of 2-d (stock path)", () => tf.split(m, [2, 3], 1)],
+    [
+      "concat gradient",
+      () => [tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.concat([t, t], 0))))(m)],
+    ],
+  ];
+  for (const [what, f] of cases) {
+    uninstallFastKernels("wasm");
+    const stock = f();
+    assert.ok(installFastKernels("wasm"));
+    const fast = f();
+    assert.equal(fast.length, stock.length, what);
+    fast.forEach((t, i) => {
+      assert.deepEqual(t.shape, stock[i].shape, `${what} piece ${i}`);
+      assert.deepEqual(
+        Array.from(t.dataSync()),
+        Array.from(stock[i].dataSync()),
+        `${what} piece ${i}`,
+      );
+    });
+    tf.dispose([...stock, ...fast]);
+  }
+  assert.deepEqual(splitSizes(12, [3, -1]), [3, 9]);
+  assert.equal(splitSizes(12, 5), undefined);
+  assert.equal(splitSizes(12, [3, 3]), undefined);
+  assert.equal(splitSizes(12, [-1, -1]), undefined);
+  tf.dispose([m, x3]);
 });
