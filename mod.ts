@@ -85,12 +85,17 @@ export {
 
 // Building blocks, losses, optimiser, checkpoints.
 export {
+  type Activation,
   BatchNorm1d,
   batchNormTraining,
+  constantOf,
+  dense,
+  denseOps,
   Linear,
   Mlp,
   type NamedArrays,
   ParamStore,
+  withoutTape,
 } from "./src/nn.ts";
 export { Adam, type AdamConfig } from "./src/optim.ts";
 export * as losses from "./src/losses.ts";

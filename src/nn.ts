@@ -101,6 +101,151 @@ export class ParamStore {
   }
 }
 
+/** Activations {@link dense} applies after x W + b. */
+export type Activation = "linear" | "relu" | "sigmoid" | "tanh";
+
+const DENSE_KERNEL = "HashDense";
+const DENSE_BACKENDS = ["wasm", "cpu"];
+const denseRegistered = new Set<string>();
+
+interface DenseBackend {
+  disposeData(dataId: unknown): void;
+}
+
+/**
+ * The HashDense kernel of one backend: y = act(x W + b) by the backend's own `_FusedMatMul`
+ * kernel (the BLAS one when installed, src/blas.ts) with the bias, and ReLU fused; sigmoid and
+ * tanh by the backend's Sigmoid / Tanh kernel on the product. Kernels are looked up at each
+ * call, so installing or removing kernel sets later is respected. Shapes are passed as 3-D
+ * views of the same memory (the stock wasm `_FusedMatMul` expects batch dimensions).
+ */
+function denseKernelFor(backendName: string): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args as unknown as {
+      inputs: { x: tf.TensorInfo; W: tf.TensorInfo; b: tf.TensorInfo };
+      backend: DenseBackend;
+      attrs: { activation: Activation };
+    };
+    const { x, W, b } = inputs;
+    const [m, k] = x.shape, n = W.shape[1];
+    const act = attrs.activation;
+    const out3 = tf.getKernel("_FusedMatMul", backendName)!.kernelFunc({
+      inputs: {
+        a: { dataId: x.dataId, shape: [1, m, k], dtype: x.dtype },
+        b: { dataId: W.dataId, shape: [1, k, n], dtype: W.dtype },
+        bias: b,
+      },
+      attrs: {
+        transposeA: false,
+        transposeB: false,
+        activation: act === "relu" ? "relu" : "linear",
+        leakyreluAlpha: 0,
+      },
+      backend: backend as unknown as tf.KernelBackend,
+    }) as tf.TensorInfo;
+    const z: tf.TensorInfo = { dataId: out3.dataId, shape: [m, n], dtype: "float32" };
+    if (act !== "sigmoid" && act !== "tanh") return z;
+    const y = tf.getKernel(act === "sigmoid" ? "Sigmoid" : "Tanh", backendName)!.kernelFunc({
+      inputs: { x: z },
+      attrs: {},
+      backend: backend as unknown as tf.KernelBackend,
+    }) as tf.TensorInfo;
+    backend.disposeData(z.dataId);
+    return y;
+  };
+}
+
+/** dy times the activation's derivative, from the saved output y. */
+function activationGrad(dy: tf.Tensor, y: tf.Tensor, act: Activation): tf.Tensor {
+  switch (act) {
+    case "linear":
+      return dy;
+    case "relu":
+      return tf.mul(dy, tf.step(y)); // y > 0 exactly where x W + b > 0
+    case "sigmoid":
+      return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+    case "tanh":
+      return tf.mul(dy, tf.sub(1, tf.square(y)));
+  }
+}
+
+function ensureDenseKernel(backendName: string): boolean {
+  if (!DENSE_BACKENDS.includes(backendName)) return false;
+  if (denseRegistered.has(backendName)) return true;
+  if (!tf.getKernel("_FusedMatMul", backendName)) return false;
+  if (denseRegistered.size === 0) {
+    tf.registerGradient({
+      kernelName: DENSE_KERNEL,
+      inputsToSave: ["x", "W"],
+      outputsToSave: [true],
+      gradFunc: (dy, saved, attrs) => {
+        const [x, W, y] = saved;
+        const dz = activationGrad(
+          dy as tf.Tensor,
+          y,
+          (attrs as { activation: Activation }).activation,
+        );
+        return {
+          x: () => tf.matMul(dz as tf.Tensor2D, W as tf.Tensor2D, false, true),
+          W: () => tf.matMul(x as tf.Tensor2D, dz as tf.Tensor2D, true, false),
+          b: () => tf.sum(dz, 0),
+        };
+      },
+    });
+  }
+  tf.registerKernel({
+    kernelName: DENSE_KERNEL,
+    backendName,
+    kernelFunc: denseKernelFor(backendName),
+  });
+  denseRegistered.add(backendName);
+  return true;
+}
+
+/**
+ * y = act(x W + b) for x: m x in, W: in x out, b: out — one recorded op on the wasm and cpu
+ * backends (kernel HashDense: matmul, bias and activation in one call; its gradient gives
+ * dx = dz W^T, dW = x^T dz, db = sum(dz) with dz = dy act'(y), each computed only when
+ * needed — so a first layer on constant data never computes dx). Other backends compose the
+ * same from tensor ops. Values equal the op composition to float32 rounding.
+ */
+export function dense(
+  x: tf.Tensor2D,
+  W: tf.Tensor,
+  b: tf.Tensor,
+  activation: Activation = "linear",
+): tf.Tensor2D {
+  if (
+    x.dtype === "float32" && W.dtype === "float32" && b.dtype === "float32" &&
+    ensureDenseKernel(tf.getBackend())
+  ) {
+    return tf.engine().runKernel(DENSE_KERNEL, { x, W, b }, { activation }) as tf.Tensor2D;
+  }
+  return denseOps(x, W, b, activation);
+}
+
+/** {@link dense} as tensor ops: act(add(matMul(x, W), b)). */
+export function denseOps(
+  x: tf.Tensor2D,
+  W: tf.Tensor,
+  b: tf.Tensor,
+  activation: Activation = "linear",
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const z = tf.add(tf.matMul(x, W as tf.Tensor2D), b) as tf.Tensor2D;
+    switch (activation) {
+      case "linear":
+        return z;
+      case "relu":
+        return tf.relu(z);
+      case "sigmoid":
+        return tf.sigmoid(z);
+      case "tanh":
+        return tf.tanh(z);
+    }
+  });
+}
+
 /** Fully connected layer y = x W + b (W: in x out). */
 export class Linear {
   readonly W: tf.Variable;
@@ -124,9 +269,9 @@ export class Linear {
     this.b = store.create(`${name}.b`, [outDim], b, group);
   }
 
-  /** x: batch x in -> batch x out. */
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.W), this.b) as tf.Tensor2D;
+  /** x: batch x in -> batch x out, act(x W + b) ({@link dense}; default linear). */
+  apply(x: tf.Tensor2D, activation: Activation = "linear"): tf.Tensor2D {
+    return dense(x, this.W, this.b, activation);
   }
 }
 
@@ -265,10 +410,14 @@ export class Mlp {
   apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
     let h = x;
     this.layers.forEach(({ lin, bn }, i) => {
-      h = lin.apply(h);
-      if (bn) h = bn.apply(h, training);
       const isLast = i + 1 === this.layers.length;
-      if (!isLast || (this.opts.lastActivation ?? "relu") === "relu") h = tf.relu(h);
+      const relu = !isLast || (this.opts.lastActivation ?? "relu") === "relu";
+      if (bn) {
+        h = bn.apply(lin.apply(h), training);
+        if (relu) h = tf.relu(h);
+      } else {
+        h = lin.apply(h, relu ? "relu" : "linear");
+      }
     });
     return h;
   }

@@ -1,7 +1,16 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../src/backend.ts";
-import { BatchNorm1d, batchNormTraining, Linear, Mlp, ParamStore, withoutTape } from "../src/nn.ts";
+import {
+  BatchNorm1d,
+  batchNormTraining,
+  dense,
+  denseOps,
+  Linear,
+  Mlp,
+  ParamStore,
+  withoutTape,
+} from "../src/nn.ts";
 import { Adam } from "../src/optim.ts";
 import { wasmKernels } from "../src/simd.ts";
 import { Rng } from "../src/random.ts";
@@ -214,4 +223,36 @@ Deno.test("withoutTape keeps its ops off the enclosing tape and restores it, als
   );
   assert.equal(grads[v.name], undefined, "v was only used off the tape");
   tf.dispose([w, v, x, value, grads[w.name]]);
+});
+
+Deno.test("dense equals the op composition for every activation, values and gradients (wasm, cpu)", async () => {
+  const rng = new Rng(31);
+  try {
+    for (const backend of ["wasm", "cpu"] as const) {
+      await initBackend({ name: backend });
+      for (const act of ["linear", "relu", "sigmoid", "tanh"] as const) {
+        const x = tf.tensor2d(rng.normals(5 * 7), [5, 7]);
+        const W = tf.tensor2d(rng.normals(7 * 3), [7, 3]);
+        const b = tf.tensor1d(rng.normals(3));
+        const loss = (f: typeof dense) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(f(xx as tf.Tensor2D, ww, bb, act), tf.range(1, 16).reshape([5, 3])));
+        const [want, got] = [denseOps, dense].map((f) => tf.valueAndGrads(loss(f))([x, W, b]));
+        const what = `${backend} ${act}`;
+        assert.ok(Math.abs(got.value.dataSync()[0] - want.value.dataSync()[0]) < 1e-4, what);
+        for (const k of [0, 1, 2]) {
+          const g = got.grads[k].dataSync(), w = want.grads[k].dataSync();
+          assert.deepEqual(got.grads[k].shape, want.grads[k].shape, `${what} grad ${k} shape`);
+          w.forEach((v, i) =>
+            assert.ok(
+              Math.abs(g[i] - v) <= 1e-4 * (1 + Math.abs(v)),
+              `${what} grad ${k}[${i}]: ${g[i]} vs ${v}`,
+            )
+          );
+        }
+        tf.dispose([x, W, b, want.value, got.value, ...want.grads, ...got.grads]);
+      }
+    }
+  } finally {
+    await initBackend({ name: "wasm" });
+  }
 });

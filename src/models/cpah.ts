@@ -482,11 +482,11 @@ export interface BranchOutputs {
  */
 export function branchForward(br: Branch, x: tf.Tensor2D, training: boolean): BranchOutputs {
   const f = br.E.apply(x, training);
-  if (!br.mask) return { f, c: f, h: tf.tanh(br.hash.apply(f)) };
-  const m = tf.sigmoid(br.mask.apply(f));
+  if (!br.mask) return { f, c: f, h: br.hash.apply(f, "tanh") };
+  const m = br.mask.apply(f, "sigmoid");
   const c = tf.mul(f, m) as tf.Tensor2D;
   const p = tf.mul(f, tf.sub(1, m)) as tf.Tensor2D;
-  return { f, m, c, p, h: tf.tanh(br.hash.apply(c)) };
+  return { f, m, c, p, h: br.hash.apply(c, "tanh") };
 }
 
 function rowsOf(src: Float32Array, pos: Int32Array, width: number): Float32Array {

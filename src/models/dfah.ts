@@ -788,8 +788,8 @@ export class DfahModel implements HashModel {
   forward(batch: Batch): Forward {
     const fv = this.Ev.apply(batch.image, true);
     const ft = this.Et.apply(batch.text, true);
-    const hv = tf.tanh(this.headV.apply(fv));
-    const ht = tf.tanh(this.headT.apply(ft));
+    const hv = this.headV.apply(fv, "tanh");
+    const ht = this.headT.apply(ft, "tanh");
     const u = this.G ? tf.tanh(this.G.apply(tf.concat([fv, ft], 1), true)) : undefined;
     return { fv, ft, hv, ht, u };
   }
@@ -943,13 +943,13 @@ export class DfahModel implements HashModel {
   /** Image codes: sign of the image hash head (evaluation-mode BatchNorm). */
   encodeImage(x: Matrix): PackedCodes {
     checkCols(x, this.info.imageDim, "encodeImage", "x");
-    return encodeInBatches(x, this.bits, (t) => tf.tanh(this.headV.apply(this.Ev.apply(t, false))));
+    return encodeInBatches(x, this.bits, (t) => this.headV.apply(this.Ev.apply(t, false), "tanh"));
   }
 
   /** Text codes: sign of the text hash head (evaluation-mode BatchNorm). */
   encodeText(y: Matrix): PackedCodes {
     checkCols(y, this.info.textDim, "encodeText", "y");
-    return encodeInBatches(y, this.bits, (t) => tf.tanh(this.headT.apply(this.Et.apply(t, false))));
+    return encodeInBatches(y, this.bits, (t) => this.headT.apply(this.Et.apply(t, false), "tanh"));
   }
 
   /** Weights, running statistics, optimiser moments, stored outputs, B and P. */
