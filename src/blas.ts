@@ -27,6 +27,7 @@ import {
   shapeSize as size,
   wasmMemory,
 } from "./host_memory.ts";
+import { type WasmKernels, wasmKernels } from "./simd.ts";
 
 /** How `initBackend` treats the BLAS kernels: try (auto), require (on), or remove (off). */
 export type BlasMode = "auto" | "on" | "off";
@@ -65,6 +66,12 @@ export interface BlasOptions {
   threads?: number;
   /** Backend to install for; default the active backend (`tf.getBackend()`). */
   backend?: string;
+  /**
+   * Products whose left operand is mostly zeros (at most {@link SPARSE_MAX_DENSITY} nonzeros,
+   * e.g. bag-of-words text features) run over its nonzeros instead of calling sgemm; default
+   * env HASH_BLAS_SPARSE ("on"/"off"), else on. See {@link sparseEntries}.
+   */
+  sparse?: boolean;
 }
 
 /** Outcome of {@link installBlasKernels}. */
@@ -286,13 +293,22 @@ function tryInstall(backendName: string, opts: BlasOptions): BlasInstallResult {
   if (typeof found === "string") return { installed: false, reason: found };
   if (threads !== undefined) found.lib.symbols.openblas_set_num_threads?.(threads);
   active = found;
+  const sparseValue = opts.sparse ?? readEnv("HASH_BLAS_SPARSE");
+  if (
+    sparseValue !== undefined && typeof sparseValue !== "boolean" && !/^(on|off)$/.test(sparseValue)
+  ) {
+    return { installed: false, reason: `HASH_BLAS_SPARSE is '${sparseValue}', expected on or off` };
+  }
+  sparseEnabled = sparseValue === undefined || sparseValue === true || sparseValue === "on";
 
   const reported = threadCount(found.lib);
   const settable = !!found.lib.symbols.openblas_set_num_threads;
   const threadText = reported ??
     (threads !== undefined && !settable ? "library default (not settable)" : "library default");
   const description = `cblas_sgemm via ${found.path} (${found.vendor}), threads=${threadText}, ` +
-    `kernels=${BLAS_KERNEL_NAMES.join("+")}`;
+    `kernels=${BLAS_KERNEL_NAMES.join("+")}, sparse A ${
+      sparseEnabled ? `<= ${SPARSE_MAX_DENSITY * 100}% nonzeros by rows` : "off"
+    }`;
   const prior = installed.get(backendName);
   if (!prior) {
     const stock = new Map<string, tf.KernelConfig>();
@@ -458,21 +474,115 @@ function planMatMul(
 }
 
 // ---------------------------------------------------------------------------------------
+// Sparse left operand
+
+/** Largest fraction of nonzeros in A for which a product runs over A's nonzeros. */
+export const SPARSE_MAX_DENSITY = 0.05;
+
+/** Products with fewer multiply-adds than this (m k n) always call sgemm. */
+const SPARSE_MIN_WORK = 1 << 20;
+
+/** Whether the sparse path is enabled (set at install). */
+let sparseEnabled = true;
+
+/**
+ * The nonzeros of a row-major rows x cols matrix as flat indices and values, or undefined when
+ * there are more than `maxCount` (the scan stops there; a first look at up to 4096 entries
+ * rejects clearly dense matrices at once).
+ */
+export function sparseEntries(
+  a: Float32Array,
+  maxCount: number,
+): { index: Int32Array; value: Float32Array; count: number } | undefined {
+  const probe = Math.min(a.length, 4096);
+  let seen = 0;
+  for (let i = 0; i < probe; i++) if (a[i] !== 0) seen++;
+  if (seen > 2 * maxCount * (probe / a.length) + 8) return undefined;
+  const index = new Int32Array(maxCount), value = new Float32Array(maxCount);
+  const bits = new Int32Array(a.buffer, a.byteOffset, a.length);
+  let count = 0, i = 0;
+  const end8 = a.length & ~7;
+  for (; i < a.length; i += 8) {
+    // Skip 8 entries at once when all their bits are zero (-0 is visited: harmless).
+    if (
+      i < end8 &&
+      (bits[i] | bits[i + 1] | bits[i + 2] | bits[i + 3] | bits[i + 4] | bits[i + 5] |
+          bits[i + 6] | bits[i + 7]) === 0
+    ) continue;
+    for (let j = i, to = Math.min(i + 8, a.length); j < to; j++) {
+      const v = a[j];
+      if (v === 0) continue;
+      if (count === maxCount) return undefined;
+      index[count] = j;
+      value[count++] = v;
+    }
+  }
+  return { index, value, count };
+}
+
+/**
+ * C (m x n) = op(A) B (+ C when accumulate) from A's nonzeros: each nonzero A[r, q] adds
+ * A[r, q] times a row of B to a row of C — row q of B into row r of C (A is m x k), or row r
+ * of B into row q of C (transposed: A is stored k x m). B must not be transposed. On the wasm
+ * heap the row update is the `axpy` SIMD kernel; elsewhere a JS loop.
+ */
+function sparseGemm(
+  plan: MatMulPlan,
+  entries: { index: Int32Array; value: Float32Array; count: number },
+  b: Float32Array,
+  c: Float32Array,
+  accumulate: boolean,
+  simd: WasmKernels | undefined,
+): void {
+  const { n, k, m, transA } = plan;
+  if (!accumulate) c.fill(0);
+  const cols = transA ? m : k; // columns of A as stored
+  const vectors = n >> 2, tail = 4 * vectors;
+  for (let e = 0; e < entries.count; e++) {
+    const flat = entries.index[e], v = entries.value[e];
+    const r = Math.floor(flat / cols), q = flat - r * cols;
+    const outRow = (transA ? q : r) * n, inRow = (transA ? r : q) * n;
+    let j = 0;
+    if (simd && vectors > 0) {
+      simd.axpy(c.byteOffset + 4 * outRow, b.byteOffset + 4 * inRow, v, vectors);
+      j = tail;
+    }
+    for (; j < n; j++) c[outRow + j] += v * b[inRow + j];
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // GEMM
 
-/** C[batch] = A[batch] op B[batch] (+ C when accumulate), on float32 views. */
+/**
+ * C[batch] = A[batch] op B[batch] (+ C when accumulate), on float32 views. A single product
+ * whose A is at most {@link SPARSE_MAX_DENSITY} nonzeros runs over them ({@link sparseGemm});
+ * `simd`: the wasm kernels when the views are on the wasm heap.
+ */
 function gemm(
   plan: MatMulPlan,
   a: Float32Array,
   b: Float32Array,
   c: Float32Array,
   accumulate: boolean,
+  simd?: WasmKernels,
 ) {
   const { batch, m, n, k, transA, transB, aBatch, bBatch } = plan;
   if (m === 0 || n === 0 || batch === 0) return;
   if (k === 0) {
     if (!accumulate) c.fill(0);
     return;
+  }
+  if (sparseEnabled && batch === 1 && !transB && m * n * k >= SPARSE_MIN_WORK) {
+    const entries = sparseEntries(
+      a.length === m * k ? a : a.subarray(aBatch[0] * m * k, (aBatch[0] + 1) * m * k),
+      Math.floor(SPARSE_MAX_DENSITY * m * k),
+    );
+    if (entries) {
+      const bView = b.length === k * n ? b : b.subarray(bBatch[0] * k * n, (bBatch[0] + 1) * k * n);
+      sparseGemm(plan, entries, bView, c, accumulate, simd);
+      return;
+    }
   }
   const sgemm = active!.lib.symbols.cblas_sgemm;
   const pa = Deno.UnsafePointer.of(a);
@@ -519,7 +629,7 @@ function makeBatchMatMul(memory: MemoryAccess, stock: tf.KernelConfig): tf.Kerne
     const plan = planMatMul(a.shape, b.shape, !!args.attrs?.transposeA, !!args.attrs?.transposeB);
     const out = memory.alloc(args.backend, plan.outShape);
     const [va, vb, vc] = memory.views(args.backend, [a, b, out]);
-    gemm(plan, va, vb, vc, false);
+    gemm(plan, va, vb, vc, false, memory === wasmMemory ? wasmKernels() : undefined);
     return out;
   }) as unknown as tf.KernelFunc;
 }
@@ -623,7 +733,7 @@ function makeFusedMatMul(memory: MemoryAccess, stock: tf.KernelConfig): tf.Kerne
     const views = memory.views(args.backend, infos);
     const [va, vb, vc] = views;
     if (bias) broadcastFill(vc, outShape, views[3], bias.shape);
-    gemm(plan, va, vb, vc, !!bias);
+    gemm(plan, va, vb, vc, !!bias, memory === wasmMemory ? wasmKernels() : undefined);
     let alpha: Float32Array | undefined;
     if (activation === "prelu") {
       const pv = views[bias ? 4 : 3];

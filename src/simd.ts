@@ -16,6 +16,7 @@
  * - `pairnll`: the pairwise likelihood's elementwise part over m x n pairs in one pass —
  *   softplus(theta) - S theta summed, and the gradient (sigmoid(theta) - S) scale
  *   (src/losses.ts).
+ * - `axpy`: y += a x over a row (src/blas.ts: products whose left operand is mostly zeros).
  *
  * {@link wasmKernels} returns undefined when the active backend is not `wasm`, its memory is
  * not reachable, or the runtime lacks WebAssembly SIMD; callers then take another path.
@@ -270,6 +271,25 @@ const PAIRNLL: FuncDef = {
     local.get $acc  local.get $SUM  v128.store`,
 };
 
+/** axpy(y, x, a, n): y += a x for the first 4 n float32 entries (callers handle the rest). */
+const AXPY: FuncDef = {
+  name: "axpy",
+  params: "$y i32 $x i32 $a f32 $n i32",
+  locals: "$end i32 $o i32 $A v128",
+  body: `
+    local.get $n  i32.const 4  i32.shl  local.set $end
+    local.get $a  f32x4.splat  local.set $A
+    ${
+    vectorThenScalar(
+      `local.get $y local.get $o i32.add
+       local.get $y local.get $o i32.add  v128.load
+       local.get $x local.get $o i32.add  v128.load  local.get $A  f32x4.mul
+       f32x4.add  v128.store`,
+      "",
+    )
+  }`,
+};
+
 /** Horner's rule in 4 lanes: dst = ((c0 x + c1) x + ...) x + c_last (constant vectors). */
 function horner(x: string, dst: string, coefficients: number[]): string {
   const [first, ...rest] = coefficients;
@@ -476,6 +496,8 @@ export interface WasmKernels {
    * softplus(t) - s t stored at `acc` (16 bytes).
    */
   pairnll(t: number, s: number, g: number, n: number, scale: number, acc: number): void;
+  /** y += a x for the first 4 n entries (byte offsets y, x). */
+  axpy(y: number, x: number, a: number, n: number): void;
 }
 
 let moduleBytes: Uint8Array | undefined;
@@ -483,7 +505,7 @@ const bound = new WeakMap<object, WasmKernels | null>();
 
 /** The assembled module (built once). Throws a one-line error on an assembler mistake. */
 export function simdModuleBytes(): Uint8Array {
-  return (moduleBytes ??= assemble([ADAM, COLSUM, SOFTPLUS, PAIRNLL]));
+  return (moduleBytes ??= assemble([ADAM, COLSUM, SOFTPLUS, PAIRNLL, AXPY]));
 }
 
 interface WasmBackendLike {

@@ -12,6 +12,7 @@ import {
   blasKernelsInstalled,
   installBlasKernels,
   probeBlasLibrary,
+  sparseEntries,
   uninstallBlasKernels,
 } from "../src/blas.ts";
 import {
@@ -416,6 +417,63 @@ for (const backend of BACKENDS) {
   });
 }
 
+for (const backend of BACKENDS) {
+  Deno.test({
+    name:
+      `${backend}: a mostly-zero left operand runs over its nonzeros and equals the stock product (plain, transposed, fused bias)`,
+    ignore: noBlas,
+    async fn() {
+      await useBackend(backend);
+      const rng = new Rng(41);
+      // 1% nonzeros, like bag-of-words text; n = 203 leaves a tail after the 4-lane kernel.
+      const sparse = (rows: number, cols: number) =>
+        tf.tensor2d(
+          Float32Array.from(
+            { length: rows * cols },
+            () => (rng.uniform() < 0.01 ? rng.uniform() + 0.5 : 0),
+          ),
+          [rows, cols],
+        );
+      const x = sparse(96, 1386), xt = sparse(1386, 96);
+      const W = rand([1386, 203], rng) as tf.Tensor2D, bias = rand([203], rng);
+      const cases: [string, () => tf.Tensor][] = [
+        ["x W", () => tf.matMul(x, W)],
+        ["xt^T W", () => tf.matMul(xt, W, true, false)],
+        ["x W + b, relu", () => tf.fused.matMul({ a: x, b: W, bias, activation: "relu" })],
+      ];
+      for (const [what, f] of cases) {
+        uninstallBlasKernels(backend);
+        const ref = f();
+        const on = await installBlasKernels({ sparse: true });
+        assert.match(on.description!, /sparse A <= 5% nonzeros/);
+        const ours = f();
+        assertClose(ours, ref, `${backend} ${what}`, 1e-5);
+        const off = await installBlasKernels({ sparse: false });
+        assert.match(off.description!, /sparse A off/);
+        const dense = f();
+        assertClose(dense, ref, `${backend} ${what} (sgemm)`, 1e-5);
+        tf.dispose([ref, ours, dense]);
+      }
+      await installBlasKernels();
+      tf.dispose([x, xt, W, bias]);
+    },
+  });
+}
+
+Deno.test("sparseEntries lists the nonzeros of a sparse matrix and declines a dense one", () => {
+  const a = new Float32Array(10000);
+  a[3] = 2;
+  a[9999] = -1;
+  const e = sparseEntries(a, 500)!;
+  assert.equal(e.count, 2);
+  assert.deepEqual(Array.from(e.index.subarray(0, 2)), [3, 9999]);
+  assert.deepEqual(Array.from(e.value.subarray(0, 2)), [2, -1]);
+  const dense = Float32Array.from({ length: 10000 }, (_, i) => (i % 3 === 0 ? 0 : 1));
+  assert.equal(sparseEntries(dense, 500), undefined, "dense everywhere");
+  const late = new Float32Array(10000).fill(1, 5000); // sparse start, dense end
+  assert.equal(sparseEntries(late, 500), undefined, "too many nonzeros after the probe");
+});
+
 Deno.test({
   name: "cpu: non-float32 products are handed to the stock kernel",
   ignore: noBlas,
@@ -470,7 +528,10 @@ Deno.test({
   ignore: noBlas,
   async fn() {
     const on = await initBackend({ name: "wasm", blas: "on" });
-    assert.match(on.accelerated ?? "", /^cblas_sgemm via .*kernels=BatchMatMul\+_FusedMatMul$/);
+    assert.match(
+      on.accelerated ?? "",
+      /^cblas_sgemm via .*kernels=BatchMatMul\+_FusedMatMul, sparse A /,
+    );
     assert.equal(on.explicitTransposeGrad, false);
     const cpu = await initBackend({ name: "cpu", blas: "on" });
     assert.match(cpu.accelerated ?? "", /^cblas_sgemm via /);
