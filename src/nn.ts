@@ -12,6 +12,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "./random.ts";
+import { wasmMemory } from "./host_memory.ts";
+import { type WasmKernels, wasmKernels } from "./simd.ts";
 
 let storeCounter = 0;
 
@@ -304,39 +306,44 @@ export class BatchNorm1d {
   }
 
   /**
-   * Normalise. In training mode uses batch moments and updates the running statistics
-   * (PyTorch semantics: running variance uses the unbiased batch variance).
+   * Normalise (then a ReLU when `relu`). In training mode uses batch moments and updates the
+   * running statistics (PyTorch semantics: running variance uses the unbiased batch variance).
    */
-  apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
+  apply(x: tf.Tensor2D, training: boolean, relu = false): tf.Tensor2D {
     if (!training) {
-      return tf.tidy(() =>
-        tf.add(
+      return tf.tidy(() => {
+        const y = tf.add(
           tf.mul(
             tf.div(tf.sub(x, this.runningMean), tf.sqrt(tf.add(this.runningVar, this.eps))),
             this.gamma,
           ),
           this.beta,
-        ) as tf.Tensor2D
-      );
+        ) as tf.Tensor2D;
+        return relu ? tf.relu(y) : y;
+      });
     }
     return batchNormTraining(x, this.gamma, this.beta, this.eps, (mean, variance) => {
       const n = x.shape[0], m = this.momentum;
       const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
-    });
+    }, relu);
   }
 }
 
 /**
  * Training-mode batch normalisation y = gamma (x - mu) / sqrt(var + eps) + beta over the rows
- * of x (m x d; biased batch variance), with the closed-form gradient
- * dx = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) / sqrt(var + eps), dxhat = dy gamma;
- * dgamma = sum(dy xhat); dbeta = sum(dy). One recorded op instead of ~10 (the autodiff of
- * the formula takes ~3x the kernels). First-order only: a gradient of this gradient would
- * treat the saved xhat as constant, so it must not sit under a second differentiation (the
- * models' gradient penalties differentiate D twice, which has no BatchNorm).
- * `onMoments(mean, variance)` is called once with the batch moments (running statistics).
+ * of x (m x d; biased batch variance), followed by a ReLU when `relu`, with the closed-form
+ * gradient dx = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) / sqrt(var + eps),
+ * dxhat = g gamma; dgamma = sum(g xhat); dbeta = sum(g), where g = dy (masked by y > 0 under
+ * the ReLU). One recorded op instead of ~10 (the autodiff of the formula takes ~3x the
+ * kernels). On the wasm backend with d a multiple of 4 the forward and the backward pass are
+ * the `bnmoments`/`bnforward`/`bnbackward` SIMD kernels of src/simd.ts (2-3 passes over the
+ * batch instead of ~20 elementwise kernels); elsewhere tensor ops. First-order only: a
+ * gradient of this gradient would treat the saved xhat as constant, so it must not sit under
+ * a second differentiation (the models' gradient penalties differentiate D twice, which has
+ * no BatchNorm). `onMoments(mean, variance)` is called once with the batch moments (running
+ * statistics).
  */
 export function batchNormTraining(
   x: tf.Tensor2D,
@@ -344,7 +351,17 @@ export function batchNormTraining(
   beta: tf.Tensor,
   eps: number,
   onMoments?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+  relu = false,
 ): tf.Tensor2D {
+  const [rows, cols] = x.shape;
+  const kernels = wasmKernels();
+  if (
+    kernels && rows > 0 && cols > 0 && cols % 4 === 0 &&
+    [x, gamma, beta].every((t) => t.dtype === "float32") && gamma.size === cols &&
+    beta.size === cols
+  ) {
+    return batchNormWasm(kernels, x, gamma, beta, eps, onMoments, relu);
+  }
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, g, b] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
@@ -354,17 +371,108 @@ export function batchNormTraining(
     if (onMoments) tf.tidy(() => onMoments(mean, variance));
     const inv = tf.rsqrt(tf.add(variance, eps));
     const xhat = tf.mul(xc, inv);
-    save([xhat, inv, g]);
+    const affine = tf.add(tf.mul(xhat, g), b);
+    const y = relu ? tf.relu(affine) : affine;
+    save([xhat, inv, g, y]);
     return {
-      value: tf.add(tf.mul(xhat, g), b),
+      value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sxhat, sinv, sg] = saved;
-        const dxhat = tf.mul(dy, sg);
+        const [sxhat, sinv, sg, sy] = saved;
+        const gy = relu ? tf.mul(dy, tf.step(sy)) : dy;
+        const dxhat = tf.mul(gy, sg);
         const dx = tf.mul(
           tf.sub(tf.sub(dxhat, tf.mean(dxhat, 0)), tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), 0))),
           sinv,
         );
-        return [dx, tf.sum(tf.mul(dy, sxhat), 0), tf.sum(dy, 0)];
+        return [dx, tf.sum(tf.mul(gy, sxhat), 0), tf.sum(gy, 0)];
+      },
+    };
+  });
+  return f(x, gamma, beta) as tf.Tensor2D;
+}
+
+/** {@link batchNormTraining} on the wasm heap with the SIMD kernels. */
+function batchNormWasm(
+  kernels: WasmKernels,
+  x: tf.Tensor2D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  onMoments: ((mean: tf.Tensor1D, variance: tf.Tensor1D) => void) | undefined,
+  relu: boolean,
+): tf.Tensor2D {
+  const [rows, cols] = x.shape;
+  const floor = relu ? 0 : -Infinity;
+  const make = (info: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const backend = tf.backend();
+    const [yI, hI] = [0, 1].map(() => wasmMemory.alloc(backend, [rows, cols]));
+    const [mI, vI, iI] = [0, 1, 2].map(() => wasmMemory.alloc(backend, [cols]));
+    const [xv, gv, bv, yv, hv, mv, vv, iv] = wasmMemory.views(backend, [
+      xx,
+      g,
+      b,
+      yI,
+      hI,
+      mI,
+      vI,
+      iI,
+    ]);
+    kernels.bnmoments(xv.byteOffset, rows, cols, mv.byteOffset, vv.byteOffset, 1 / rows);
+    for (let j = 0; j < cols; j++) iv[j] = 1 / Math.sqrt(vv[j] + eps);
+    kernels.bnforward(
+      xv.byteOffset,
+      yv.byteOffset,
+      hv.byteOffset,
+      rows,
+      cols,
+      mv.byteOffset,
+      iv.byteOffset,
+      gv.byteOffset,
+      bv.byteOffset,
+      floor,
+    );
+    const [y, xhat, mean, variance, inv] = [yI, hI, mI, vI, iI].map(make);
+    if (onMoments) tf.tidy(() => onMoments(mean as tf.Tensor1D, variance as tf.Tensor1D));
+    save([xhat, inv, g, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sxhat, sinv, sg, sy] = saved;
+        const be = tf.backend();
+        const dxI = wasmMemory.alloc(be, [rows, cols]);
+        const [dgI, dbI] = [0, 1].map(() => wasmMemory.alloc(be, [cols]));
+        const tmp = wasmMemory.alloc(be, [2 * cols]);
+        const [dyv, syv, shv, sgv, siv, dxv, dgv, dbv, tv] = wasmMemory.views(be, [
+          dy,
+          sy,
+          sxhat,
+          sg,
+          sinv,
+          dxI,
+          dgI,
+          dbI,
+          tmp,
+        ]);
+        kernels.bnbackward(
+          dyv.byteOffset,
+          syv.byteOffset,
+          shv.byteOffset,
+          rows,
+          cols,
+          sgv.byteOffset,
+          siv.byteOffset,
+          dxv.byteOffset,
+          dgv.byteOffset,
+          dbv.byteOffset,
+          tv.byteOffset,
+          floor,
+          1 / rows,
+        );
+        (be as unknown as { disposeData(id: unknown): void }).disposeData(tmp.dataId);
+        return [make(dxI), make(dgI), make(dbI)];
       },
     };
   });
@@ -413,8 +521,7 @@ export class Mlp {
       const isLast = i + 1 === this.layers.length;
       const relu = !isLast || (this.opts.lastActivation ?? "relu") === "relu";
       if (bn) {
-        h = bn.apply(lin.apply(h), training);
-        if (relu) h = tf.relu(h);
+        h = bn.apply(lin.apply(h), training, relu);
       } else {
         h = lin.apply(h, relu ? "relu" : "linear");
       }

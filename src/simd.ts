@@ -17,6 +17,8 @@
  *   softplus(theta) - S theta summed, and the gradient (sigmoid(theta) - S) scale
  *   (src/losses.ts).
  * - `axpy`: y += a x over a row (src/blas.ts: products whose left operand is mostly zeros).
+ * - `bnmoments`, `bnforward`, `bnbackward`: training-mode batch normalisation with an optional
+ *   fused ReLU, forward and backward in 2-3 passes over the batch (src/nn.ts).
  *
  * {@link wasmKernels} returns undefined when the active backend is not `wasm`, its memory is
  * not reachable, or the runtime lacks WebAssembly SIMD; callers then take another path.
@@ -290,6 +292,151 @@ const AXPY: FuncDef = {
   }`,
 };
 
+// ---------------------------------------------------------------------------------------
+// Batch normalisation over the rows of a rows x cols matrix (src/nn.ts batchNormTraining).
+// cols must be a multiple of 4; per-column vectors are float32 arrays of cols entries.
+
+/** for (o = 0; o < rowBytes; o += 16) { body } — one pass over the column groups. */
+function columns(body: string): string {
+  return `
+    i32.const 0  local.set $o
+    block
+      loop
+        local.get $o  local.get $rowBytes  i32.lt_u  i32.eqz  br_if 1
+        ${body}
+        local.get $o  i32.const 16  i32.add  local.set $o
+        br 0
+      end
+    end`;
+}
+
+/** for each row (`$rowBase` = its byte offset) { columns(body) }. */
+function rowsThenColumns(body: string): string {
+  return `
+    i32.const 0  local.set $rowBase
+    i32.const 0  local.set $row
+    block
+      loop
+        local.get $row  local.get $rows  i32.lt_u  i32.eqz  br_if 1
+        ${columns(body)}
+        local.get $rowBase  local.get $rowBytes  i32.add  local.set $rowBase
+        local.get $row  i32.const 1  i32.add  local.set $row
+        br 0
+      end
+    end`;
+}
+
+/** Address of the column group `$o` of the current row of the matrix at `base`. */
+const entry = (base: string) =>
+  `local.get ${base}  local.get $rowBase  i32.add  local.get $o  i32.add`;
+/** Address of the column group `$o` of the per-column vector at `base`. */
+const column = (base: string) => `local.get ${base}  local.get $o  i32.add`;
+
+const BN_LOCALS = "$row i32 $rowBase i32 $rowBytes i32 $o i32";
+const ROW_BYTES = "local.get $cols  i32.const 2  i32.shl  local.set $rowBytes";
+
+/** vec[j] = 0 for every column. */
+const zero = (vec: string) => columns(`${column(vec)}  v128.const 0  v128.store`);
+/** vec[j] *= s (`$S` a splatted local). */
+const scale = (vec: string) =>
+  columns(`${column(vec)}  ${column(vec)}  v128.load  local.get $S  f32x4.mul  v128.store`);
+
+/**
+ * bnmoments(x, rows, cols, mean, var, invRows): column means and biased variances,
+ * mean = sum(x) / rows, var = sum((x - mean)^2) / rows (two passes, rows in order).
+ */
+const BN_MOMENTS: FuncDef = {
+  name: "bnmoments",
+  params: "$x i32 $rows i32 $cols i32 $mean i32 $var i32 $invRows f32",
+  locals: `${BN_LOCALS} $S v128 $D v128`,
+  body: `
+    ${ROW_BYTES}
+    local.get $invRows  f32x4.splat  local.set $S
+    ${zero("$mean")}
+    ${zero("$var")}
+    ${
+    rowsThenColumns(`${column("$mean")}  ${column("$mean")}  v128.load
+      ${entry("$x")}  v128.load  f32x4.add  v128.store`)
+  }
+    ${scale("$mean")}
+    ${
+    rowsThenColumns(`${entry("$x")}  v128.load  ${column("$mean")}  v128.load  f32x4.sub
+      local.set $D
+      ${column("$var")}  ${column("$var")}  v128.load
+      local.get $D  local.get $D  f32x4.mul  f32x4.add  v128.store`)
+  }
+    ${scale("$var")}`,
+};
+
+/**
+ * bnforward(x, y, xhat, rows, cols, mean, inv, gamma, beta, floor): per column j,
+ * xhat = (x - mean_j) inv_j and y = pmax(xhat gamma_j + beta_j, floor) — floor 0 fuses a
+ * ReLU, -Infinity leaves y as is.
+ */
+const BN_FORWARD: FuncDef = {
+  name: "bnforward",
+  params: "$x i32 $y i32 $xh i32 $rows i32 $cols i32 $mean i32 $inv i32 $gamma i32 $beta i32 " +
+    "$floor f32",
+  locals: `${BN_LOCALS} $H v128 $F v128`,
+  body: `
+    ${ROW_BYTES}
+    local.get $floor  f32x4.splat  local.set $F
+    ${
+    rowsThenColumns(`
+      ${entry("$x")}  v128.load  ${column("$mean")}  v128.load  f32x4.sub
+      ${column("$inv")}  v128.load  f32x4.mul  local.set $H
+      ${entry("$xh")}  local.get $H  v128.store
+      ${entry("$y")}
+      local.get $H  ${column("$gamma")}  v128.load  f32x4.mul  ${column("$beta")}  v128.load
+      f32x4.add  local.get $F  f32x4.pmax  v128.store`)
+  }`,
+};
+
+/**
+ * bnbackward(dy, y, xhat, rows, cols, gamma, inv, dx, dgamma, dbeta, tmp, floor, invRows):
+ * with g = dy where y > floor (else 0: the fused ReLU's mask; floor -Infinity keeps all),
+ * dbeta = sum(g), dgamma = sum(g xhat), and
+ * dx = (g gamma - mean(g gamma) - xhat mean(g gamma xhat)) inv. `tmp`: 2 cols scratch floats.
+ */
+const BN_BACKWARD: FuncDef = {
+  name: "bnbackward",
+  params: "$dy i32 $y i32 $xh i32 $rows i32 $cols i32 $gamma i32 $inv i32 $dx i32 " +
+    "$dgamma i32 $dbeta i32 $tmp i32 $floor f32 $invRows f32",
+  locals: `${BN_LOCALS} $F v128 $S v128 $G v128 $m2 i32`,
+  body: `
+    ${ROW_BYTES}
+    local.get $floor  f32x4.splat  local.set $F
+    local.get $invRows  f32x4.splat  local.set $S
+    local.get $tmp  local.get $rowBytes  i32.add  local.set $m2
+    ${zero("$dgamma")}
+    ${zero("$dbeta")}
+    ${
+    rowsThenColumns(`
+      ${entry("$dy")}  v128.load  v128.const 0
+      ${entry("$y")}  v128.load  local.get $F  f32x4.gt  v128.bitselect  local.set $G
+      ${column("$dbeta")}  ${column("$dbeta")}  v128.load  local.get $G  f32x4.add  v128.store
+      ${column("$dgamma")}  ${column("$dgamma")}  v128.load
+      local.get $G  ${entry("$xh")}  v128.load  f32x4.mul  f32x4.add  v128.store`)
+  }
+    ${
+    columns(`
+      ${column("$tmp")}  ${column("$dbeta")}  v128.load  ${column("$gamma")}  v128.load  f32x4.mul
+      local.get $S  f32x4.mul  v128.store                                ;; mean(g gamma)
+      ${column("$m2")}  ${column("$dgamma")}  v128.load  ${column("$gamma")}  v128.load
+      f32x4.mul  local.get $S  f32x4.mul  v128.store                     ;; mean(g gamma xhat)`)
+  }
+    ${
+    rowsThenColumns(`
+      ${entry("$dy")}  v128.load  v128.const 0
+      ${entry("$y")}  v128.load  local.get $F  f32x4.gt  v128.bitselect
+      ${column("$gamma")}  v128.load  f32x4.mul
+      ${column("$tmp")}  v128.load  f32x4.sub
+      ${entry("$xh")}  v128.load  ${column("$m2")}  v128.load  f32x4.mul  f32x4.sub
+      ${column("$inv")}  v128.load  f32x4.mul  local.set $G
+      ${entry("$dx")}  local.get $G  v128.store`)
+  }`,
+};
+
 /** Horner's rule in 4 lanes: dst = ((c0 x + c1) x + ...) x + c_last (constant vectors). */
 function horner(x: string, dst: string, coefficients: number[]): string {
   const [first, ...rest] = coefficients;
@@ -339,6 +486,7 @@ const PLAIN: Record<string, number[]> = {
   "f32x4.sub": [0xfd, 0xe5, 0x01],
   "f32x4.mul": [0xfd, 0xe6, 0x01],
   "f32x4.div": [0xfd, 0xe7, 0x01],
+  "f32x4.gt": [0xfd, 0x44],
   "f32x4.ge": [0xfd, 0x46],
   "v128.bitselect": [0xfd, 0x52],
   "block": [0x02, 0x40],
@@ -498,6 +646,44 @@ export interface WasmKernels {
   pairnll(t: number, s: number, g: number, n: number, scale: number, acc: number): void;
   /** y += a x for the first 4 n entries (byte offsets y, x). */
   axpy(y: number, x: number, a: number, n: number): void;
+  /** Column means and biased variances of a rows x cols matrix (cols % 4 == 0). */
+  bnmoments(
+    x: number,
+    rows: number,
+    cols: number,
+    mean: number,
+    variance: number,
+    invRows: number,
+  ): void;
+  /** xhat = (x - mean) inv; y = max(xhat gamma + beta, floor). */
+  bnforward(
+    x: number,
+    y: number,
+    xhat: number,
+    rows: number,
+    cols: number,
+    mean: number,
+    inv: number,
+    gamma: number,
+    beta: number,
+    floor: number,
+  ): void;
+  /** BatchNorm (+ ReLU when floor = 0) backward; tmp holds 2 cols floats. */
+  bnbackward(
+    dy: number,
+    y: number,
+    xhat: number,
+    rows: number,
+    cols: number,
+    gamma: number,
+    inv: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    tmp: number,
+    floor: number,
+    invRows: number,
+  ): void;
 }
 
 let moduleBytes: Uint8Array | undefined;
@@ -505,7 +691,16 @@ const bound = new WeakMap<object, WasmKernels | null>();
 
 /** The assembled module (built once). Throws a one-line error on an assembler mistake. */
 export function simdModuleBytes(): Uint8Array {
-  return (moduleBytes ??= assemble([ADAM, COLSUM, SOFTPLUS, PAIRNLL, AXPY]));
+  return (moduleBytes ??= assemble([
+    ADAM,
+    COLSUM,
+    SOFTPLUS,
+    PAIRNLL,
+    AXPY,
+    BN_MOMENTS,
+    BN_FORWARD,
+    BN_BACKWARD,
+  ]));
 }
 
 interface WasmBackendLike {

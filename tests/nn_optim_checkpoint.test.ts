@@ -165,37 +165,65 @@ Deno.test("checkpoints round-trip and a corrupted index is reported with its pat
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("batchNormTraining's closed-form gradients equal autodiff of the formula", () => {
+Deno.test("batchNormTraining (+ReLU) equals autodiff of the formula: SIMD (d % 4 = 0) and op paths", async () => {
   const rng = new Rng(21);
-  const x = tf.tensor2d(rng.normals(16 * 6).map((v, i) => 2 * v + (i % 6)), [16, 6]);
-  const gamma = tf.tensor1d(rng.normals(6).map((v) => 1 + 0.3 * v));
-  const beta = tf.tensor1d(rng.normals(6));
-  const w = tf.tensor2d(rng.normals(16 * 6), [16, 6]); // a non-uniform upstream gradient
-  const formula = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-    const { mean, variance } = tf.moments(a, 0);
-    return tf.add(tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
-  };
-  const loss = (f: typeof formula) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(f(a, g, b), w)) as tf.Scalar;
-  const fused = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-    batchNormTraining(a as tf.Tensor2D, g, b, 1e-5);
-  const want = tf.grads(loss(formula))([x, gamma, beta]);
-  const got = tf.grads(loss(fused))([x, gamma, beta]);
-  const yw = formula(x, gamma, beta).dataSync(), yg = fused(x, gamma, beta).dataSync();
-  yg.forEach((v, i) => assert.ok(Math.abs(v - yw[i]) < 1e-5, `y[${i}]: ${v} vs ${yw[i]}`));
-  ["x", "gamma", "beta"].forEach((name, k) => {
-    const g = got[k].dataSync(), e = want[k].dataSync();
-    let norm = 0;
-    g.forEach((v, i) => {
-      assert.ok(
-        Math.abs(v - e[i]) < 2e-5 * Math.max(1, Math.abs(e[i])),
-        `d${name}[${i}]: ${v} vs ${e[i]}`,
-      );
-      norm += Math.abs(e[i]);
-    });
-    assert.ok(norm > 0.01, `d${name} is all but zero`);
-  });
-  tf.dispose([x, gamma, beta, w, ...want, ...got]);
+  try {
+    for (const backend of ["wasm", "cpu"] as const) {
+      await initBackend({ name: backend });
+      for (const d of [6, 8]) {
+        for (const relu of [false, true]) {
+          const what = `${backend} d=${d} relu=${relu}`;
+          const x = tf.tensor2d(rng.normals(16 * d).map((v, i) => 2 * v + (i % d)), [16, d]);
+          const gamma = tf.tensor1d(rng.normals(d).map((v) => 1 + 0.3 * v));
+          const beta = tf.tensor1d(rng.normals(d));
+          const w = tf.tensor2d(rng.normals(16 * d), [16, d]); // a non-uniform upstream gradient
+          const formula = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+            const { mean, variance } = tf.moments(a, 0);
+            const y = tf.add(
+              tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, 1e-5))), g),
+              b,
+            );
+            return relu ? tf.relu(y) : y;
+          };
+          const loss = (f: typeof formula) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.mul(f(a, g, b), w)) as tf.Scalar;
+          let moments: number[][] = [];
+          const fused = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+            batchNormTraining(a as tf.Tensor2D, g, b, 1e-5, (mean, variance) => {
+              moments = [Array.from(mean.dataSync()), Array.from(variance.dataSync())];
+            }, relu);
+          const want = tf.grads(loss(formula))([x, gamma, beta]);
+          const got = tf.grads(loss(fused))([x, gamma, beta]);
+          const yw = formula(x, gamma, beta).dataSync(), yg = fused(x, gamma, beta).dataSync();
+          yg.forEach((v, i) =>
+            assert.ok(Math.abs(v - yw[i]) < 1e-5, `${what} y[${i}]: ${v} vs ${yw[i]}`)
+          );
+          const ref = tf.moments(x, 0);
+          const [rm, rv] = [ref.mean.dataSync(), ref.variance.dataSync()];
+          moments[0].forEach((v, j) => assert.ok(Math.abs(v - rm[j]) < 1e-5, `${what} mean[${j}]`));
+          moments[1].forEach((v, j) =>
+            assert.ok(Math.abs(v - rv[j]) < 1e-4 * (1 + rv[j]), `${what} var[${j}]`)
+          );
+          ["x", "gamma", "beta"].forEach((name, k) => {
+            const g = got[k].dataSync(), e = want[k].dataSync();
+            let norm = 0;
+            g.forEach((v, i) => {
+              assert.ok(
+                Math.abs(v - e[i]) < 2e-5 * Math.max(1, Math.abs(e[i])),
+                `${what} d${name}[${i}]: ${v} vs ${e[i]}`,
+              );
+              norm += Math.abs(e[i]);
+            });
+            assert.ok(norm > 0.01, `${what} d${name} is all but zero`);
+          });
+          if (relu) assert.ok(yg.some((v) => v === 0), `${what}: the ReLU clipped something`);
+          tf.dispose([x, gamma, beta, w, ref.mean, ref.variance, ...want, ...got]);
+        }
+      }
+    }
+  } finally {
+    await initBackend({ name: "wasm" });
+  }
 });
 
 Deno.test("withoutTape keeps its ops off the enclosing tape and restores it, also on a throw", () => {
