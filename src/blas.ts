@@ -27,7 +27,7 @@ import {
   shapeSize as size,
   wasmMemory,
 } from "./host_memory.ts";
-import { type WasmKernels, wasmKernels } from "./simd.ts";
+import { simdKernels, type WasmKernels } from "./simd.ts";
 
 /** How `initBackend` treats the BLAS kernels: try (auto), require (on), or remove (off). */
 export type BlasMode = "auto" | "on" | "off";
@@ -629,7 +629,7 @@ function makeBatchMatMul(memory: MemoryAccess, stock: tf.KernelConfig): tf.Kerne
     const plan = planMatMul(a.shape, b.shape, !!args.attrs?.transposeA, !!args.attrs?.transposeB);
     const out = memory.alloc(args.backend, plan.outShape);
     const [va, vb, vc] = memory.views(args.backend, [a, b, out]);
-    gemm(plan, va, vb, vc, false, memory === wasmMemory ? wasmKernels() : undefined);
+    gemm(plan, va, vb, vc, false, memory === wasmMemory ? simdKernels() : undefined);
     return out;
   }) as unknown as tf.KernelFunc;
 }
@@ -733,7 +733,7 @@ function makeFusedMatMul(memory: MemoryAccess, stock: tf.KernelConfig): tf.Kerne
     const views = memory.views(args.backend, infos);
     const [va, vb, vc] = views;
     if (bias) broadcastFill(vc, outShape, views[3], bias.shape);
-    gemm(plan, va, vb, vc, !!bias, memory === wasmMemory ? wasmKernels() : undefined);
+    gemm(plan, va, vb, vc, !!bias, memory === wasmMemory ? simdKernels() : undefined);
     let alpha: Float32Array | undefined;
     if (activation === "prelu") {
       const pv = views[bias ? 4 : 3];

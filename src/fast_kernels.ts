@@ -21,6 +21,11 @@
  *
  * Every other case (other dtypes, other axes) goes to the stock kernel unchanged.
  *
+ * The SIMD paths of the library code outside the kernels (the Adam step in src/optim.ts, the
+ * pair likelihood in src/losses.ts, BatchNorm in src/nn.ts, the sparse products in
+ * src/blas.ts) follow the same switch: uninstalling the fast kernels from wasm turns them off
+ * (src/simd.ts `setSimdEnabled`), installing turns them on.
+ *
  * One change to the engine's bookkeeping comes with them: the tensors a kernel saves for its
  * gradient. tfjs saves each one with `clone`, which runs the Identity kernel and records a
  * tape node for it — about a third of all tape nodes in a training step (354 of 609 in a
@@ -37,7 +42,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { shapeSize, wasmMemory } from "./host_memory.ts";
-import { wasmKernels } from "./simd.ts";
+import { setSimdEnabled, wasmKernels } from "./simd.ts";
 
 /** Kernel names replaced by {@link installFastKernels}. */
 export const FAST_KERNEL_NAMES: readonly string[] = [
@@ -251,11 +256,13 @@ export function installFastKernels(backendName: string = tf.getBackend()): strin
     installed.set(backendName, stock);
   }
   installSharedSaves();
+  setSimdEnabled(true);
   return fastKernelsDescription(backendName);
 }
 
 /** Put the stock kernels back. Returns whether any were replaced. */
 export function uninstallFastKernels(backendName: string = tf.getBackend()): boolean {
+  if (backendName === "wasm") setSimdEnabled(false);
   const stock = installed.get(backendName);
   if (!stock) return false;
   for (const [name, config] of stock) {
@@ -273,6 +280,7 @@ export function fastKernelsDescription(
 ): string | undefined {
   return installed.has(backendName)
     ? `fast kernels ${FAST_KERNEL_NAMES.join("+")} (shared-memory Identity/Cast and ` +
-      `gradient saves, SIMD leading-axis Sum/Mean, SIMD Softplus, contiguous SplitV)`
+      `gradient saves, SIMD leading-axis Sum/Mean, SIMD Softplus, contiguous SplitV); ` +
+      `SIMD Adam, pair likelihood, BatchNorm, sparse-operand rows`
     : undefined;
 }

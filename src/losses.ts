@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type HostMemory, hostMemory, wasmMemory } from "./host_memory.ts";
-import { wasmKernels } from "./simd.ts";
+import { simdKernels } from "./simd.ts";
 
 const FILE = "src/losses.ts";
 
@@ -124,7 +124,7 @@ function pairLikelihoodForward(
   const [m, n] = theta.shape;
   const scale = 1 / (m * n);
   const backend = tf.backend();
-  const kernels = memory === wasmMemory ? wasmKernels() : undefined;
+  const kernels = memory === wasmMemory ? simdKernels() : undefined;
   const gInfo = memory.alloc(backend, [m, n]);
   let sum = 0;
   if (kernels) {

@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "./random.ts";
 import { exclusiveViews, wasmMemory } from "./host_memory.ts";
-import { type WasmKernels, wasmKernels } from "./simd.ts";
+import { simdKernels, type WasmKernels } from "./simd.ts";
 
 let storeCounter = 0;
 
@@ -364,7 +364,7 @@ export function batchNormTraining(
   relu = false,
 ): tf.Tensor2D {
   const [rows, cols] = x.shape;
-  const kernels = wasmKernels();
+  const kernels = simdKernels();
   if (
     kernels && rows > 0 && cols > 0 && cols % 4 === 0 &&
     [x, gamma, beta].every((t) => t.dtype === "float32") && gamma.size === cols &&

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NamedArrays } from "./nn.ts";
 import { exclusiveViews } from "./host_memory.ts";
-import { type WasmKernels, wasmKernels } from "./simd.ts";
+import { simdKernels, type WasmKernels } from "./simd.ts";
 
 /** The constants of one Adam step t: bias corrections folded into stepSize and sqrtC2. */
 export interface AdamStep {
@@ -158,7 +158,7 @@ export class Adam {
       stepSize: this.lr / c1,
       sqrtC2: Math.sqrt(c2),
     };
-    const simd = this.inPlace ? wasmKernels() : undefined;
+    const simd = this.inPlace ? simdKernels() : undefined;
     this.vars.forEach((v, i) => {
       const g = grads[v.name] as tf.Tensor | undefined;
       if (!g) return;

@@ -687,6 +687,23 @@ export interface WasmKernels {
 }
 
 let moduleBytes: Uint8Array | undefined;
+let simdEnabled = true;
+
+/**
+ * Switch the SIMD paths of the library code on or off (on by default): the Adam step, the
+ * pair likelihood, BatchNorm and the sparse products use {@link simdKernels}, which returns
+ * undefined while off, so they take their tensor-op or JS path. src/fast_kernels.ts ties this
+ * to the fast kernels (`initBackend({fastKernels})`), so "fast kernels off" means no SIMD
+ * code of this project runs at all.
+ */
+export function setSimdEnabled(on: boolean): void {
+  simdEnabled = on;
+}
+
+/** The SIMD kernels for the library code: {@link wasmKernels} while enabled, else undefined. */
+export function simdKernels(): WasmKernels | undefined {
+  return simdEnabled ? wasmKernels() : undefined;
+}
 const bound = new WeakMap<object, WasmKernels | null>();
 
 /** The assembled module (built once). Throws a one-line error on an assembler mistake. */

@@ -13,7 +13,7 @@ import {
   splitSizes,
   uninstallFastKernels,
 } from "../src/fast_kernels.ts";
-import { simdModuleBytes, wasmKernels } from "../src/simd.ts";
+import { simdKernels, simdModuleBytes, wasmKernels } from "../src/simd.ts";
 import { Rng } from "../src/random.ts";
 import { close } from "./helpers.ts";
 
@@ -133,8 +133,11 @@ Deno.test("initBackend({fastKernels: false}) restores the stock kernels and repo
     const off = await initBackend({ name: "wasm", fastKernels: false });
     assert.equal(off.fastKernels, undefined);
     assert.equal(fastKernelsDescription("wasm"), undefined);
+    assert.equal(simdKernels(), undefined, "no SIMD path runs with the fast kernels off");
+    assert.ok(wasmKernels(), "the module itself is still available");
     const on = await initBackend({ name: "wasm" });
     assert.match(on.fastKernels ?? "", /fast kernels/);
+    assert.ok(simdKernels(), "SIMD paths back on");
     const cpu = await initBackend({ name: "cpu" });
     assert.equal(cpu.fastKernels, undefined, "the cpu backend has no fast kernels");
   } finally {
