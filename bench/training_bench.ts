@@ -9,11 +9,13 @@
  * `trainStep` (CPAH: forward, D step with gradient penalty, network step; DFAH: D step, network
  * step) on a batch of 128 built with `makeBatch` from src/train.ts; building and disposing the
  * batch tensors is outside the timed part. "stock" = `initBackend({blas: "off", fastKernels:
- * false})`: tfjs's own kernels (on wasm with the explicit-transpose MatMul gradient);
+ * false})`: tfjs's own kernels (on wasm with the explicit-transpose MatMul gradient) and no
+ * SIMD code of this project (Adam, pair likelihood and BatchNorm as tensor ops);
  * "blas" = `initBackend({blas: "on", fastKernels: true})`: the CBLAS matmul kernels
- * (transposes passed as flags) plus the wasm fast kernels of src/fast_kernels.ts — the
- * accelerated set the project uses by default. The optimiser is the same in both (src/optim.ts:
- * the in-place SIMD Adam step on wasm).
+ * (transposes passed as flags, sparse left operands by rows) plus the wasm fast kernels and
+ * SIMD paths of src/fast_kernels.ts and src/simd.ts — the accelerated set the project uses by
+ * default. The model code is the same in both (one-op dense layers and BatchNorm, the fused
+ * pair likelihood, the first-order gradient penalty: src/nn.ts, src/losses.ts).
  *
  * - `deno bench -A bench/training_bench.ts` (part of `deno task bench`): groups
  *   "cpah training" and "dfah training", stock = baseline; a pairs/s table at exit. Short on
