@@ -263,6 +263,18 @@ function registerMatMulGradient(explicit: boolean): void {
 }
 
 /**
+ * x^(tx) y^(ty) with the transposes done the way the active set of kernels runs fastest:
+ * materialised (tf.transpose, then the plain product) while the explicit-transpose MatMul
+ * gradient is registered — the stock wasm kernels, whose transposed products run ~10-50x
+ * slower — and passed to the kernel as flags otherwise (BLAS, cpu, tensorflow). For products
+ * written outside the MatMul gradient (src/nn.ts, src/losses.ts). Same values either way.
+ */
+export function matMulT(x: tf.Tensor, y: tf.Tensor, tx = false, ty = false): tf.Tensor {
+  if (registered !== "explicit" || (!tx && !ty)) return tf.matMul(x, y, tx, ty);
+  return tf.tidy(() => tf.matMul(tx ? swapLast2(x) : x, ty ? swapLast2(y) : y));
+}
+
+/**
  * Replace the BatchMatMul gradient by one that materialises transposes and calls the plain
  * (non-transposed) matmul kernel, broadcasting handled. Identical values to the stock gradient.
  */

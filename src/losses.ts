@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type HostMemory, hostMemory, wasmMemory } from "./host_memory.ts";
+import { matMulT } from "./backend.ts";
 import { simdKernels } from "./simd.ts";
 
 const FILE = "src/losses.ts";
@@ -79,7 +80,7 @@ function labelBits(t: tf.Tensor2D, words: number): Int32Array {
  * the m x K side before the product; the elementwise part is {@link pairLikelihood}.
  */
 export function pairNll(ha: tf.Tensor2D, hb: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => pairLikelihood(tf.matMul(tf.mul(ha, 0.5), hb, false, true), s));
+  return tf.tidy(() => pairLikelihood(matMulT(tf.mul(ha, 0.5), hb, false, true) as tf.Tensor2D, s));
 }
 
 /**

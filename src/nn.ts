@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "./random.ts";
 import { exclusiveViews, wasmMemory } from "./host_memory.ts";
+import { matMulT } from "./backend.ts";
 import { simdKernels, type WasmKernels } from "./simd.ts";
 
 let storeCounter = 0;
@@ -188,8 +189,8 @@ function ensureDenseKernel(backendName: string): boolean {
           (attrs as { activation: Activation }).activation,
         );
         return {
-          x: () => tf.matMul(dz as tf.Tensor2D, W as tf.Tensor2D, false, true),
-          W: () => tf.matMul(x as tf.Tensor2D, dz as tf.Tensor2D, true, false),
+          x: () => matMulT(dz, W, false, true),
+          W: () => matMulT(x, dz, true, false),
           b: () => tf.sum(dz, 0),
         };
       },
@@ -576,7 +577,7 @@ export class Mlp {
       if (L === 1) return tf.tile(w, [x.shape[0], 1]) as tf.Tensor2D;
       let d: tf.Tensor = tf.mul(masks[L - 2], w);
       for (let i = L - 2; i >= 0; i--) {
-        d = tf.matMul(d as tf.Tensor2D, this.layers[i].lin.W, false, true);
+        d = matMulT(d, this.layers[i].lin.W, false, true);
         if (i > 0) d = tf.mul(d, masks[i - 1]);
       }
       return d as tf.Tensor2D;
