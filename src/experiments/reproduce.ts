@@ -20,7 +20,7 @@ result JSON per cell (finished cells are skipped on rerun), then the tables (Mar
 HTML) and figures (HTML; PNG when Chromium is installed) into the output directory.
 
 With no options: the built-in default — synthetic data, CPAH and DFAH, every ablation,
-16/32/64 bits, seed 1, 6 epochs (measured: 5 minutes on 2 idle cores).
+16/32/64 bits, seed 1, 6 epochs (measured: 3.5 minutes on 2 idle cores).
 
 Options
   --dataset NAME     synthetic | wikipedia | mirflickr25k | mirflickr25k-simimg | nuswide |
@@ -48,7 +48,7 @@ Options
 
 /**
  * Epochs of the built-in default run (no options): short enough that the whole default grid
- * (27 trained cells) finishes in about 5 minutes on 2 idle cores (measured 4 min 58 s); the methods' own defaults
+ * (27 trained cells) finishes in about 3.5 minutes on 2 idle cores (measured 3 min 29 s); the methods' own defaults
  * (src/models/*.ts) are used whenever --dataset or --epochs is given.
  */
 export const DEFAULT_RUN_EPOCHS = 6;
@@ -178,7 +178,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(
       `reproduce: no options given — running the built-in default: synthetic data, CPAH + DFAH ` +
         `(every ablation) + random-projection baseline, 16/32/64 bits, seed 1, ${epochs} epochs: ` +
-        `${specs.length} cells, about 5 minutes on 2 idle cores. Results in ${cli.out}/. ` +
+        `${specs.length} cells, about 3.5 minutes on 2 idle cores. Results in ${cli.out}/. ` +
         `Use --help for real datasets and other grids.`,
     );
   } else {
