@@ -1,7 +1,8 @@
 /**
  * Direct access to the float32 memory of tensors on the backends that keep it in this
  * process: `wasm` (the module's heap) and `cpu` (Float32Arrays). Used by the BLAS kernels
- * (src/blas.ts) and by the in-place optimiser update (src/optim.ts). Other backends
+ * (src/blas.ts), the fused ops, and the host-side optimiser and BatchNorm statistics updates
+ * ({@link replaceOnHost}). Other backends
  * (`tensorflow`, `webgl`) have no host view: {@link hostMemory} returns undefined and callers
  * take their tensor-op path.
  *
@@ -91,33 +92,43 @@ export function hostMemory(backendName: string = tf.getBackend()): HostMemory | 
   return undefined;
 }
 
-/** Data ids whose memory {@link exclusiveViews} allocated itself (never a caller's array). */
-const privatized = new WeakSet<object>();
-
 /**
- * Writable views of float32 variables (and read-only views of `readOnly` tensors) on the active
- * backend, or undefined when the backend keeps its memory elsewhere or a tensor is not float32.
- * A variable gets a private copy of its data first unless its memory was made private here
- * before and no other tensor shares it: so an in-place write can never reach another tensor,
- * nor an array a caller handed to `tf.tensor` (the cpu backend keeps such arrays as they are).
- * Nothing is allocated after the copies, so the views stay valid until the caller's next
- * tensor allocation.
+ * Replace float32 variables by new values computed on the host: each variable gets a new
+ * tensor (fresh memory, a new identity) that `write(old, fresh, readOnly)` fills from views
+ * of the current values, then the variable takes it over and its old data is released.
+ *
+ * Never writing into a live tensor's memory is what makes this safe: the stock wasm matmul
+ * (XNNPACK) packs its right-hand operand once and caches the packed copy by tensor identity,
+ * so a weight changed in place would keep being multiplied with its old values (measured:
+ * models trained on wasm without the BLAS kernels did not learn at all). Memory shared with
+ * another tensor (shared-memory Identity, saved gradient inputs) is never touched either.
+ *
+ * Returns false, doing nothing, when the backend keeps its memory elsewhere or a tensor is not
+ * float32: the caller then takes its tensor-op path. The views are valid only inside `write`.
  */
-export function exclusiveViews(
+export function replaceOnHost(
   vars: tf.Variable[],
-  readOnly: tf.Tensor[] = [],
-): Float32Array[] | undefined {
+  readOnly: tf.Tensor[],
+  write: (old: Float32Array[], fresh: Float32Array[], readOnly: Float32Array[]) => void,
+): boolean {
   const memory = hostMemory();
-  if (!memory) return undefined;
-  if ([...vars, ...readOnly].some((t) => t.dtype !== "float32")) return undefined;
+  if (!memory) return false;
+  if ([...vars, ...readOnly].some((t) => t.dtype !== "float32")) return false;
   const backend = tf.backend();
-  for (const v of vars) {
-    if (!privatized.has(v.dataId) || memory.refCount(backend, v) > 1) {
-      const copy = tf.tensor((v.dataSync() as Float32Array).slice(), v.shape, "float32");
-      v.assign(copy);
-      copy.dispose();
-      privatized.add(v.dataId);
-    }
+  const outs = vars.map((v) => memory.alloc(backend, [...v.shape]));
+  // Views after the last allocation (an allocation can move the wasm heap).
+  const views = memory.views(backend, [...vars, ...outs, ...readOnly]);
+  const n = vars.length;
+  try {
+    write(views.slice(0, n), views.slice(n, 2 * n), views.slice(2 * n));
+  } catch (e) {
+    for (const o of outs) tf.backend().disposeData(o.dataId);
+    throw e;
   }
-  return memory.views(backend, [...vars, ...readOnly]);
+  vars.forEach((v, i) => {
+    const t = tf.engine().makeTensorFromTensorInfo(outs[i]);
+    v.assign(t);
+    t.dispose();
+  });
+  return true;
 }

@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "./random.ts";
-import { exclusiveViews, wasmMemory } from "./host_memory.ts";
+import { replaceOnHost, wasmMemory } from "./host_memory.ts";
 import { matMulT } from "./backend.ts";
 import { simdKernels, type WasmKernels } from "./simd.ts";
 
@@ -325,16 +325,18 @@ export class BatchNorm1d {
     }
     return batchNormTraining(x, this.gamma, this.beta, this.eps, (mean, variance) => {
       const n = x.shape[0], m = this.momentum, unbias = n > 1 ? n / (n - 1) : 1;
-      // In place on the host where the backend allows it (one loop instead of ~9 kernels).
-      const views = exclusiveViews([this.runningMean, this.runningVar], [mean, variance]);
-      if (views) {
-        const [rm, rv, bm, bv] = views;
-        for (let j = 0; j < rm.length; j++) {
-          rm[j] = (1 - m) * rm[j] + m * bm[j];
-          rv[j] = (1 - m) * rv[j] + m * unbias * bv[j];
-        }
-        return;
-      }
+      // On the host where the backend allows it (one loop instead of ~9 kernels).
+      const onHost = replaceOnHost(
+        [this.runningMean, this.runningVar],
+        [mean, variance],
+        ([rm, rv], [nm, nv], [bm, bv]) => {
+          for (let j = 0; j < rm.length; j++) {
+            nm[j] = (1 - m) * rm[j] + m * bm[j];
+            nv[j] = (1 - m) * rv[j] + m * unbias * bv[j];
+          }
+        },
+      );
+      if (onHost) return;
       const unbiased = tf.mul(variance, unbias);
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));

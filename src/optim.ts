@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NamedArrays } from "./nn.ts";
-import { exclusiveViews } from "./host_memory.ts";
+import { replaceOnHost } from "./host_memory.ts";
 import { simdKernels, type WasmKernels } from "./simd.ts";
 
 /** The constants of one Adam step t: bias corrections folded into stepSize and sqrtC2. */
@@ -21,43 +21,55 @@ export interface AdamStep {
   sqrtC2: number;
 }
 
+/** Flat arrays of one Adam update: current values, gradient, and where the new values go. */
+export interface AdamArrays {
+  /** Current weights, first and second moments. */
+  w: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  /** Gradient. */
+  g: Float32Array;
+  /** New weights and moments (may be the same arrays as w, m, v: in place). */
+  wo: Float32Array;
+  mo: Float32Array;
+  vo: Float32Array;
+}
+
 /**
- * One Adam step over flat arrays, in place (PyTorch semantics):
- * g' = g + wd w; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
- * w = w - stepSize m / (sqrt(v) / sqrtC2 + eps). Arithmetic in float64, stored as float32.
+ * One Adam step over flat arrays (PyTorch semantics):
+ * g' = g + wd w; m' = b1 m + (1-b1) g'; v' = b2 v + (1-b2) g'^2;
+ * w' = w - stepSize m' / (sqrt(v') / sqrtC2 + eps). Arithmetic in float64, stored as float32.
  */
-export function adamUpdateInPlace(
-  w: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  g: Float32Array,
-  h: AdamStep,
-): void {
+export function adamUpdateArrays(a: AdamArrays, h: AdamStep): void {
   const { beta1, beta2, eps, weightDecay, stepSize, sqrtC2 } = h;
+  const { w, m, v, g, wo, mo, vo } = a;
   const a1 = 1 - beta1, a2 = 1 - beta2;
   const n = w.length;
   for (let i = 0; i < n; i++) {
-    const gi = g[i] + weightDecay * w[i];
+    const wi = w[i];
+    const gi = g[i] + weightDecay * wi;
     const mi = beta1 * m[i] + a1 * gi;
     const vi = beta2 * v[i] + a2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] -= stepSize * mi / (Math.sqrt(vi) / sqrtC2 + eps);
+    mo[i] = mi;
+    vo[i] = vi;
+    wo[i] = wi - stepSize * mi / (Math.sqrt(vi) / sqrtC2 + eps);
   }
 }
 
 /**
- * The step of {@link adamUpdateInPlace} by the wasm SIMD kernel (float32 arithmetic) on
- * views [w, m, v, g] of the wasm heap.
+ * The step of {@link adamUpdateArrays} by the wasm SIMD kernel (float32 arithmetic); every
+ * array must be a view of the wasm heap.
  */
-export function adamUpdateSimd(kernels: WasmKernels, views: Float32Array[], h: AdamStep): void {
-  const [w, m, v, g] = views;
+export function adamUpdateSimd(kernels: WasmKernels, a: AdamArrays, h: AdamStep): void {
   kernels.adam(
-    w.byteOffset,
-    m.byteOffset,
-    v.byteOffset,
-    g.byteOffset,
-    w.length,
+    a.w.byteOffset,
+    a.m.byteOffset,
+    a.v.byteOffset,
+    a.g.byteOffset,
+    a.wo.byteOffset,
+    a.mo.byteOffset,
+    a.vo.byteOffset,
+    a.w.length,
     h.beta1,
     1 - h.beta1,
     h.beta2,
@@ -69,7 +81,7 @@ export function adamUpdateSimd(kernels: WasmKernels, views: Float32Array[], h: A
   );
 }
 
-/** The same step as {@link adamUpdateInPlace} in tensor ops (any backend). */
+/** The same step as {@link adamUpdateArrays} in tensor ops (any backend). */
 export function adamUpdateOps(
   w: tf.Variable,
   m: tf.Variable,
@@ -104,10 +116,10 @@ export class Adam {
   readonly eps: number;
   readonly weightDecay: number;
   /**
-   * Update variables in place on host-memory backends (default true); false forces the
-   * tensor-op path (used by tests to compare the two).
+   * Compute the update on the host on backends that keep tensors in this process (default
+   * true); false forces the tensor-op path (used by tests and benchmarks to compare the two).
    */
-  inPlace = true;
+  onHost = true;
   #t = 0;
   readonly #m: tf.Variable[];
   readonly #v: tf.Variable[];
@@ -142,9 +154,10 @@ export class Adam {
 
   /**
    * Apply gradients keyed by variable name (as returned by tf.variableGrads); disposes them.
-   * On the wasm backend the update is one SIMD pass over each variable's memory
-   * ({@link adamUpdateSimd}), on cpu one JS pass ({@link adamUpdateInPlace}); elsewhere it
-   * runs as tensor ops with the same formula ({@link adamUpdateOps}).
+   * On the wasm backend the update is one SIMD pass per variable ({@link adamUpdateSimd}), on
+   * cpu one JS pass ({@link adamUpdateArrays}); both write new tensors that the variables take
+   * over (src/host_memory.ts, replaceOnHost: never into the memory a kernel may have cached).
+   * Elsewhere it runs as tensor ops with the same formula ({@link adamUpdateOps}).
    */
   apply(grads: tf.NamedTensorMap): void {
     this.#t++;
@@ -158,15 +171,18 @@ export class Adam {
       stepSize: this.lr / c1,
       sqrtC2: Math.sqrt(c2),
     };
-    const simd = this.inPlace ? simdKernels() : undefined;
+    const simd = this.onHost ? simdKernels() : undefined;
     this.vars.forEach((v, i) => {
       const g = grads[v.name] as tf.Tensor | undefined;
       if (!g) return;
       const m = this.#m[i], s = this.#v[i];
-      const views = this.inPlace ? exclusiveViews([v, m, s], [g]) : undefined;
-      if (!views) adamUpdateOps(v, m, s, g, h);
-      else if (simd) adamUpdateSimd(simd, views, h);
-      else adamUpdateInPlace(views[0], views[1], views[2], views[3], h);
+      const done = this.onHost &&
+        replaceOnHost([v, m, s], [g], ([w0, m0, v0], [wo, mo, vo], [g0]) => {
+          const arrays = { w: w0, m: m0, v: v0, g: g0, wo, mo, vo };
+          if (simd) adamUpdateSimd(simd, arrays, h);
+          else adamUpdateArrays(arrays, h);
+        });
+      if (!done) adamUpdateOps(v, m, s, g, h);
     });
     for (const k of Object.keys(grads)) grads[k].dispose();
   }

@@ -72,8 +72,9 @@ function vectorThenScalar(body: string, tail: string): string {
 }
 
 /**
- * The Adam step, per entry, with g' = g + wd w:
- * m = b1 m + a1 g';  v = b2 v + a2 g'^2;  w = w - ss m / (sqrt(v) ic + eps).
+ * The Adam step, per entry, with g' = g + wd w, reading w, m, v and writing the new values to
+ * wo, mo, vo (which may equal w, m, v for an in-place update):
+ * mo = b1 m + a1 g';  vo = b2 v + a2 g'^2;  wo = w - ss mo / (sqrt(vo) ic + eps).
  * "vector": 4 lanes (`f32x4`, constants in the splatted locals `$B1`...), temporaries
  * `$G $M $V`; "scalar": one entry (`f32`, constants in the parameters `$b1`...), `$Gs $Ms $Vs`.
  */
@@ -90,28 +91,29 @@ function adamBody(lanes: "vector" | "scalar"): string {
     ${k("b1")}  ${at("m")}  ${mem}.load  ${T}.mul
     ${k("a1")}  local.get ${G}  ${T}.mul  ${T}.add
     local.set ${M}                                        ;; m = b1 m + a1 g'
-    ${at("m")}  local.get ${M}  ${mem}.store
+    ${at("mo")}  local.get ${M}  ${mem}.store
     ${k("b2")}  ${at("v")}  ${mem}.load  ${T}.mul
     ${k("a2")}  local.get ${G}  ${T}.mul  local.get ${G}  ${T}.mul  ${T}.add
     local.set ${V}                                        ;; v = b2 v + a2 g'^2
-    ${at("v")}  local.get ${V}  ${mem}.store
-    ${at("w")}
+    ${at("vo")}  local.get ${V}  ${mem}.store
+    ${at("wo")}
     ${at("w")}  ${mem}.load
     ${k("ss")}  local.get ${M}  ${T}.mul
     local.get ${V}  ${T}.sqrt  ${k("ic")}  ${T}.mul  ${k("eps")}  ${T}.add
     ${T}.div  ${T}.sub
-    ${mem}.store                                          ;; w = w - ss m / (sqrt(v) ic + eps)`;
+    ${mem}.store                                          ;; wo = w - ss m / (sqrt(v) ic + eps)`;
 }
 
 /**
- * adam(w, m, v, g, n, b1, a1, b2, a2, eps, wd, ss, ic): heap byte offsets of four float32
- * arrays of n entries, updated in place (see {@link adamBody}). The caller passes
+ * adam(w, m, v, g, wo, mo, vo, n, b1, a1, b2, a2, eps, wd, ss, ic): heap byte offsets of
+ * seven float32 arrays of n entries: the step reads w, m, v, g and writes wo, mo, vo (see
+ * {@link adamBody}). The caller passes
  * a1 = 1 - b1 and a2 = 1 - b2 computed in float64 (1 - 0.999 in float32 loses 4 digits),
  * ss = lr / (1 - b1^t) and ic = 1 / sqrt(1 - b2^t).
  */
 const ADAM: FuncDef = {
   name: "adam",
-  params: "$w i32 $m i32 $v i32 $g i32 $n i32 " +
+  params: "$w i32 $m i32 $v i32 $g i32 $wo i32 $mo i32 $vo i32 $n i32 " +
     "$b1 f32 $a1 f32 $b2 f32 $a2 f32 $eps f32 $wd f32 $ss f32 $ic f32",
   locals: "$end i32 $o i32 $B1 v128 $A1 v128 $B2 v128 $A2 v128 $EPS v128 $WD v128 $SS v128 " +
     "$IC v128 $G v128 $M v128 $V v128 $Gs f32 $Ms f32 $Vs f32",
@@ -618,11 +620,15 @@ function assemble(funcs: FuncDef[]): Uint8Array {
 
 /** The kernels, bound to one wasm backend's memory. Pointers are heap byte offsets. */
 export interface WasmKernels {
+  /** One Adam step: reads w, m, v, g; writes wo, mo, vo (n entries each). */
   adam(
     w: number,
     m: number,
     v: number,
     g: number,
+    wo: number,
+    mo: number,
+    vo: number,
     n: number,
     beta1: number,
     oneMinusBeta1: number,

@@ -83,7 +83,7 @@ Deno.test("Adam's first step moves each weight by lr against the gradient sign, 
 });
 
 for (const backend of ["wasm", "cpu"] as const) {
-  Deno.test(`Adam's in-place update equals its tensor-op form over 5 steps (${backend})`, async () => {
+  Deno.test(`Adam's host update equals its tensor-op form over 5 steps (${backend})`, async () => {
     await initBackend({ name: backend });
     // wasm: the SIMD kernel (315 entries: 78 vectors + a scalar tail); cpu: the JS loop
     assert.equal(!!wasmKernels(), backend === "wasm");
@@ -91,10 +91,10 @@ for (const backend of ["wasm", "cpu"] as const) {
       const rng = new Rng(11);
       const init = rng.normals(315);
       const grads = Array.from({ length: 5 }, () => rng.normals(315));
-      const run = (inPlace: boolean) => {
-        const v = tf.variable(tf.tensor2d(init, [21, 15]), true, `w${inPlace}`);
+      const run = (onHost: boolean) => {
+        const v = tf.variable(tf.tensor2d(init, [21, 15]), true, `w${onHost}`);
         const opt = new Adam([v], { lr: 0.01, beta1: 0.8, beta2: 0.99, weightDecay: 0.1 });
-        opt.inPlace = inPlace;
+        opt.onHost = onHost;
         for (const g of grads) opt.apply({ [v.name]: tf.tensor2d(g, [21, 15]) });
         const out = { w: v.dataSync().slice(), state: opt.state("o") };
         opt.dispose();
@@ -121,7 +121,7 @@ for (const backend of ["wasm", "cpu"] as const) {
 }
 
 for (const backend of ["wasm", "cpu"] as const) {
-  Deno.test(`Adam's in-place update never writes into memory the variable shares (${backend})`, async () => {
+  Deno.test(`Adam's host update never writes into memory the variable shares (${backend})`, async () => {
     await initBackend({ name: backend });
     try {
       const given = new Float32Array([1, 2, 3]);
@@ -143,6 +143,45 @@ for (const backend of ["wasm", "cpu"] as const) {
       await initBackend({ name: "wasm" });
     }
   });
+}
+
+for (const backend of ["wasm", "cpu"] as const) {
+  for (const blas of ["off", "auto"] as const) {
+    // The regression test of a bug that stopped every model from learning on wasm without BLAS:
+    // the stock wasm matmul caches its packed right operand by tensor identity, and Adam then
+    // wrote new weights into the old memory, so products kept using the initial weights.
+    Deno.test(`after an optimiser step, products see the new weights (${backend}, BLAS ${blas})`, async () => {
+      await initBackend({ name: backend, blas });
+      try {
+        const rng = new Rng(3);
+        const x = tf.tensor2d(rng.normals(6 * 5), [6, 5]);
+        const w = tf.variable(
+          tf.tensor2d(rng.normals(5 * 4), [5, 4]),
+          true,
+          `w-${backend}-${blas}`,
+        );
+        const opt = new Adam([w], { lr: 0.1 });
+        for (let step = 0; step < 3; step++) {
+          // The product with the variable (what a layer computes), then with a fresh copy.
+          const viaVariable = tf.matMul(x, w).dataSync();
+          const copy = tf.tensor2d(w.dataSync().slice(), [5, 4]);
+          const viaCopy = tf.matMul(x, copy).dataSync();
+          viaVariable.forEach((v, i) =>
+            assert.ok(
+              Math.abs(v - viaCopy[i]) < 1e-5,
+              `step ${step}, entry ${i}: ${v} vs ${viaCopy[i]}`,
+            )
+          );
+          copy.dispose();
+          opt.apply({ [w.name]: tf.onesLike(w) });
+        }
+        tf.dispose([x, w]);
+        opt.dispose();
+      } finally {
+        await initBackend({ name: "wasm" });
+      }
+    });
+  }
 }
 
 Deno.test("checkpoints round-trip and a corrupted index is reported with its path", async () => {
