@@ -19,7 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 // --- BLAS kernels (src/blas.ts) ---
-import { applyBlasMode, type BlasMode, envBlasMode } from "./blas.ts";
+import { applyBlasMode, type BlasMode, envBlasMode, probeBlasLibrary } from "./blas.ts";
 // --- end BLAS kernels ---
 import { installFastKernels, uninstallFastKernels } from "./fast_kernels.ts";
 
@@ -148,9 +148,11 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
   }
   await tf.ready();
   // --- BLAS kernels (src/blas.ts) ---
-  const blas = await applyBlasMode(opts.blas ?? envBlasMode() ?? "auto", {
-    threads: opts.blasThreads,
-  });
+  const blasMode = opts.blas ?? envBlasMode() ?? "auto";
+  const blas = await applyBlasMode(blasMode, { threads: opts.blasThreads });
+  if (blasMode === "auto" && !blas.installed && (name === "wasm" || name === "cpu")) {
+    noteMissingBlas(blas.reason ?? "");
+  }
   // --- end BLAS kernels (and `&& !blas.installed` below) ---
   const fast = (opts.fastKernels ?? envFastKernels() ?? true)
     ? installFastKernels(name)
@@ -169,6 +171,72 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
   };
   setAccelerated(blas.description); // BLAS kernels (src/blas.ts)
   return { ...current };
+}
+
+let blasNoteShown = false;
+
+/**
+ * The one line printed (to stderr, once per process) when BLAS kernels were wanted ("auto")
+ * but no CBLAS library was found: what to install and what it costs to go without.
+ */
+export const MISSING_BLAS_NOTE =
+  "note: no OpenBLAS found, so matrix products run on the stock wasm kernels: training is " +
+  "about NOBLAS_SLOWDOWN slower (measured on the built-in default experiment). Install it: " +
+  "Debian/Ubuntu 'apt-get install libopenblas0-pthread', macOS 'brew install openblas' " +
+  "(or point HASH_BLAS_LIB at a CBLAS library); HASH_BLAS=off silences this note.";
+
+function noteMissingBlas(reason: string): void {
+  if (blasNoteShown || !reason.startsWith("no CBLAS library found")) return;
+  blasNoteShown = true;
+  console.error(MISSING_BLAS_NOTE);
+}
+
+/** One kernel configuration a user can select: a backend with its kernel switches. */
+export interface KernelConfiguration {
+  /** Short name, e.g. "wasm+blas". */
+  label: string;
+  /** What to pass to {@link initBackend}. */
+  options: BackendOptions;
+}
+
+/**
+ * Every kernel configuration the toolkit can select, each with whether it can run here (and
+ * why not): wasm with stock kernels only, wasm with the fast kernels, wasm with the fast and
+ * BLAS kernels, cpu, cpu with BLAS kernels, and the native `tensorflow` backend. BLAS
+ * configurations count as available when a CBLAS library is found and the environment does
+ * not switch BLAS off (HASH_BLAS=off); `tensorflow` when its package can be imported. The
+ * test suite trains both methods on every available one.
+ */
+export async function kernelConfigurations(): Promise<
+  (KernelConfiguration & { available: boolean; reason?: string })[]
+> {
+  const probe = probeBlasLibrary();
+  let env: BlasMode | undefined;
+  try {
+    env = envBlasMode();
+  } catch {
+    env = undefined;
+  }
+  const blasWhy = !probe.found
+    ? probe.reason
+    : env === "off"
+    ? "BLAS switched off by HASH_BLAS=off"
+    : undefined;
+  let nativeWhy: string | undefined;
+  try {
+    await importNative();
+  } catch (e) {
+    nativeWhy = (e as Error).message;
+  }
+  const all: (KernelConfiguration & { why?: string })[] = [
+    { label: "wasm-stock", options: { name: "wasm", blas: "off", fastKernels: false } },
+    { label: "wasm-fast", options: { name: "wasm", blas: "off", fastKernels: true } },
+    { label: "wasm+blas", options: { name: "wasm", blas: "on", fastKernels: true }, why: blasWhy },
+    { label: "cpu", options: { name: "cpu", blas: "off" } },
+    { label: "cpu+blas", options: { name: "cpu", blas: "on" }, why: blasWhy },
+    { label: "tensorflow", options: { name: "tensorflow", blas: "off" }, why: nativeWhy },
+  ];
+  return all.map(({ why, ...c }) => ({ ...c, available: why === undefined, reason: why }));
 }
 
 /** The active backend's description (initialises the default backend when none is set). */
