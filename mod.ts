@@ -41,20 +41,20 @@ export {
   type BackendOptions,
   initBackend,
   parseBackendName,
-} from "./src/backend.ts";
+} from "./src/accel/backend.ts";
 export {
   FAST_KERNEL_NAMES,
   fastKernelsDescription,
   installFastKernels,
   uninstallFastKernels,
-} from "./src/fast_kernels.ts";
+} from "./src/accel/fast_kernels.ts";
 export {
   blasDescription,
   blasKernelsInstalled,
   type BlasMode,
   installBlasKernels,
   uninstallBlasKernels,
-} from "./src/blas.ts";
+} from "./src/accel/blas.ts";
 
 // Seeded randomness.
 export { Rng } from "./src/random.ts";

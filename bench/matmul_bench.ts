@@ -1,6 +1,6 @@
 /**
  * Throughput of the stock TensorFlow.js matmul kernels against the CBLAS kernels of
- * src/blas.ts, on the active backend (wasm by default).
+ * src/accel/blas.ts, on the active backend (wasm by default).
  *
  * - `deno bench -A bench/matmul_bench.ts` (what `deno task bench` runs): one Deno.bench group
  *   per transpose combination (stock = baseline, blas), then a GFLOP/s table at exit.
@@ -18,13 +18,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { type BackendName, initBackend, parseBackendName } from "../src/backend.ts";
+import { type BackendName, initBackend, parseBackendName } from "../src/accel/backend.ts";
 import {
   type BlasInstallResult,
   installBlasKernels,
   probeBlasLibrary,
   uninstallBlasKernels,
-} from "../src/blas.ts";
+} from "../src/accel/blas.ts";
 
 /** Which matmul kernels run: the stock tfjs ones or the CBLAS ones. */
 export type KernelSet = "stock" | "blas";

@@ -2,13 +2,13 @@
  * One Adam step over 3.9M parameters (the size of CPAH's networks at 4096/1386-d input and
  * 512 hidden units), three ways: the tensor-op form on the wasm backend (~10 passes over the
  * arrays, `Adam.onHost = false`), the wasm SIMD kernel writing new tensors (the default on
- * wasm; src/simd.ts), and the JS loop used on the cpu backend (`adamUpdateArrays` on plain
+ * wasm; src/accel/simd.ts), and the JS loop used on the cpu backend (`adamUpdateArrays` on plain
  * Float32Arrays, in place). `deno bench -A bench/optim_bench.ts` (part of `deno task bench`).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../src/backend.ts";
+import { initBackend } from "../src/accel/backend.ts";
 import { Adam, adamUpdateArrays } from "../src/optim.ts";
 import { Rng } from "../src/random.ts";
 

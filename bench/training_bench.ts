@@ -1,6 +1,6 @@
 /**
  * Training throughput (training pairs per second) of CPAH and DFAH with the stock
- * TensorFlow.js matmul kernels against the CBLAS kernels of src/blas.ts.
+ * TensorFlow.js matmul kernels against the CBLAS kernels of src/accel/blas.ts.
  *
  * Setup (both modes): n = 2048 seeded random training pairs shaped like MIRFlickr-25K with
  * VGG features — image 4096-d non-negative features, text 1386-d binary bag-of-words, 24-label
@@ -13,7 +13,7 @@
  * SIMD code of this project (Adam, pair likelihood and BatchNorm as tensor ops);
  * "blas" = `initBackend({blas: "on", fastKernels: true})`: the CBLAS matmul kernels
  * (transposes passed as flags, sparse left operands by rows) plus the wasm fast kernels and
- * SIMD paths of src/fast_kernels.ts and src/simd.ts — the accelerated set the project uses by
+ * SIMD paths of src/accel/fast_kernels.ts and src/accel/simd.ts — the accelerated set the project uses by
  * default. The model code is the same in both (one-op dense layers and BatchNorm, the fused
  * pair likelihood, the first-order gradient penalty: src/nn.ts, src/losses.ts).
  *
@@ -31,8 +31,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { type BackendName, initBackend, parseBackendName } from "../src/backend.ts";
-import { probeBlasLibrary } from "../src/blas.ts";
+import { type BackendName, initBackend, parseBackendName } from "../src/accel/backend.ts";
+import { probeBlasLibrary } from "../src/accel/blas.ts";
 import { cpahConfig, createCpah } from "../src/models/cpah.ts";
 import { createDfah, dfahConfig } from "../src/models/dfah.ts";
 import type { HashModel, TrainingSetInfo } from "../src/models/model.ts";

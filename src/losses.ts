@@ -8,9 +8,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type HostMemory, hostMemory, wasmMemory } from "./host_memory.ts";
-import { matMulT } from "./backend.ts";
-import { simdKernels } from "./simd.ts";
+import { type HostMemory, hostMemory, wasmMemory } from "./accel/host_memory.ts";
+import { matMulT } from "./accel/backend.ts";
+import { simdKernels } from "./accel/simd.ts";
 
 const FILE = "src/losses.ts";
 
@@ -87,7 +87,7 @@ export function pairNll(ha: tf.Tensor2D, hb: tf.Tensor2D, s: tf.Tensor2D): tf.Sc
  * mean_ij( softplus(Theta_ij) - S_ij Theta_ij ) for m x n `theta` and `s` (S a constant).
  * Where the backend keeps tensors in this process (wasm, cpu) this is one fused op: a single
  * pass computes the value and the gradient (sigmoid(Theta) - S) / (m n), which the backward
- * pass only scales (wasm: the `pairnll` SIMD kernel of src/simd.ts; cpu: a JS loop). Other
+ * pass only scales (wasm: the `pairnll` SIMD kernel of src/accel/simd.ts; cpu: a JS loop). Other
  * backends, and non-float32 input, use the tensor-op formula {@link pairLikelihoodOps}.
  */
 export function pairLikelihood(theta: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {

@@ -1,8 +1,8 @@
 /**
  * Small composable network building blocks on raw TensorFlow.js ops: a parameter store,
  * Linear, BatchNorm1d and an MLP. Written on `tf.matMul` (not tf.layers) so that every dense
- * product goes through the BatchMatMul kernel and its gradient, which src/backend.ts and
- * src/blas.ts accelerate.
+ * product goes through the BatchMatMul kernel and its gradient, which src/accel/backend.ts and
+ * src/accel/blas.ts accelerate.
  *
  * Initialisation follows PyTorch's defaults (the public implementations of both methods are
  * PyTorch code): Linear weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)); BatchNorm
@@ -12,9 +12,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "./random.ts";
-import { replaceOnHost, wasmMemory } from "./host_memory.ts";
-import { matMulT } from "./backend.ts";
-import { simdKernels, type WasmKernels } from "./simd.ts";
+import { replaceOnHost, wasmMemory } from "./accel/host_memory.ts";
+import { matMulT } from "./accel/backend.ts";
+import { simdKernels, type WasmKernels } from "./accel/simd.ts";
 
 let storeCounter = 0;
 
@@ -117,7 +117,7 @@ interface DenseBackend {
 
 /**
  * The HashDense kernel of one backend: y = act(x W + b) by the backend's own `_FusedMatMul`
- * kernel (the BLAS one when installed, src/blas.ts) with the bias, and ReLU fused; sigmoid and
+ * kernel (the BLAS one when installed, src/accel/blas.ts) with the bias, and ReLU fused; sigmoid and
  * tanh by the backend's Sigmoid / Tanh kernel on the product. Kernels are looked up at each
  * call, so installing or removing kernel sets later is respected. Shapes are passed as 3-D
  * views of the same memory (the stock wasm `_FusedMatMul` expects batch dimensions).
@@ -351,7 +351,7 @@ export class BatchNorm1d {
  * dxhat = g gamma; dgamma = sum(g xhat); dbeta = sum(g), where g = dy (masked by y > 0 under
  * the ReLU). One recorded op instead of ~10 (the autodiff of the formula takes ~3x the
  * kernels). On the wasm backend with d a multiple of 4 the forward and the backward pass are
- * the `bnmoments`/`bnforward`/`bnbackward` SIMD kernels of src/simd.ts (2-3 passes over the
+ * the `bnmoments`/`bnforward`/`bnbackward` SIMD kernels of src/accel/simd.ts (2-3 passes over the
  * batch instead of ~20 elementwise kernels); elsewhere tensor ops. First-order only: a
  * gradient of this gradient would treat the saved xhat as constant, so it must not sit under
  * a second differentiation (the models' gradient penalties differentiate D twice, which has

@@ -6,8 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { NamedArrays } from "./nn.ts";
-import { replaceOnHost } from "./host_memory.ts";
-import { simdKernels, type WasmKernels } from "./simd.ts";
+import { replaceOnHost } from "./accel/host_memory.ts";
+import { simdKernels, type WasmKernels } from "./accel/simd.ts";
 
 /** The constants of one Adam step t: bias corrections folded into stepSize and sqrtC2. */
 export interface AdamStep {
@@ -156,7 +156,7 @@ export class Adam {
    * Apply gradients keyed by variable name (as returned by tf.variableGrads); disposes them.
    * On the wasm backend the update is one SIMD pass per variable ({@link adamUpdateSimd}), on
    * cpu one JS pass ({@link adamUpdateArrays}); both write new tensors that the variables take
-   * over (src/host_memory.ts, replaceOnHost: never into the memory a kernel may have cached).
+   * over (src/accel/host_memory.ts, replaceOnHost: never into the memory a kernel may have cached).
    * Elsewhere it runs as tensor ops with the same formula ({@link adamUpdateOps}).
    */
   apply(grads: tf.NamedTensorMap): void {

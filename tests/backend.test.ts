@@ -6,7 +6,7 @@ import {
   registerExplicitTransposeMatMulGradient,
   registerTransposeFlagMatMulGradient,
   restoreStockMatMulGradient,
-} from "../src/backend.ts";
+} from "../src/accel/backend.ts";
 import { Rng } from "../src/random.ts";
 
 function rand(shape: number[], rng: Rng): tf.Tensor {

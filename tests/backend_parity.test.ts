@@ -1,6 +1,6 @@
 /**
  * One model, one answer: CPAH and DFAH train on every kernel configuration the toolkit can
- * select (src/backend.ts, kernelConfigurations): wasm with stock kernels, wasm with the fast
+ * select (src/accel/backend.ts, kernelConfigurations): wasm with stock kernels, wasm with the fast
  * kernels, wasm with BLAS, cpu, cpu with BLAS, and the native tensorflow backend when it is
  * importable. Configurations that cannot run here are ignored with the reason printed; CI runs
  * the suite once with OpenBLAS and once with HASH_BLAS=off, so every path trains in CI.
@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend, kernelConfigurations } from "../src/backend.ts";
+import { initBackend, kernelConfigurations } from "../src/accel/backend.ts";
 import { synthetic } from "../src/data/synthetic.ts";
 import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
 import { mapAll } from "../src/metrics.ts";

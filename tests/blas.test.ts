@@ -1,5 +1,5 @@
 /**
- * Tests of src/blas.ts: the CBLAS matmul kernels against the stock tfjs kernels.
+ * Tests of src/accel/blas.ts: the CBLAS matmul kernels against the stock tfjs kernels.
  *
  * Tests that need the library are ignored (with a printed note) when no CBLAS library is
  * found; the fallback tests always run.
@@ -14,12 +14,12 @@ import {
   probeBlasLibrary,
   sparseEntries,
   uninstallBlasKernels,
-} from "../src/blas.ts";
+} from "../src/accel/blas.ts";
 import {
   initBackend,
   registerExplicitTransposeMatMulGradient,
   restoreStockMatMulGradient,
-} from "../src/backend.ts";
+} from "../src/accel/backend.ts";
 import { Rng } from "../src/random.ts";
 
 const probe = probeBlasLibrary();
@@ -358,7 +358,7 @@ for (const backend of BACKENDS) {
         return tf.grads(f)([a, b, bias]);
       };
       // [a, b, gradient]: the stock gradient needs equal batches; the explicit-transpose one
-      // of src/backend.ts also reduces broadcast batch dimensions.
+      // of src/accel/backend.ts also reduces broadcast batch dimensions.
       const shapes: [number[], number[], "stock" | "explicit"][] = [
         [[6, 9], [9, 4], "stock"],
         [[3, 6, 9], [3, 9, 4], "stock"],

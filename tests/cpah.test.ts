@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/backend.ts";
+import { initBackend } from "../src/accel/backend.ts";
 import { synthetic } from "../src/data/synthetic.ts";
 import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
 import { mapAll } from "../src/metrics.ts";

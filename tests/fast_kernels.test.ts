@@ -1,19 +1,19 @@
 /**
- * The wasm fast kernels (src/fast_kernels.ts) and the SIMD module behind them (src/simd.ts):
+ * The wasm fast kernels (src/accel/fast_kernels.ts) and the SIMD module behind them (src/accel/simd.ts):
  * each replacement gives the stock kernel's values (to float32 rounding), shares memory only
  * where that is safe, and leaves the cases it does not cover to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/backend.ts";
+import { initBackend } from "../src/accel/backend.ts";
 import {
   fastKernelsDescription,
   installFastKernels,
   leadingAxes,
   splitSizes,
   uninstallFastKernels,
-} from "../src/fast_kernels.ts";
-import { simdKernels, simdModuleBytes, wasmKernels } from "../src/simd.ts";
+} from "../src/accel/fast_kernels.ts";
+import { simdKernels, simdModuleBytes, wasmKernels } from "../src/accel/simd.ts";
 import { Rng } from "../src/random.ts";
 import { close } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Finite-difference checks of every custom op and every gradient this project registers, on
- * the shapes the models use, on every available kernel configuration (src/backend.ts,
+ * the shapes the models use, on every available kernel configuration (src/accel/backend.ts,
  * kernelConfigurations): the fused dense layer (HashDense), fused BatchNorm (+ReLU), the fused
  * pair likelihood, matMulT, the MatMul gradients (explicit transposes and transpose flags,
  * broadcast batch dimensions included), the sparse-operand BLAS path, and the critic's
@@ -23,7 +23,7 @@ import {
   matMulT,
   registerExplicitTransposeMatMulGradient,
   registerTransposeFlagMatMulGradient,
-} from "../src/backend.ts";
+} from "../src/accel/backend.ts";
 import { batchNormTraining, dense, Mlp, ParamStore } from "../src/nn.ts";
 import { pairLikelihood } from "../src/losses.ts";
 import { Rng } from "../src/random.ts";

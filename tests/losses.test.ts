@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/backend.ts";
+import { initBackend } from "../src/accel/backend.ts";
 import {
   bceWithLogits,
   bitBalance,

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/backend.ts";
+import { initBackend } from "../src/accel/backend.ts";
 import {
   BatchNorm1d,
   batchNormTraining,
@@ -12,7 +12,7 @@ import {
   withoutTape,
 } from "../src/nn.ts";
 import { Adam } from "../src/optim.ts";
-import { wasmKernels } from "../src/simd.ts";
+import { wasmKernels } from "../src/accel/simd.ts";
 import { Rng } from "../src/random.ts";
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "../src/checkpoint.ts";
 

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/backend.ts";
+import { initBackend } from "../src/accel/backend.ts";
 import { Linear, type NamedArrays, ParamStore } from "../src/nn.ts";
 import { Adam } from "../src/optim.ts";
 import { labelSimilarity, pairNll, quantization } from "../src/losses.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { BACKEND_NAMES, parseBackendName } from "../backend.ts";
+import { BACKEND_NAMES, parseBackendName } from "../accel/backend.ts";
 import { METHODS } from "../models/mod.ts";
 import { type CellMethod, expandGrid, type GridParams, type SplitConvention } from "./spec.ts";
 import { runGrid } from "./runner.ts";

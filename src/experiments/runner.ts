@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type BackendInfo, backendInfo, initBackend } from "../backend.ts";
+import { type BackendInfo, backendInfo, initBackend } from "../accel/backend.ts";
 import type { CrossModalDataset, Direction, LabelMatrix, Split } from "../types.ts";
 import { loadDataset } from "../data/datasets.ts";
 import { makeSplit } from "../data/split.ts";

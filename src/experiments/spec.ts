@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BackendName } from "../backend.ts";
+import type { BackendName } from "../accel/backend.ts";
 import { type MethodName, METHODS } from "../models/mod.ts";
 
 /** Split conventions (methods.md, Protocol). "fixed" = the dataset's published split. */

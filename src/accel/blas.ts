@@ -15,7 +15,7 @@
  * library's default; set through `openblas_set_num_threads` when the library has it.
  *
  * The `tensorflow` backend is left alone (libtensorflow already uses a BLAS-class GEMM).
- * src/backend.ts calls {@link installBlasKernels} from `initBackend({blas})` and records
+ * src/accel/backend.ts calls {@link installBlasKernels} from `initBackend({blas})` and records
  * {@link BlasInstallResult.description} in the backend info of every result file.
  *
  * @module
@@ -200,7 +200,7 @@ export function probeBlasLibrary(
 function parseThreads(value: string | number, source: string): number {
   const n = typeof value === "number" ? value : Number(value);
   if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`src/blas.ts: ${source} must be a positive integer, got '${value}'`);
+    throw new Error(`src/accel/blas.ts: ${source} must be a positive integer, got '${value}'`);
   }
   return n;
 }
@@ -264,7 +264,7 @@ export async function applyBlasMode(
   const result = await installBlasKernels({ ...opts, backend: backendName });
   if (mode === "on" && !result.installed && backendName !== "tensorflow") {
     throw new Error(
-      `src/blas.ts: BLAS kernels required (mode 'on') but not installed: ${result.reason}`,
+      `src/accel/blas.ts: BLAS kernels required (mode 'on') but not installed: ${result.reason}`,
     );
   }
   return result;

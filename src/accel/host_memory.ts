@@ -1,7 +1,7 @@
 /**
  * Direct access to the float32 memory of tensors on the backends that keep it in this
  * process: `wasm` (the module's heap) and `cpu` (Float32Arrays). Used by the BLAS kernels
- * (src/blas.ts), the fused ops, and the host-side optimiser and BatchNorm statistics updates
+ * (src/accel/blas.ts), the fused ops, and the host-side optimiser and BatchNorm statistics updates
  * ({@link replaceOnHost}). Other backends
  * (`tensorflow`, `webgl`) have no host view: {@link hostMemory} returns undefined and callers
  * take their tensor-op path.
@@ -74,7 +74,7 @@ export const cpuMemory: HostMemory = {
     return infos.map((t) => {
       const values = (backend as CpuBackendLike).data.get(t.dataId).values;
       if (!(values instanceof Float32Array)) {
-        throw new Error("src/host_memory.ts: cpu tensor data is not a Float32Array");
+        throw new Error("src/accel/host_memory.ts: cpu tensor data is not a Float32Array");
       }
       const n = shapeSize(t.shape);
       return values.length === n ? values : values.subarray(0, n);

@@ -7,10 +7,10 @@
  *   Identity do. tfjs calls them for every `clone` and for the casts inside many gradients.
  * - `Sum` and `Mean` over leading axes of a float32 tensor (the batch axis of bias and
  *   BatchNorm gradients): the stock kernels transpose the input first; these add whole rows
- *   with the `colsum` SIMD kernel of src/simd.ts. Sums run in row order in float32, as the
+ *   with the `colsum` SIMD kernel of src/accel/simd.ts. Sums run in row order in float32, as the
  *   stock kernel's do after its transpose; the mean divides the sum by the row count.
  *
- * - `Softplus` on float32: the `softplus` SIMD kernel of src/simd.ts (max(x, 0) +
+ * - `Softplus` on float32: the `softplus` SIMD kernel of src/accel/simd.ts (max(x, 0) +
  *   log1p(exp(-|x|)) by polynomials, within a few float32 ulps; for x < -87.3 the result is
  *   exp(-87.3) ~ 1.2e-38 instead of a smaller subnormal). It carries the pairwise likelihood
  *   over m x n pairs.
@@ -23,8 +23,8 @@
  *
  * The SIMD paths of the library code outside the kernels (the Adam step in src/optim.ts, the
  * pair likelihood in src/losses.ts, BatchNorm in src/nn.ts, the sparse products in
- * src/blas.ts) follow the same switch: uninstalling the fast kernels from wasm turns them off
- * (src/simd.ts `setSimdEnabled`), installing turns them on.
+ * src/accel/blas.ts) follow the same switch: uninstalling the fast kernels from wasm turns them off
+ * (src/accel/simd.ts `setSimdEnabled`), installing turns them on.
  *
  * One change to the engine's bookkeeping comes with them: the tensors a kernel saves for its
  * gradient. tfjs saves each one with `clone`, which runs the Identity kernel and records a
@@ -35,7 +35,7 @@
  * node. Under nested tapes (a gradient of a gradient) tfjs's clone is kept, because there the
  * clone's tape node links the saved tensor to the outer gradient. Values are unchanged;
  * in-place writers (the Adam step) copy any variable whose memory is shared before writing.
- * `initBackend({fastKernels})` installs them (default on; src/backend.ts), and
+ * `initBackend({fastKernels})` installs them (default on; src/accel/backend.ts), and
  * {@link fastKernelsDescription} is recorded with the backend in result files.
  *
  * @module
