@@ -96,10 +96,10 @@ export {
   type NamedArrays,
   ParamStore,
   withoutTape,
-} from "./src/nn.ts";
-export { Adam, type AdamConfig } from "./src/optim.ts";
-export * as losses from "./src/losses.ts";
-export { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./src/checkpoint.ts";
+} from "./src/nn/mod.ts";
+export { Adam, type AdamConfig } from "./src/nn/optim.ts";
+export * as losses from "./src/nn/losses.ts";
+export { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./src/nn/checkpoint.ts";
 
 // Models.
 export type {

@@ -9,7 +9,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/accel/backend.ts";
-import { Adam, adamUpdateArrays } from "../src/optim.ts";
+import { Adam } from "../src/nn/optim.ts";
+import { adamUpdateArrays } from "../src/accel/adam.ts";
 import { Rng } from "../src/random.ts";
 
 const N = 3_900_000;

@@ -44,7 +44,7 @@ N, IMAGE_DIM, TEXT_DIM, CLASSES, BATCH, BITS = 2048, 4096, 1386, 24, 128, 32
 
 
 # ---------------------------------------------------------------------------------------
-# Data and shared loss pieces (src/losses.ts)
+# Data and shared loss pieces (src/nn/losses.ts)
 
 
 def make_data(seed: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -79,7 +79,7 @@ def gradient_penalty(critic: nn.Module, a: torch.Tensor, b: torch.Tensor, eps: t
 
 
 def mlp(dims: list[int], batch_norm: bool = True, last_linear: bool = False) -> nn.Sequential:
-    """src/nn.ts Mlp: Linear (+BatchNorm1d) + ReLU per layer; optionally a plain last layer."""
+    """src/nn/layers.ts Mlp: Linear (+BatchNorm1d) + ReLU per layer; optionally a plain last layer."""
     layers: list[nn.Module] = []
     for i in range(len(dims) - 1):
         last = i + 2 == len(dims)

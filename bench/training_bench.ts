@@ -15,7 +15,7 @@
  * (transposes passed as flags, sparse left operands by rows) plus the wasm fast kernels and
  * SIMD paths of src/accel/fast_kernels.ts and src/accel/simd.ts — the accelerated set the project uses by
  * default. The model code is the same in both (one-op dense layers and BatchNorm, the fused
- * pair likelihood, the first-order gradient penalty: src/nn.ts, src/losses.ts).
+ * pair likelihood, the first-order gradient penalty: src/nn/layers.ts, src/nn/losses.ts).
  *
  * - `deno bench -A bench/training_bench.ts` (part of `deno task bench`): groups
  *   "cpah training" and "dfah training", stock = baseline; a pairs/s table at exit. Short on

@@ -12,8 +12,8 @@ import type { Batch, HashModel, LossTerms } from "./models/model.ts";
 import { Rng } from "./random.ts";
 import { gatherLabelRows, gatherRows } from "./data/matrix.ts";
 import { mapAll } from "./metrics.ts";
-import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import type { NamedArrays } from "./nn.ts";
+import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./nn/checkpoint.ts";
+import type { NamedArrays } from "./nn/mod.ts";
 
 /** Rows of a dataset used for training and validation. */
 export interface TrainData {

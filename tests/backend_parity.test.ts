@@ -20,7 +20,7 @@ import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
 import { mapAll } from "../src/metrics.ts";
 import { type MethodName, METHODS } from "../src/models/mod.ts";
 import type { HashModel, TrainingSetInfo } from "../src/models/model.ts";
-import type { NamedArrays } from "../src/nn.ts";
+import type { NamedArrays } from "../src/nn/mod.ts";
 import { Rng } from "../src/random.ts";
 import { makeBatch, train, type TrainData } from "../src/train.ts";
 import type { CrossModalDataset } from "../src/types.ts";

@@ -12,7 +12,7 @@ import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
 import { mapAll } from "../src/metrics.ts";
 import { Rng } from "../src/random.ts";
 import { makeBatch, train, type TrainData } from "../src/train.ts";
-import type { NamedArrays } from "../src/nn.ts";
+import type { NamedArrays } from "../src/nn/mod.ts";
 import type { CrossModalDataset, PackedCodes } from "../src/types.ts";
 import type { HashModel, TrainingSetInfo } from "../src/models/model.ts";
 import {

@@ -12,7 +12,7 @@ import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
 import { synthetic } from "../src/data/synthetic.ts";
 import { mapAll } from "../src/metrics.ts";
 import { makeBatch, train, type TrainData } from "../src/train.ts";
-import { readCheckpoint } from "../src/checkpoint.ts";
+import { readCheckpoint } from "../src/nn/checkpoint.ts";
 import { loadModel, saveModel } from "../src/models/mod.ts";
 import type { TrainingSetInfo } from "../src/models/model.ts";
 import type { CrossModalDataset } from "../src/types.ts";

@@ -24,8 +24,8 @@ import {
   registerExplicitTransposeMatMulGradient,
   registerTransposeFlagMatMulGradient,
 } from "../src/accel/backend.ts";
-import { batchNormTraining, dense, Mlp, ParamStore } from "../src/nn.ts";
-import { pairLikelihood } from "../src/losses.ts";
+import { batchNormTraining, dense, Mlp, ParamStore } from "../src/nn/mod.ts";
+import { pairLikelihood } from "../src/nn/losses.ts";
 import { Rng } from "../src/random.ts";
 
 const CONFIGS = (await kernelConfigurations()).filter((c) => c.label !== "tensorflow");

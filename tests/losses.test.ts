@@ -1,5 +1,5 @@
 /**
- * The shared loss pieces (src/losses.ts) on inputs small enough to check by hand, on the wasm
+ * The shared loss pieces (src/nn/losses.ts) on inputs small enough to check by hand, on the wasm
  * backend (the default), including the second-order gradient the gradient penalty needs.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -15,10 +15,10 @@ import {
   pairNll,
   quantization,
   softmaxCrossEntropy,
-} from "../src/losses.ts";
+} from "../src/nn/losses.ts";
 
 import { close, t2, value } from "./helpers.ts";
-import { Mlp, ParamStore } from "../src/nn.ts";
+import { Mlp, ParamStore } from "../src/nn/mod.ts";
 import { Rng } from "../src/random.ts";
 
 await initBackend({ name: "wasm" });

@@ -10,11 +10,11 @@ import {
   Mlp,
   ParamStore,
   withoutTape,
-} from "../src/nn.ts";
-import { Adam } from "../src/optim.ts";
+} from "../src/nn/mod.ts";
+import { Adam } from "../src/nn/optim.ts";
 import { wasmKernels } from "../src/accel/simd.ts";
 import { Rng } from "../src/random.ts";
-import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "../src/checkpoint.ts";
+import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "../src/nn/checkpoint.ts";
 
 await initBackend({ name: "wasm" });
 

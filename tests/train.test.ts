@@ -6,9 +6,9 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../src/accel/backend.ts";
-import { Linear, type NamedArrays, ParamStore } from "../src/nn.ts";
-import { Adam } from "../src/optim.ts";
-import { labelSimilarity, pairNll, quantization } from "../src/losses.ts";
+import { Linear, type NamedArrays, ParamStore } from "../src/nn/mod.ts";
+import { Adam } from "../src/nn/optim.ts";
+import { labelSimilarity, pairNll, quantization } from "../src/nn/losses.ts";
 import { Rng } from "../src/random.ts";
 import {
   type Batch,

@@ -21,8 +21,8 @@
  *
  * Every other case (other dtypes, other axes) goes to the stock kernel unchanged.
  *
- * The SIMD paths of the library code outside the kernels (the Adam step in src/optim.ts, the
- * pair likelihood in src/losses.ts, BatchNorm in src/nn.ts, the sparse products in
+ * The SIMD paths of the library code outside the kernels (the Adam step in src/nn/optim.ts, the
+ * pair likelihood in src/nn/losses.ts, BatchNorm in src/nn/layers.ts, the sparse products in
  * src/accel/blas.ts) follow the same switch: uninstalling the fast kernels from wasm turns them off
  * (src/accel/simd.ts `setSimdEnabled`), installing turns them on.
  *

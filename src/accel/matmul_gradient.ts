@@ -88,7 +88,7 @@ function registerMatMulGradient(explicit: boolean): void {
  * materialised (tf.transpose, then the plain product) while the explicit-transpose MatMul
  * gradient is registered — the stock wasm kernels, whose transposed products run ~10-50x
  * slower — and passed to the kernel as flags otherwise (BLAS, cpu, tensorflow). For products
- * written outside the MatMul gradient (src/nn.ts, src/losses.ts). Same values either way.
+ * written outside the MatMul gradient (src/nn/layers.ts, src/nn/losses.ts). Same values either way.
  */
 export function matMulT(x: tf.Tensor, y: tf.Tensor, tx = false, ty = false): tf.Tensor {
   if (registered !== "explicit" || (!tx && !ty)) return tf.matMul(x, y, tx, ty);

@@ -8,17 +8,17 @@
  * kernel handles 4 float32 lanes per instruction (`f32x4`), then a scalar remainder.
  *
  * Kernels:
- * - `adam`: one Adam step over a variable in one pass (src/optim.ts), instead of the ~10
+ * - `adam`: one Adam step over a variable in one pass (src/nn/optim.ts), instead of the ~10
  *   passes of the tensor-op form.
  * - `colsum`: column sums of a rows x cols matrix, rows added in order (src/accel/fast_kernels.ts:
  *   the reductions over the batch axis of bias and BatchNorm gradients).
  * - `softplus`: log(1 + exp(x)) by polynomials, 4 lanes at a time (src/accel/fast_kernels.ts).
  * - `pairnll`: the pairwise likelihood's elementwise part over m x n pairs in one pass —
  *   softplus(theta) - S theta summed, and the gradient (sigmoid(theta) - S) scale
- *   (src/losses.ts).
+ *   (src/nn/losses.ts).
  * - `axpy`: y += a x over a row (src/accel/blas.ts: products whose left operand is mostly zeros).
  * - `bnmoments`, `bnforward`, `bnbackward`: training-mode batch normalisation with an optional
- *   fused ReLU, forward and backward in 2-3 passes over the batch (src/nn.ts).
+ *   fused ReLU, forward and backward in 2-3 passes over the batch (src/nn/layers.ts).
  *
  * {@link wasmKernels} returns undefined when the active backend is not `wasm`, its memory is
  * not reachable, or the runtime lacks WebAssembly SIMD; callers then take another path.
@@ -296,7 +296,7 @@ const AXPY: FuncDef = {
 };
 
 // ---------------------------------------------------------------------------------------
-// Batch normalisation over the rows of a rows x cols matrix (src/nn.ts batchNormTraining).
+// Batch normalisation over the rows of a rows x cols matrix (src/nn/layers.ts batchNormTraining).
 // cols must be a multiple of 4; per-column vectors are float32 arrays of cols entries.
 
 /** for (o = 0; o < rowBytes; o += 16) { body } — one pass over the column groups. */

@@ -40,9 +40,9 @@
  * - Loss normalisation, `normalization`: "perItem" (default) — each term is methods.md's sum
  *   divided by the batch size, i.e. per training pair: L_pair summed over all its partners,
  *   L_q over the K bits, L_label over the c labels, L_cons over its 4 items, L_adv over its 2
- *   items ({@link termScales} applied to the mean-form pieces of src/losses.ts). The paper's
+ *   items ({@link termScales} applied to the mean-form pieces of src/nn/losses.ts). The paper's
  *   alpha = 0.1 and beta = 1 were chosen for sums, and they keep that meaning here. "mean" —
- *   plain means (the src/losses.ts convention), which weakens L_pair by the number of
+ *   plain means (the src/nn/losses.ts convention), which weakens L_pair by the number of
  *   partners relative to L_q; on Wikipedia (16 bits, 20 epochs) it reached MAP I->T 0.26 /
  *   T->I 0.34 against 0.29 / 0.56 for "perItem" (validation-selected, query set reported).
  * - `pairMode`: "stored" (default, DCMH style) pairs each modality's batch outputs with the
@@ -59,11 +59,11 @@
  *   adversarial term uses the just-updated D. The D step runs inside the network step's
  *   gradient closure, after the forward pass, so the networks are run (and their BatchNorm
  *   statistics updated) once per batch; the D step runs off that closure's tape
- *   (`withoutTape`, src/nn.ts), so c^v and c^t are constants for it and no gradient of the D
+ *   (`withoutTape`, src/nn/layers.ts), so c^v and c^t are constants for it and no gradient of the D
  *   step reaches the networks.
  * - The gradient penalty needs D's input gradient, differentiated once more w.r.t. D's weights.
  *   D = Linear-ReLU-Linear, so the input gradient is written as first-order ops
- *   (`Mlp.inputGradient`, src/nn.ts: ReLU masks held constant), which gives the same values
+ *   (`Mlp.inputGradient`, src/nn/layers.ts: ReLU masks held constant), which gives the same values
  *   and weight gradients as tf.grad inside tf.variableGrads with far fewer kernels (both
  *   checked in tests/losses.test.ts and tests/nn_optim_checkpoint.test.ts).
  * - The consistency classifier and the label classifiers are trained with the networks (group
@@ -80,8 +80,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Linear, Mlp, type NamedArrays, ParamStore, withoutTape } from "../nn.ts";
-import { Adam } from "../optim.ts";
+import { Linear, Mlp, type NamedArrays, ParamStore, withoutTape } from "../nn/mod.ts";
+import { Adam } from "../nn/optim.ts";
 import {
   bceWithLogits,
   gradientPenalty,
@@ -89,7 +89,7 @@ import {
   pairNll,
   quantization,
   softmaxCrossEntropy,
-} from "../losses.ts";
+} from "../nn/losses.ts";
 import { Rng } from "../random.ts";
 import { DATASET_NAMES, type DatasetName } from "../data/datasets.ts";
 import type { Matrix, PackedCodes } from "../types.ts";
@@ -166,7 +166,7 @@ export interface CpahConfig {
    * pair's contributions (all its partners, all K bits, all c labels, its 4 consistency
    * items, its 2 adversarial items), averaged over the batch (= the sums of methods.md divided
    * by the batch size, so alpha and beta keep the meaning they have for sums); "mean" — every
-   * term a plain mean (src/losses.ts convention), which shrinks L_pair by the number of
+   * term a plain mean (src/nn/losses.ts convention), which shrinks L_pair by the number of
    * partners and L_q by K relative to the sums.
    */
   normalization: "perItem" | "mean";

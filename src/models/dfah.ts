@@ -12,7 +12,7 @@
  * | 3. "Modality Discriminator ... adversarial way" | `D`: 512 -> 256 -> 1 on f^v vs f^t; {@link discriminatorLoss} (D's own step, optional gradient penalty) and {@link adversarialTerm} (extractors fool D, labels flipped) |
  * | 4. "Efficient discrete optimisation ... avoid the relaxing quantization errors" | B in {-1,+1}^{n x K} always; after each epoch {@link discreteStep}: rounds of closed-form {@link updateP} then {@link updateB}; networks regress onto B with {@link quantizationTerm} |
  *
- * Network objective per batch (every term a MEAN, as in src/losses.ts):
+ * Network objective per batch (every term a MEAN, as in src/nn/losses.ts):
  *   L = pair + [intraImage] + [intraText] + eta * fusionPair + delta * labelEmbed
  *       + beta * quant + gamma * adv + balance * bitBalance
  * where quant = mean(B - h^v)^2 + mean(B - h^t)^2 + mean(B - u)^2 (B = the batch rows of B).
@@ -54,8 +54,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { Linear, Mlp, type NamedArrays, ParamStore } from "../nn.ts";
-import { Adam } from "../optim.ts";
+import { Linear, Mlp, type NamedArrays, ParamStore } from "../nn/mod.ts";
+import { Adam } from "../nn/optim.ts";
 import {
   bceWithLogits,
   bitBalance,
@@ -63,7 +63,7 @@ import {
   labelSimilarity,
   pairNll,
   quantization,
-} from "../losses.ts";
+} from "../nn/losses.ts";
 import { Rng } from "../random.ts";
 import { DATASET_NAMES, type DatasetName } from "../data/datasets.ts";
 import type { Matrix, PackedCodes } from "../types.ts";

@@ -7,7 +7,7 @@
 import type { HashModel, TrainingSetInfo } from "./model.ts";
 import { type CpahConfig, cpahConfig, createCpah } from "./cpah.ts";
 import { createDfah, type DfahConfig, dfahConfig } from "./dfah.ts";
-import { readCheckpoint, writeCheckpoint } from "../checkpoint.ts";
+import { readCheckpoint, writeCheckpoint } from "../nn/checkpoint.ts";
 
 /** Method names. */
 export type MethodName = "cpah" | "dfah";

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LabelMatrix, Matrix, PackedCodes } from "../types.ts";
-import type { NamedArrays } from "../nn.ts";
+import type { NamedArrays } from "../nn/mod.ts";
 import type { Rng } from "../random.ts";
 import { gatherRows } from "../data/matrix.ts";
 import { packSigns } from "../codes.ts";

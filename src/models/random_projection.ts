@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NamedArrays } from "../nn.ts";
+import type { NamedArrays } from "../nn/mod.ts";
 import { Rng } from "../random.ts";
 import type { Matrix, PackedCodes } from "../types.ts";
 import { encodeInBatches, type HashModel, type LossTerms, type TrainingSetInfo } from "./model.ts";

@@ -5,83 +5,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { NamedArrays } from "./nn.ts";
-import { replaceOnHost } from "./accel/host_memory.ts";
-import { simdKernels, type WasmKernels } from "./accel/simd.ts";
+import type { NamedArrays } from "./params.ts";
+import { type AdamStep, adamUpdateOnHost } from "./ops.ts";
 
-/** The constants of one Adam step t: bias corrections folded into stepSize and sqrtC2. */
-export interface AdamStep {
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** lr / (1 - beta1^t). */
-  stepSize: number;
-  /** sqrt(1 - beta2^t). */
-  sqrtC2: number;
-}
-
-/** Flat arrays of one Adam update: current values, gradient, and where the new values go. */
-export interface AdamArrays {
-  /** Current weights, first and second moments. */
-  w: Float32Array;
-  m: Float32Array;
-  v: Float32Array;
-  /** Gradient. */
-  g: Float32Array;
-  /** New weights and moments (may be the same arrays as w, m, v: in place). */
-  wo: Float32Array;
-  mo: Float32Array;
-  vo: Float32Array;
-}
+export type { AdamStep } from "./ops.ts";
 
 /**
- * One Adam step over flat arrays (PyTorch semantics):
+ * One Adam step (PyTorch semantics) as tensor ops, on any backend:
  * g' = g + wd w; m' = b1 m + (1-b1) g'; v' = b2 v + (1-b2) g'^2;
- * w' = w - stepSize m' / (sqrt(v') / sqrtC2 + eps). Arithmetic in float64, stored as float32.
+ * w' = w - stepSize m' / (sqrt(v') / sqrtC2 + eps).
  */
-export function adamUpdateArrays(a: AdamArrays, h: AdamStep): void {
-  const { beta1, beta2, eps, weightDecay, stepSize, sqrtC2 } = h;
-  const { w, m, v, g, wo, mo, vo } = a;
-  const a1 = 1 - beta1, a2 = 1 - beta2;
-  const n = w.length;
-  for (let i = 0; i < n; i++) {
-    const wi = w[i];
-    const gi = g[i] + weightDecay * wi;
-    const mi = beta1 * m[i] + a1 * gi;
-    const vi = beta2 * v[i] + a2 * gi * gi;
-    mo[i] = mi;
-    vo[i] = vi;
-    wo[i] = wi - stepSize * mi / (Math.sqrt(vi) / sqrtC2 + eps);
-  }
-}
-
-/**
- * The step of {@link adamUpdateArrays} by the wasm SIMD kernel (float32 arithmetic); every
- * array must be a view of the wasm heap.
- */
-export function adamUpdateSimd(kernels: WasmKernels, a: AdamArrays, h: AdamStep): void {
-  kernels.adam(
-    a.w.byteOffset,
-    a.m.byteOffset,
-    a.v.byteOffset,
-    a.g.byteOffset,
-    a.wo.byteOffset,
-    a.mo.byteOffset,
-    a.vo.byteOffset,
-    a.w.length,
-    h.beta1,
-    1 - h.beta1,
-    h.beta2,
-    1 - h.beta2,
-    h.eps,
-    h.weightDecay,
-    h.stepSize,
-    1 / h.sqrtC2,
-  );
-}
-
-/** The same step as {@link adamUpdateArrays} in tensor ops (any backend). */
 export function adamUpdateOps(
   w: tf.Variable,
   m: tf.Variable,
@@ -154,9 +87,9 @@ export class Adam {
 
   /**
    * Apply gradients keyed by variable name (as returned by tf.variableGrads); disposes them.
-   * On the wasm backend the update is one SIMD pass per variable ({@link adamUpdateSimd}), on
-   * cpu one JS pass ({@link adamUpdateArrays}); both write new tensors that the variables take
-   * over (src/accel/host_memory.ts, replaceOnHost: never into the memory a kernel may have cached).
+   * On the wasm backend the update is one SIMD pass per variable, on cpu one JS pass
+   * (src/accel/adam.ts); both write new tensors that the variables take over
+   * (src/accel/host_memory.ts, replaceOnHost: never into the memory a kernel may have cached).
    * Elsewhere it runs as tensor ops with the same formula ({@link adamUpdateOps}).
    */
   apply(grads: tf.NamedTensorMap): void {
@@ -171,17 +104,11 @@ export class Adam {
       stepSize: this.lr / c1,
       sqrtC2: Math.sqrt(c2),
     };
-    const simd = this.onHost ? simdKernels() : undefined;
     this.vars.forEach((v, i) => {
       const g = grads[v.name] as tf.Tensor | undefined;
       if (!g) return;
       const m = this.#m[i], s = this.#v[i];
-      const done = this.onHost &&
-        replaceOnHost([v, m, s], [g], ([w0, m0, v0], [wo, mo, vo], [g0]) => {
-          const arrays = { w: w0, m: m0, v: v0, g: g0, wo, mo, vo };
-          if (simd) adamUpdateSimd(simd, arrays, h);
-          else adamUpdateArrays(arrays, h);
-        });
+      const done = this.onHost && adamUpdateOnHost(v, m, s, g, h);
       if (!done) adamUpdateOps(v, m, s, g, h);
     });
     for (const k of Object.keys(grads)) grads[k].dispose();

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { NamedArrays } from "./nn.ts";
+import type { NamedArrays } from "./params.ts";
 
 const FORMAT = "cmh-state-1";
 
