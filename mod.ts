@@ -70,7 +70,7 @@ export {
   popcount32,
   sharesLabel,
   unpackCodes,
-} from "./src/codes.ts";
+} from "./src/retrieval/codes.ts";
 export {
   DEFAULT_MAP_AT_K,
   defaultPrecisionNs,
@@ -81,7 +81,7 @@ export {
   hammingRanking,
   mapAll,
   type RetrievalMetrics,
-} from "./src/metrics.ts";
+} from "./src/retrieval/metrics.ts";
 
 // Building blocks, losses, optimiser, checkpoints.
 export {

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { packSigns } from "../src/codes.ts";
-import { evaluate, evaluateDirections, mapAll } from "../src/metrics.ts";
+import { packSigns } from "../src/retrieval/codes.ts";
+import { evaluate, evaluateDirections, mapAll } from "../src/retrieval/metrics.ts";
 import { Rng } from "../src/random.ts";
 import type { LabelMatrix, PackedCodes } from "../src/types.ts";
 

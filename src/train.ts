@@ -11,7 +11,7 @@ import type { CrossModalDataset, LabelMatrix } from "./types.ts";
 import type { Batch, HashModel, LossTerms } from "./models/model.ts";
 import { Rng } from "./random.ts";
 import { gatherLabelRows, gatherRows } from "./data/matrix.ts";
-import { mapAll } from "./metrics.ts";
+import { mapAll } from "./retrieval/metrics.ts";
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./nn/checkpoint.ts";
 import type { NamedArrays } from "./nn/mod.ts";
 

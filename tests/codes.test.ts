@@ -8,7 +8,7 @@ import {
   popcount32,
   sharesLabel,
   unpackCodes,
-} from "../src/codes.ts";
+} from "../src/retrieval/codes.ts";
 import { Rng } from "../src/random.ts";
 import type { PackedCodes } from "../src/types.ts";
 
@@ -100,7 +100,7 @@ Deno.test("packDense packs a dense matrix by rows", () => {
 });
 
 Deno.test("packSigns rejects a wrong length and NaN with a one-line error", () => {
-  assert.throws(() => packSigns([1, 2, 3], 2, 2), /src\/codes\.ts: packSigns: values has length 3/);
+  assert.throws(() => packSigns([1, 2, 3], 2, 2), /packSigns: values has length 3/);
   assert.throws(() => packSigns([1, NaN], 1, 2), /packSigns: values\[1\] is NaN/);
   assert.throws(() => packSigns([], 0, 0), /bits must be an integer >= 1/);
 });

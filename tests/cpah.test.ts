@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../src/accel/backend.ts";
 import { synthetic } from "../src/data/synthetic.ts";
 import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
-import { mapAll } from "../src/metrics.ts";
+import { mapAll } from "../src/retrieval/metrics.ts";
 import { Rng } from "../src/random.ts";
 import { makeBatch, train, type TrainData } from "../src/train.ts";
 import type { NamedArrays } from "../src/nn/mod.ts";

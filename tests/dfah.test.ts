@@ -10,7 +10,7 @@ import { initBackend } from "../src/accel/backend.ts";
 import { Rng } from "../src/random.ts";
 import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
 import { synthetic } from "../src/data/synthetic.ts";
-import { mapAll } from "../src/metrics.ts";
+import { mapAll } from "../src/retrieval/metrics.ts";
 import { makeBatch, train, type TrainData } from "../src/train.ts";
 import { readCheckpoint } from "../src/nn/checkpoint.ts";
 import { loadModel, saveModel } from "../src/models/mod.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { packSigns } from "../src/codes.ts";
+import { packSigns } from "../src/retrieval/codes.ts";
 import {
   defaultPrecisionNs,
   evaluate,
@@ -9,7 +9,7 @@ import {
   hammingRanking,
   mapAll,
   type RetrievalMetrics,
-} from "../src/metrics.ts";
+} from "../src/retrieval/metrics.ts";
 import { Rng } from "../src/random.ts";
 import type { LabelMatrix, PackedCodes } from "../src/types.ts";
 
@@ -421,7 +421,7 @@ Deno.test("evaluate rejects inconsistent inputs with a one-line error", () => {
   const q = codes([CODE_A]);
   assert.throws(
     () => evaluate(codes([[1, 1, 1]]), labels([CLASS0]), DB, DB_LABELS),
-    /src\/metrics\.ts: evaluate: query and database code lengths differ \(3 vs 4 bits\)/,
+    /evaluate: query and database code lengths differ \(3 vs 4 bits\)/,
   );
   assert.throws(
     () => evaluate(q, labels([CLASS0, CLASS0]), DB, DB_LABELS),

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Direction } from "../src/types.ts";
-import type { RetrievalMetrics } from "../src/metrics.ts";
+import type { RetrievalMetrics } from "../src/retrieval/metrics.ts";
 import type { CellResult } from "../src/experiments/runner.ts";
 import type { CellMethod, ExperimentSpec, SplitConvention } from "../src/experiments/spec.ts";
 import {

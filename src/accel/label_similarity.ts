@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { hostMemory } from "./host_memory.ts";
+import { packRowBits } from "../retrieval/codes.ts";
 
 /**
  * Similarity S_ij = 1 if labels l_i and l_j share at least one label, else 0.
@@ -52,17 +53,13 @@ export function labelSimilarity(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 
 const labelBitCache = new WeakMap<tf.Tensor, Int32Array>();
 
-/** One bit per label: bit k % 32 of word k / 32 of row r is set when x[r, k] > 0. */
+/** One bit per label (packRowBits of src/retrieval/codes.ts), as int32 words. */
 function labelBits(t: tf.Tensor2D, words: number): Int32Array {
   const cached = labelBitCache.get(t);
   if (cached) return cached;
-  const [rows, cols] = t.shape, x = t.dataSync();
-  const bits = new Int32Array(rows * words);
-  for (let r = 0; r < rows; r++) {
-    for (let k = 0; k < cols; k++) {
-      if (x[r * cols + k] > 0) bits[r * words + (k >>> 5)] |= 1 << (k & 31);
-    }
-  }
+  const [rows, cols] = t.shape;
+  const packed = packRowBits(t.dataSync(), rows, cols, words);
+  const bits = new Int32Array(packed.buffer, packed.byteOffset, packed.length);
   if (!(t instanceof tf.Variable)) labelBitCache.set(t, bits);
   return bits;
 }

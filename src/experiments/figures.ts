@@ -15,7 +15,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { Direction } from "../types.ts";
-import type { RetrievalMetrics } from "../metrics.ts";
+import type { RetrievalMetrics } from "../retrieval/metrics.ts";
 import type { CellResult } from "./runner.ts";
 
 const FILE = "src/experiments/figures.ts";

@@ -12,7 +12,7 @@ import type { CrossModalDataset, Direction, LabelMatrix, Split } from "../types.
 import { loadDataset } from "../data/datasets.ts";
 import { makeSplit } from "../data/split.ts";
 import { gatherLabelRows, gatherRows } from "../data/matrix.ts";
-import { evaluateDirections, type RetrievalMetrics } from "../metrics.ts";
+import { evaluateDirections, type RetrievalMetrics } from "../retrieval/metrics.ts";
 import { method } from "../models/mod.ts";
 import type { HashModel, TrainingSetInfo } from "../models/model.ts";
 import { RandomProjection } from "../models/random_projection.ts";

@@ -14,7 +14,7 @@ import type { LabelMatrix, Matrix, PackedCodes } from "../types.ts";
 import type { NamedArrays } from "../nn/mod.ts";
 import type { Rng } from "../random.ts";
 import { gatherRows } from "../data/matrix.ts";
-import { packSigns } from "../codes.ts";
+import { packSigns } from "../retrieval/codes.ts";
 
 /** What a model needs to know about its training set when it is built. */
 export interface TrainingSetInfo {

@@ -11,9 +11,7 @@
  *
  * @module
  */
-import type { DenseMatrix, LabelMatrix, PackedCodes } from "./types.ts";
-
-const FILE = "src/codes.ts";
+import type { DenseMatrix, LabelMatrix, PackedCodes } from "../types.ts";
 
 /** Multi-hot labels packed as bitsets: bit c of row i is 1 iff row i carries label c. */
 export interface PackedLabels {
@@ -37,7 +35,7 @@ export function popcount32(x: number): number {
 
 function checkCount(value: number, fn: string, name: string, min: number): void {
   if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${FILE}: ${fn}: ${name} must be an integer >= ${min}, got ${value}`);
+    throw new Error(`${fn}: ${name} must be an integer >= ${min}, got ${value}`);
   }
 }
 
@@ -60,7 +58,7 @@ export function packSigns(
   checkCount(bits, "packSigns", "bits", 1);
   if (values.length !== n * bits) {
     throw new Error(
-      `${FILE}: packSigns: values has length ${values.length}, expected n * bits = ${n * bits}`,
+      `packSigns: values has length ${values.length}, expected n * bits = ${n * bits}`,
     );
   }
   const words = Math.ceil(bits / 32);
@@ -75,7 +73,7 @@ export function packSigns(
         const v = values[base + k];
         if (v >= 0) word |= 1 << (k - k0);
         else if (!(v < 0)) {
-          throw new Error(`${FILE}: packSigns: values[${base + k}] is NaN (item ${i}, bit ${k})`);
+          throw new Error(`packSigns: values[${base + k}] is NaN (item ${i}, bit ${k})`);
         }
       }
       data[i * words + w] = word >>> 0;
@@ -109,22 +107,18 @@ export function unpackCodes(c: PackedCodes): Int8Array {
  */
 export function checkPackedCodes(c: PackedCodes, name: string, fn = "checkPackedCodes"): void {
   if (c === null || typeof c !== "object" || !(c.data instanceof Uint32Array)) {
-    throw new Error(`${FILE}: ${fn}: ${name} must be PackedCodes with a Uint32Array data`);
+    throw new Error(`${fn}: ${name} must be PackedCodes with a Uint32Array data`);
   }
   checkCount(c.n, fn, `${name}.n`, 0);
   checkCount(c.bits, fn, `${name}.bits`, 1);
   if (c.words !== Math.ceil(c.bits / 32)) {
     throw new Error(
-      `${FILE}: ${fn}: ${name}.words is ${c.words}, expected ceil(bits / 32) = ${
-        Math.ceil(c.bits / 32)
-      }`,
+      `${fn}: ${name}.words is ${c.words}, expected ceil(bits / 32) = ${Math.ceil(c.bits / 32)}`,
     );
   }
   if (c.data.length !== c.n * c.words) {
     throw new Error(
-      `${FILE}: ${fn}: ${name}.data has length ${c.data.length}, expected n * words = ${
-        c.n * c.words
-      }`,
+      `${fn}: ${name}.data has length ${c.data.length}, expected n * words = ${c.n * c.words}`,
     );
   }
   const used = c.bits & 31;
@@ -132,7 +126,7 @@ export function checkPackedCodes(c: PackedCodes, name: string, fn = "checkPacked
     const mask = ~((1 << used) - 1);
     for (let i = 0; i < c.n; i++) {
       if ((c.data[i * c.words + c.words - 1] & mask) !== 0) {
-        throw new Error(`${FILE}: ${fn}: ${name} item ${i} has nonzero unused high bits`);
+        throw new Error(`${fn}: ${name} item ${i} has nonzero unused high bits`);
       }
     }
   }
@@ -144,13 +138,13 @@ export function checkPackedCodes(c: PackedCodes, name: string, fn = "checkPacked
  */
 export function hamming(a: PackedCodes, i: number, b: PackedCodes, j: number): number {
   if (a.bits !== b.bits) {
-    throw new Error(`${FILE}: hamming: code lengths differ (a.bits=${a.bits}, b.bits=${b.bits})`);
+    throw new Error(`hamming: code lengths differ (a.bits=${a.bits}, b.bits=${b.bits})`);
   }
   if (!(i >= 0 && i < a.n && Number.isInteger(i))) {
-    throw new Error(`${FILE}: hamming: i=${i} out of range [0, ${a.n})`);
+    throw new Error(`hamming: i=${i} out of range [0, ${a.n})`);
   }
   if (!(j >= 0 && j < b.n && Number.isInteger(j))) {
-    throw new Error(`${FILE}: hamming: j=${j} out of range [0, ${b.n})`);
+    throw new Error(`hamming: j=${j} out of range [0, ${b.n})`);
   }
   const w = a.words;
   let d = 0;
@@ -161,13 +155,13 @@ export function hamming(a: PackedCodes, i: number, b: PackedCodes, j: number): n
 /** Check a {@link LabelMatrix}: sizes consistent and entries 0/1. */
 export function checkLabelMatrix(l: LabelMatrix, name: string, fn = "checkLabelMatrix"): void {
   if (l === null || typeof l !== "object" || !(l.data instanceof Uint8Array)) {
-    throw new Error(`${FILE}: ${fn}: ${name} must be a LabelMatrix with a Uint8Array data`);
+    throw new Error(`${fn}: ${name} must be a LabelMatrix with a Uint8Array data`);
   }
   checkCount(l.rows, fn, `${name}.rows`, 0);
   checkCount(l.classes, fn, `${name}.classes`, 1);
   if (l.data.length !== l.rows * l.classes) {
     throw new Error(
-      `${FILE}: ${fn}: ${name}.data has length ${l.data.length}, expected rows * classes = ${
+      `${fn}: ${name}.data has length ${l.data.length}, expected rows * classes = ${
         l.rows * l.classes
       }`,
     );
@@ -182,28 +176,46 @@ export function checkLabelMatrix(l: LabelMatrix, name: string, fn = "checkLabelM
 export function packLabels(labels: LabelMatrix): PackedLabels {
   checkLabelMatrix(labels, "labels", "packLabels");
   const { rows: n, classes, data: src } = labels;
-  const words = Math.ceil(classes / 32);
-  const data = new Uint32Array(n * words);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < classes; c++) {
-      const v = src[i * classes + c];
-      if (v === 1) data[i * words + (c >>> 5)] |= 1 << (c & 31);
-      else if (v !== 0) {
-        throw new Error(
-          `${FILE}: packLabels: labels.data[${i * classes + c}] is ${v} (row ${i}, class ${c}), ` +
-            `expected 0 or 1`,
-        );
-      }
+  for (let e = 0; e < src.length; e++) {
+    const v = src[e];
+    if (v !== 1 && v !== 0) {
+      throw new Error(
+        `packLabels: labels.data[${e}] is ${v} (row ${Math.floor(e / classes)}, class ${
+          e % classes
+        }), expected 0 or 1`,
+      );
     }
   }
-  return { n, classes, words, data };
+  const words = Math.ceil(classes / 32);
+  return { n, classes, words, data: packRowBits(src, n, classes, words) };
+}
+
+/**
+ * THE label packing: bit k % 32 of word floor(k / 32) of row r is set iff
+ * values[r * cols + k] > 0, `words` words per row (default ceil(cols / 32)). Used for label
+ * bitsets ({@link packLabels}) and for the label similarity of the losses
+ * (src/accel/label_similarity.ts).
+ */
+export function packRowBits(
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  words = Math.ceil(cols / 32),
+): Uint32Array {
+  const bits = new Uint32Array(rows * words);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < cols; k++) {
+      if (values[r * cols + k] > 0) bits[r * words + (k >>> 5)] |= 1 << (k & 31);
+    }
+  }
+  return bits;
 }
 
 /** Whether row i of `a` and row j of `b` share at least one label (the relevance rule). */
 export function sharesLabel(a: PackedLabels, i: number, b: PackedLabels, j: number): boolean {
   if (a.classes !== b.classes) {
     throw new Error(
-      `${FILE}: sharesLabel: class counts differ (a.classes=${a.classes}, b.classes=${b.classes})`,
+      `sharesLabel: class counts differ (a.classes=${a.classes}, b.classes=${b.classes})`,
     );
   }
   const w = a.words;
