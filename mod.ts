@@ -60,7 +60,7 @@ export {
 export { Rng } from "./src/random.ts";
 
 // Data: readers, loaders, splits, generators.
-export * from "./src/data/mod.ts";
+export * from "./src/datasets/mod.ts";
 
 // Codes and metrics.
 export {

@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { CrossModalDataset, LabelMatrix } from "./types.ts";
 import type { Batch, HashModel, LossTerms } from "./models/model.ts";
 import { Rng } from "./random.ts";
-import { gatherLabelRows, gatherRows } from "./data/matrix.ts";
+import { gatherLabelRows, gatherRows } from "./datasets/matrix.ts";
 import { mapAll } from "./retrieval/metrics.ts";
 import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./nn/checkpoint.ts";
 import type { NamedArrays } from "./nn/mod.ts";

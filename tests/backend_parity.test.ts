@@ -15,8 +15,8 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend, kernelConfigurations } from "../src/accel/backend.ts";
-import { synthetic } from "../src/data/synthetic.ts";
-import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
+import { synthetic } from "../src/datasets/synthetic.ts";
+import { gatherLabelRows, gatherRows } from "../src/datasets/matrix.ts";
 import { mapAll } from "../src/retrieval/metrics.ts";
 import { type MethodName, METHODS } from "../src/models/mod.ts";
 import type { HashModel, TrainingSetInfo } from "../src/models/model.ts";

@@ -7,8 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../src/accel/backend.ts";
-import { synthetic } from "../src/data/synthetic.ts";
-import { gatherLabelRows, gatherRows } from "../src/data/matrix.ts";
+import { synthetic } from "../src/datasets/synthetic.ts";
+import { gatherLabelRows, gatherRows } from "../src/datasets/matrix.ts";
 import { mapAll } from "../src/retrieval/metrics.ts";
 import { Rng } from "../src/random.ts";
 import { makeBatch, train, type TrainData } from "../src/train.ts";

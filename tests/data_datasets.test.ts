@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import h5wasm from "h5wasm/node";
-import { defaultDataDir, loadDataset, type LoadDatasetOptions } from "../src/data/datasets.ts";
-import { synthetic } from "../src/data/synthetic.ts";
-import { simulateImageFeatures } from "../src/data/simulated.ts";
-import { csrToDense, gatherRows, toDense } from "../src/data/matrix.ts";
-import { writeNpy } from "../src/data/npy.ts";
+import { defaultDataDir, loadDataset, type LoadDatasetOptions } from "../src/datasets/datasets.ts";
+import { synthetic } from "../src/datasets/synthetic.ts";
+import { simulateImageFeatures } from "../src/datasets/simulated.ts";
+import { csrToDense, gatherRows, toDense } from "../src/datasets/matrix.ts";
+import { writeNpy } from "../src/datasets/formats/npy.ts";
 import { Rng } from "../src/random.ts";
 import type { CrossModalDataset, DenseMatrix, LabelMatrix } from "../src/types.ts";
 import { matVar, MI, writeMat, type WriteVar } from "./fixtures/mat_writer.ts";

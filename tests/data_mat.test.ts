@@ -8,9 +8,9 @@ import {
   matValues,
   type MatVariable,
   readMat,
-} from "../src/data/mat.ts";
-import { defaultDataDir, readWikiList } from "../src/data/datasets.ts";
-import { csrToDense } from "../src/data/matrix.ts";
+} from "../src/datasets/formats/mat.ts";
+import { defaultDataDir, readWikiList } from "../src/datasets/datasets.ts";
+import { csrToDense } from "../src/datasets/matrix.ts";
 import { encodeMat, matVar, MI, writeMat, type WriteVar } from "./fixtures/mat_writer.ts";
 
 let tmp = "";

@@ -16,7 +16,7 @@ import {
   validateDense,
   vstack,
   vstackLabels,
-} from "../src/data/matrix.ts";
+} from "../src/datasets/matrix.ts";
 import { Rng } from "../src/random.ts";
 import type { CsrMatrix, DenseMatrix } from "../src/types.ts";
 

@@ -10,10 +10,10 @@ import {
   parseNpy,
   readNpy,
   writeNpy,
-} from "../src/data/npy.ts";
-import { inspectMat73, isHdf5File, readMat73 } from "../src/data/hdf5.ts";
-import { inspectMatFile, matFormat, readMatFile } from "../src/data/matfile.ts";
-import { matToDense, matToLabels } from "../src/data/mat.ts";
+} from "../src/datasets/formats/npy.ts";
+import { inspectMat73, isHdf5File, readMat73 } from "../src/datasets/formats/hdf5.ts";
+import { inspectMatFile, matFormat, readMatFile } from "../src/datasets/formats/matfile.ts";
+import { matToDense, matToLabels } from "../src/datasets/formats/mat.ts";
 import { encodeMat, matVar } from "./fixtures/mat_writer.ts";
 
 function nums(a: NpyData): number[] {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultSplitSizes, makeSplit } from "../src/data/split.ts";
+import { defaultSplitSizes, makeSplit } from "../src/datasets/split.ts";
 import type { CrossModalDataset, Split } from "../src/types.ts";
 
 /** A dataset stub: only the name, row count and fixed split matter to makeSplit. */

@@ -338,7 +338,7 @@ export function publishedComparison(
   const simulated = section.dataset.endsWith("-simimg");
   const provs = distinct(section.results.map((r) => r.dataset.provenance));
   const ourImage = simulated
-    ? "SIMULATED from the labels (src/data/simulated.ts); text and labels real"
+    ? "SIMULATED from the labels (src/datasets/simulated.ts); text and labels real"
     : (imagePart(provs[0]) ?? "see the data provenance line");
   const bits = [...PUBLISHED_BITS];
   const cols = mapColumns(ours, bits, CROSS);
@@ -421,7 +421,7 @@ export function publishedComparison(
   if (simulated) {
     notes.push(
       `NOTE: our ${section.dataset} rows use a SIMULATED image side (features generated from ` +
-        "the labels, src/data/simulated.ts), not CNN-F features of the MIRFlickr images; the " +
+        "the labels, src/datasets/simulated.ts), not CNN-F features of the MIRFlickr images; the " +
         "published rows use CNN-F (ImageNet) image features or raw images + CNN-F. The numbers " +
         "are NOT comparable: they are side by side only to show the published scale.",
     );

@@ -9,9 +9,9 @@
  */
 import { type BackendInfo, backendInfo, initBackend } from "../accel/backend.ts";
 import type { CrossModalDataset, Direction, LabelMatrix, Split } from "../types.ts";
-import { loadDataset } from "../data/datasets.ts";
-import { makeSplit } from "../data/split.ts";
-import { gatherLabelRows, gatherRows } from "../data/matrix.ts";
+import { loadDataset } from "../datasets/datasets.ts";
+import { makeSplit } from "../datasets/split.ts";
+import { gatherLabelRows, gatherRows } from "../datasets/matrix.ts";
 import { evaluateDirections, type RetrievalMetrics } from "../retrieval/metrics.ts";
 import { method } from "../models/mod.ts";
 import type { HashModel, TrainingSetInfo } from "../models/model.ts";

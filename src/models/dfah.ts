@@ -65,7 +65,7 @@ import {
   quantization,
 } from "../nn/losses.ts";
 import { Rng } from "../random.ts";
-import { DATASET_NAMES, type DatasetName } from "../data/datasets.ts";
+import { DATASET_NAMES, type DatasetName } from "../datasets/datasets.ts";
 import type { Matrix, PackedCodes } from "../types.ts";
 import {
   type Batch,

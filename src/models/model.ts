@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LabelMatrix, Matrix, PackedCodes } from "../types.ts";
 import type { NamedArrays } from "../nn/mod.ts";
 import type { Rng } from "../random.ts";
-import { gatherRows } from "../data/matrix.ts";
+import { gatherRows } from "../datasets/matrix.ts";
 import { packSigns } from "../retrieval/codes.ts";
 
 /** What a model needs to know about its training set when it is built. */

@@ -5,10 +5,10 @@
  * @module
  */
 export * from "./matrix.ts";
-export * from "./mat.ts";
-export * from "./hdf5.ts";
-export * from "./matfile.ts";
-export * from "./npy.ts";
+export * from "./formats/mat.ts";
+export * from "./formats/hdf5.ts";
+export * from "./formats/matfile.ts";
+export * from "./formats/npy.ts";
 export * from "./synthetic.ts";
 export * from "./simulated.ts";
 export * from "./datasets.ts";

@@ -128,7 +128,7 @@ export function simulatedOptions(
 /** One-line description of the generator and its parameters, for provenance strings. */
 export function describeSimulation(opts: SimulatedImageOptions = {}): string {
   const o = simulatedOptions(opts);
-  return `SIMULATED image features (src/data/simulated.ts; not real images): ` +
+  return `SIMULATED image features (src/datasets/simulated.ts; not real images): ` +
     `x = relu(W z/sqrt(r) + nuisance*V u/sqrt(q) + noise*eta - tau), z = label prototypes ` +
     `of the REAL labels + withinStd*e; ${
       Object.entries(o).map(([k, v]) => `${k}=${v}`).join(", ")

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { DenseMatrix, LabelMatrix } from "../types.ts";
+import type { DenseMatrix, LabelMatrix } from "../../types.ts";
 
 /** dtype codes without byte order, e.g. "f4". */
 export type NpyDtype = "f4" | "f8" | "u1" | "b1" | "i1" | "i2" | "u2" | "i4" | "u4" | "i8" | "u8";
