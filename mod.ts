@@ -101,20 +101,61 @@ export { Adam, type AdamConfig } from "./src/nn/optim.ts";
 export * as losses from "./src/nn/losses.ts";
 export { hasCheckpoint, readCheckpoint, writeCheckpoint } from "./src/nn/checkpoint.ts";
 
-// Models.
-export type {
-  Batch,
-  HashModel,
-  LossTerms,
-  StepContext,
-  TrainingSetInfo,
+// Models: the shared contract, the registry, and one folder per method.
+export {
+  type Batch,
+  checkBatch,
+  checkTrainingSetInfo,
+  encodeInBatches,
+  type HashModel,
+  type LossTerms,
+  type StepContext,
+  type TrainingSetInfo,
+  trainingSetInfo,
 } from "./src/models/model.ts";
-export { Cpah, type CpahConfig, cpahConfig, createCpah } from "./src/models/cpah.ts";
-export { createDfah, type DfahConfig, dfahConfig, DfahModel } from "./src/models/dfah.ts";
-export { createRandomProjection, RandomProjection } from "./src/models/random_projection.ts";
-export { loadModel, method, type MethodName, METHODS, saveModel } from "./src/models/mod.ts";
-export * as cpah from "./src/models/cpah.ts";
-export * as dfah from "./src/models/dfah.ts";
+export {
+  ablationDescription,
+  type AblationFlag,
+  ablationNames,
+  isTrainable,
+  loadModel,
+  method,
+  METHOD_NAMES,
+  type MethodEntry,
+  type MethodKind,
+  methodLabel,
+  type MethodName,
+  METHODS,
+  saveModel,
+} from "./src/models/mod.ts";
+export {
+  activeParts as activeCpahParts,
+  type CpahConfig,
+  cpahConfig,
+  CpahModel,
+  type CpahParts,
+  createCpah,
+  validateCpahConfig,
+} from "./src/models/cpah/mod.ts";
+export {
+  createDfah,
+  type DfahConfig,
+  dfahConfig,
+  DfahModel,
+  type DfahParts,
+  validateDfahConfig,
+} from "./src/models/dfah/mod.ts";
+export {
+  createRandomProjection,
+  RandomProjection,
+  type RandomProjectionConfig,
+  randomProjectionConfig,
+} from "./src/models/random_projection.ts";
+export * as cpah from "./src/models/cpah/mod.ts";
+export * as dfah from "./src/models/dfah/mod.ts";
+
+/** @deprecated Renamed {@link CpahModel} (one naming for both methods). */
+export { CpahModel as Cpah } from "./src/models/cpah/mod.ts";
 
 // Training.
 export {
@@ -141,7 +182,6 @@ export {
   readResults,
   runCell,
   runGrid,
-  trainingSetInfo,
 } from "./src/experiments/runner.ts";
 export {
   buildReport,

@@ -4,7 +4,7 @@
 NOT part of the test suite (nothing under tests/ runs it; CI does not need Python). It exists
 so the Deno numbers can be compared with a mainstream framework on the same machine.
 
-The networks, loss terms and step order mirror src/models/cpah.ts and src/models/dfah.ts with
+The networks, loss terms and step order mirror src/models/cpah/mod.ts and src/models/dfah/mod.ts with
 their "mirflickr25k-simimg" defaults at 32 bits (pairMode "stored", CPAH normalization
 "perItem", bInit "outputs" so CPAH's quantisation term is off in epoch 0, where the benchmark
 runs). Sizes as in the Deno benchmark: n = 2048 random training pairs, image 4096-d
@@ -93,7 +93,7 @@ def mlp(dims: list[int], batch_norm: bool = True, last_linear: bool = False) -> 
 
 
 # ---------------------------------------------------------------------------------------
-# CPAH (src/models/cpah.ts)
+# CPAH (src/models/cpah/mod.ts)
 
 
 class CpahBranch(nn.Module):
@@ -165,7 +165,7 @@ class Cpah:
 
 
 # ---------------------------------------------------------------------------------------
-# DFAH (src/models/dfah.ts)
+# DFAH (src/models/dfah/mod.ts)
 
 
 class Dfah:

@@ -42,8 +42,16 @@ function infoOf(ds: CrossModalDataset, rows: Int32Array): TrainingSetInfo {
 
 /** Small networks: the learning runs take seconds on every configuration, cpu included. */
 const SMALL: Record<MethodName, object> = {
-  cpah: { hidden: 64, discHidden: 16, consHidden: 16, lr: 1e-3, discLr: 1e-3 },
+  cpah: {
+    imageLayers: [64, 64],
+    textLayers: [64, 64],
+    discLayers: [16],
+    consLayers: [16],
+    lr: 1e-3,
+    discLr: 1e-3,
+  },
   dfah: { imageLayers: [64, 32], textLayers: [64, 32], fusionLayers: [32], discLayers: [16] },
+  random: {},
 };
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /**
- * CPAH (src/models/cpah.ts): each loss term on hand-checkable inputs, the config and its
+ * CPAH (src/models/cpah/mod.ts): each loss term on hand-checkable inputs, the config and its
  * ablation flags, the learning-rate schedule, the discrete step, the test-time path, save/load,
  * determinism, tensor hygiene, and that training really improves retrieval — all on small
  * synthetic data (seconds), wasm backend.
@@ -16,14 +16,14 @@ import type { NamedArrays } from "../src/nn/mod.ts";
 import type { CrossModalDataset, PackedCodes } from "../src/types.ts";
 import type { HashModel, TrainingSetInfo } from "../src/models/model.ts";
 import {
-  activeTerms,
+  activeParts,
   adversarialTerm,
   consistencyTerm,
-  Cpah,
   CPAH_BITS,
   CPAH_DATASETS,
   type CpahConfig,
   cpahConfig,
+  CpahModel,
   createCpah,
   discriminatorLoss,
   gradientPenaltyTerm,
@@ -33,7 +33,7 @@ import {
   pairwiseTerm,
   quantizationTerm,
   termScales,
-} from "../src/models/cpah.ts";
+} from "../src/models/cpah/mod.ts";
 import { createRandomProjection } from "../src/models/random_projection.ts";
 
 import { close, t2, value } from "./helpers.ts";
@@ -72,9 +72,10 @@ function smallData(n = 240, nTrain = 200, seed = 5) {
 /** A small network so every test runs in well under a second per step. */
 function smallConfig(overrides: Partial<CpahConfig> = {}): CpahConfig {
   return cpahConfig("synthetic", 16, {
-    hidden: 16,
-    discHidden: 8,
-    consHidden: 8,
+    imageLayers: [16, 16],
+    textLayers: [16, 16],
+    discLayers: [8],
+    consLayers: [8],
     lr: 3e-3,
     discLr: 3e-3,
     batchSize: 40,
@@ -82,7 +83,7 @@ function smallConfig(overrides: Partial<CpahConfig> = {}): CpahConfig {
   });
 }
 
-function oneStep(model: Cpah, data: TrainData, seed = 1, size = 40) {
+function oneStep(model: CpahModel, data: TrainData, seed = 1, size = 40) {
   const pos = new Rng(seed).permutation(data.train.length).subarray(0, size);
   const batch = makeBatch(data, pos);
   try {
@@ -97,7 +98,7 @@ function changed(before: NamedArrays, after: NamedArrays, names: string[]): stri
   return names.filter((k) => before[k].data.some((v, i) => v !== after[k].data[i]));
 }
 
-function trainableNames(model: Cpah): string[] {
+function trainableNames(model: CpahModel): string[] {
   return [...model.store.group("net"), ...model.store.group("disc")].map((v) =>
     model.store.localName(v)
   );
@@ -234,10 +235,10 @@ Deno.test("cpahConfig has the paper's defaults for every dataset and code length
       assert.equal(c.weightDecay, 5e-4);
       assert.equal(c.lrDecay, 0.2);
       assert.equal(c.lrDecayEvery, 30);
-      assert.deepEqual(c.discBetas, [0.5, 0.9]);
-      assert.equal(c.hidden, 512);
-      assert.equal(c.discHidden, 64);
-      assert.equal(c.consHidden, 64);
+      assert.deepEqual([c.discBeta1, c.discBeta2], [0.5, 0.9]);
+      assert.deepEqual([c.imageLayers, c.textLayers], [[512, 512], [512, 512]]);
+      assert.deepEqual(c.discLayers, [64]);
+      assert.deepEqual(c.consLayers, [64]);
       assert.equal(c.pairMode, "stored");
       assert.deepEqual([c.noCR, c.noAdversary, c.noMultiTask, c.relaxed], [
         false,
@@ -252,7 +253,7 @@ Deno.test("cpahConfig has the paper's defaults for every dataset and code length
 });
 
 Deno.test("cpahConfig rejects other code lengths, unknown datasets and bad values clearly", () => {
-  assert.throws(() => cpahConfig("wikipedia", 24), /cpah\.ts: cpahConfig: config\.bits is 24/);
+  assert.throws(() => cpahConfig("wikipedia", 24), /cpahConfig: config\.bits is 24/);
   assert.equal(cpahConfig("wikipedia", 24, { anyBits: true }).bits, 24);
   assert.throws(() => cpahConfig("imagenet", 16), /dataset 'imagenet' has no defaults/);
   assert.equal(cpahConfig("imagenet", 16, { batchSize: 32, epochs: 5 }).batchSize, 32);
@@ -263,34 +264,34 @@ Deno.test("cpahConfig rejects other code lengths, unknown datasets and bad value
     () => cpahConfig("wikipedia", 16, { pairMode: "all" as any }),
     /config\.pairMode is "all", expected "stored" or "batch"/,
   );
-  assert.throws(() => cpahConfig("wikipedia", 16, { discBetas: [0.5, 1] }), /discBetas/);
+  assert.throws(() => cpahConfig("wikipedia", 16, { discBeta2: 1 }), /discBeta2/);
 });
 
-Deno.test("activeTerms reads each ablation flag into the modules and weights it removes", () => {
+Deno.test("activeParts reads each ablation flag into the modules and weights it removes", () => {
   const base = cpahConfig("synthetic", 16);
-  assert.deepEqual(activeTerms(base), {
+  assert.deepEqual(activeParts(base), {
     mask: true,
     consistency: true,
     label: true,
-    adversarial: true,
-    quantization: true,
+    adversary: true,
+    discrete: true,
     alpha: 0.1,
     beta: 1,
     gamma: 1,
   });
-  const noCR = activeTerms({ ...base, noCR: true });
+  const noCR = activeParts({ ...base, noCR: true });
   assert.deepEqual([noCR.mask, noCR.consistency, noCR.label, noCR.alpha], [
     false,
     false,
     true,
     0.1,
   ]);
-  const noAdv = activeTerms({ ...base, noAdversary: true });
-  assert.deepEqual([noAdv.adversarial, noAdv.gamma], [false, 0]);
-  const noMT = activeTerms({ ...base, noMultiTask: true });
+  const noAdv = activeParts({ ...base, noAdversary: true });
+  assert.deepEqual([noAdv.adversary, noAdv.gamma], [false, 0]);
+  const noMT = activeParts({ ...base, noMultiTask: true });
   assert.deepEqual([noMT.mask, noMT.consistency, noMT.label, noMT.alpha], [true, false, false, 0]);
-  const relaxed = activeTerms({ ...base, relaxed: true });
-  assert.deepEqual([relaxed.quantization, relaxed.beta], [false, 0]);
+  const relaxed = activeParts({ ...base, relaxed: true });
+  assert.deepEqual([relaxed.discrete, relaxed.beta], [false, 0]);
 });
 
 Deno.test("learning rate: 1e-4 for epochs 0-29, 2e-5 for 30-59, 4e-6 from 60 (never decayed at epoch 0)", () => {
@@ -300,7 +301,7 @@ Deno.test("learning rate: 1e-4 for epochs 0-29, 2e-5 for 30-59, 4e-6 from 60 (ne
   for (let e = 60; e < 90; e++) close(c.lr * learningRateFactor(c, e), 4e-6, 1e-9, `epoch ${e}`);
   // The model applies the schedule to both optimisers in beginEpoch.
   const { info } = smallData();
-  const model = new Cpah(info, smallConfig({ lr: 1e-4, discLr: 1e-4 }));
+  const model = new CpahModel(info, smallConfig({ lr: 1e-4, discLr: 1e-4 }));
   model.beginEpoch(0);
   close(model.learningRates.net, 1e-4, 1e-9, "net lr at epoch 0");
   close(model.learningRates.disc!, 1e-4, 1e-9, "disc lr at epoch 0");
@@ -317,7 +318,7 @@ Deno.test("learning rate: 1e-4 for epochs 0-29, 2e-5 for 30-59, 4e-6 from 60 (ne
 
 Deno.test("full CPAH: every module receives gradients and every term is non-zero", () => {
   const { info, data } = smallData();
-  const model = new Cpah(info, smallConfig({ bInit: "random" }));
+  const model = new CpahModel(info, smallConfig({ bInit: "random" }));
   const names = trainableNames(model);
   const before = model.state();
   const terms = oneStep(model, data);
@@ -336,7 +337,7 @@ Deno.test("full CPAH: every module receives gradients and every term is non-zero
   ) {
     assert.ok(moved.some((k) => k.startsWith(prefix)), `${prefix} received no update`);
   }
-  for (const k of ["pair", "quant", "cons", "label", "adv", "D", "gp"]) {
+  for (const k of ["pair", "quant", "cons", "label", "adv", "disc", "gp"]) {
     assert.ok(terms[k] > 0, `term ${k} is ${terms[k]}`);
   }
   model.dispose();
@@ -344,7 +345,7 @@ Deno.test("full CPAH: every module receives gradients and every term is non-zero
 
 Deno.test("noCR: no mask and no consistency classifier; labels and D work on f", () => {
   const { info, data } = smallData();
-  const model = new Cpah(info, smallConfig({ noCR: true, bInit: "random" }));
+  const model = new CpahModel(info, smallConfig({ noCR: true, bInit: "random" }));
   const names = trainableNames(model);
   assert.ok(!names.some((k) => k.includes("mask") || k.startsWith("C.")), names.join(" "));
   const before = model.state();
@@ -358,12 +359,12 @@ Deno.test("noCR: no mask and no consistency classifier; labels and D work on f",
 
 Deno.test("noAdversary: no discriminator, no D step, L_adv = 0", () => {
   const { info, data } = smallData();
-  const model = new Cpah(info, smallConfig({ noAdversary: true }));
+  const model = new CpahModel(info, smallConfig({ noAdversary: true }));
   const names = trainableNames(model);
   assert.equal(model.store.group("disc").length, 0);
   assert.ok(!names.some((k) => k.startsWith("D.")));
   const terms = oneStep(model, data);
-  assert.deepEqual([terms.adv, terms.D, terms.gp], [0, 0, 0]);
+  assert.deepEqual([terms.adv, terms.disc, terms.gp], [0, 0, 0]);
   assert.ok(terms.cons > 0 && terms.label > 0);
   assert.equal(model.learningRates.disc, undefined);
   model.dispose();
@@ -371,7 +372,7 @@ Deno.test("noAdversary: no discriminator, no D step, L_adv = 0", () => {
 
 Deno.test("noMultiTask: no consistency or label heads (no gradients), mask still trained", () => {
   const { info, data } = smallData();
-  const model = new Cpah(info, smallConfig({ noMultiTask: true }));
+  const model = new CpahModel(info, smallConfig({ noMultiTask: true }));
   const names = trainableNames(model);
   assert.ok(!names.some((k) => k.startsWith("C.") || k.includes(".cls")), names.join(" "));
   const before = model.state();
@@ -385,7 +386,7 @@ Deno.test("noMultiTask: no consistency or label heads (no gradients), mask still
 
 Deno.test("relaxed: no B, L_q = 0 even after a discrete step, codes still binary at test", () => {
   const { info, data, ds, query } = smallData();
-  const model = new Cpah(info, smallConfig({ relaxed: true, bInit: "random" }));
+  const model = new CpahModel(info, smallConfig({ relaxed: true, bInit: "random" }));
   assert.equal(model.B, undefined);
   assert.equal(model.state()["codes.B"], undefined);
   oneStep(model, data);
@@ -398,7 +399,7 @@ Deno.test("relaxed: no B, L_q = 0 even after a discrete step, codes still binary
 
 Deno.test("bInit 'outputs': L_q is off until the first discrete step makes B, then on", () => {
   const { info, data } = smallData();
-  const model = new Cpah(info, smallConfig());
+  const model = new CpahModel(info, smallConfig());
   assert.equal(model.bReady, false);
   assert.equal(oneStep(model, data).quant, 0);
   assert.deepEqual(model.endEpoch(0), {}); // no previous B: no flip fraction
@@ -410,7 +411,7 @@ Deno.test("bInit 'outputs': L_q is off until the first discrete step makes B, th
 Deno.test("pairMode 'stored' pairs the batch with the stored outputs of all rows; 'batch' does not", () => {
   const { info, data } = smallData();
   const pairWith = (mode: "stored" | "batch", fill: number) => {
-    const model = new Cpah(info, smallConfig({ pairMode: mode }));
+    const model = new CpahModel(info, smallConfig({ pairMode: mode }));
     model.Hv.fill(fill);
     model.Ht.fill(fill);
     const pair = oneStep(model, data).pair;
@@ -433,23 +434,29 @@ Deno.test("endEpoch sets B = sign(H^v + H^t) with sign(0) = +1 and reports the f
     textDim: 3,
     labels: { rows: 2, classes: 2, data: Uint8Array.from([1, 0, 0, 1]) },
   };
-  const model = new Cpah(
+  const model = new CpahModel(
     info,
-    cpahConfig("synthetic", 4, { anyBits: true, hidden: 4, discHidden: 2, consHidden: 2 }),
+    cpahConfig("synthetic", 4, {
+      anyBits: true,
+      imageLayers: [4, 4],
+      textLayers: [4, 4],
+      discLayers: [2],
+      consLayers: [2],
+    }),
   );
   model.Hv.set([0.5, -0.5, 0, -0.2, 0.1, 0.1, -0.3, 0.3]);
   model.Ht.set([0.1, 0.2, 0, 0.2, -0.3, 0.1, 0.3, -0.4]);
   assert.deepEqual(model.endEpoch(0), {});
   assert.deepEqual(Array.from(model.B!), [1, -1, 1, 1, -1, 1, 1, -1]);
   model.Hv.set([-1, -1, -1, -1], 0); // flips bits 0 and 2 and 3 of item 0
-  assert.deepEqual(model.endEpoch(1), { bFlipped: 3 / 8 });
+  assert.deepEqual(model.endEpoch(1), { flipped: 3 / 8 });
   assert.deepEqual(Array.from(model.B!.subarray(0, 4)), [-1, -1, -1, -1]);
   model.dispose();
 });
 
 Deno.test("test-time codes come from the common part c = f * m, not from f", () => {
   const { info, ds, query } = smallData();
-  const model = new Cpah(info, smallConfig());
+  const model = new CpahModel(info, smallConfig());
   const x = gatherRows(ds.image, query), y = gatherRows(ds.text, query);
   const codes = model.encodeImage(x);
   // Encoding equals sign(tanh(hash(f * m))) computed by hand in evaluation mode.
@@ -480,7 +487,7 @@ Deno.test("test-time codes come from the common part c = f * m, not from f", () 
 
 Deno.test("the private-part path (consistency classifier) does not change codes; the mask does", () => {
   const { info, ds, query } = smallData();
-  const model = new Cpah(info, smallConfig());
+  const model = new CpahModel(info, smallConfig());
   const x = gatherRows(ds.image, query);
   const codes = model.encodeImage(x);
   const s = model.state();
@@ -517,10 +524,10 @@ Deno.test("same seed, same backend -> identical codes after training", async () 
 
 Deno.test("save -> load gives identical codes and an identical next training step", async () => {
   const { info, data, ds, query } = smallData();
-  const a = new Cpah(info, smallConfig({ seed: 1 }));
+  const a = new CpahModel(info, smallConfig({ seed: 1 }));
   await train(a, data, { epochs: 2, batchSize: 40, seed: 2, log: null });
   const saved = a.state();
-  const b = new Cpah(info, smallConfig({ seed: 77 })); // different initial weights
+  const b = new CpahModel(info, smallConfig({ seed: 77 })); // different initial weights
   b.loadState(saved, "saved state");
   const x = gatherRows(ds.image, query), y = gatherRows(ds.text, query);
   assert.ok(sameCodes(a.encodeImage(x), b.encodeImage(x)));
@@ -562,10 +569,10 @@ Deno.test("no tensor leak: the tensor count is stable across epochs and restored
 
 Deno.test("bad inputs fail with one clear line", () => {
   const { info, data, ds } = smallData();
-  const model = new Cpah(info, smallConfig());
+  const model = new CpahModel(info, smallConfig());
   assert.throws(
     () => model.encodeImage(gatherRows(ds.text, [0, 1])),
-    /cpah\.ts: x \(image features\) has 12 columns, expected 24/,
+    /encodeImage: x has 12 columns, expected 24/,
   );
   const batch = makeBatch(data, Int32Array.from([0, 1, 2]));
   const wrong = { ...batch, text: batch.image };
@@ -580,7 +587,10 @@ Deno.test("bad inputs fail with one clear line", () => {
 
 Deno.test("training raises cross-modal MAP well above the untrained model and random projection", async () => {
   const { info, data, ds, query, trainRows } = smallData(500, 400, 5);
-  const model = createCpah(info, smallConfig({ hidden: 32, seed: 1 }));
+  const model = createCpah(
+    info,
+    smallConfig({ imageLayers: [32, 32], textLayers: [32, 32], seed: 1 }),
+  );
   const untrained = retrievalMap(model, ds, query, trainRows);
   await train(model, data, { epochs: 6, batchSize: 50, seed: 1, log: null });
   const trained = retrievalMap(model, ds, query, trainRows);
@@ -632,7 +642,7 @@ Deno.test("random projection: codes are sign(x W), fixed by the seed, and surviv
   assert.throws(() => other.loadState({}, "empty.json"), /empty\.json: entry 'rp\.Wv' is missing/);
   assert.throws(
     () => createRandomProjection(info, { bits: 0, seed: 1 }),
-    /random_projection\.ts: config\.bits is 0/,
+    /RandomProjection: config\.bits is 0/,
   );
   for (const m of [a, same, other]) m.dispose();
 });

@@ -1,5 +1,5 @@
 /**
- * DFAH (src/models/dfah.ts): each loss term against a plain-JS reference, the discrete step
+ * DFAH (src/models/dfah/mod.ts): each loss term against a plain-JS reference, the discrete step
  * (exact block-coordinate minimisers, J never increases, B binary), the config and its
  * ablation flags (what each one switches off, seen in variables, gradients, terms and state),
  * determinism, save/load, resume, tensor hygiene and a short synthetic training run.
@@ -13,6 +13,7 @@ import { synthetic } from "../src/datasets/synthetic.ts";
 import { mapAll } from "../src/retrieval/metrics.ts";
 import { makeBatch, train, type TrainData } from "../src/train.ts";
 import { readCheckpoint } from "../src/nn/checkpoint.ts";
+import { stopGradient } from "../src/nn/tape.ts";
 import { loadModel, saveModel } from "../src/models/mod.ts";
 import type { TrainingSetInfo } from "../src/models/model.ts";
 import type { CrossModalDataset } from "../src/types.ts";
@@ -33,10 +34,9 @@ import {
   labelEmbeddingTerm,
   pairwiseTerm,
   quantizationTerm,
-  stopGradient,
   updateB,
   updateP,
-} from "../src/models/dfah.ts";
+} from "../src/models/dfah/mod.ts";
 
 await initBackend({ name: "wasm" });
 
@@ -339,7 +339,7 @@ Deno.test("dfahConfig gives defaults per dataset and code length and rejects bad
   assert.equal(o.lambda, 2);
   const one = (f: () => unknown, re: RegExp) =>
     assert.throws(f, (e: Error) => re.test(e.message) && !e.message.includes("\n"));
-  one(() => dfahConfig("flickr", 16), /dfah\.ts.*unknown dataset 'flickr'/);
+  one(() => dfahConfig("flickr", 16), /dfahConfig: unknown dataset 'flickr'/);
   one(() => dfahConfig("wikipedia", 0), /config\.bits must be a positive integer/);
   one(() => dfahConfig("wikipedia", 16, { rho: 0 }), /config\.rho must be a finite number > 0/);
   one(() => dfahConfig("wikipedia", 16, { textLayers: [64] }), /config\.textLayers/);
@@ -561,13 +561,13 @@ Deno.test("bad inputs fail with one line naming the file and the variable", () =
   const { data, model } = toyModel();
   assert.throws(
     () => model.encodeImage(data.dataset.text),
-    /src\/models\/dfah\.ts: encodeImage: x has 8 columns, expected 12/,
+    /encodeImage: x has 8 columns, expected 12/,
   );
   const batch = makeBatch(data, Int32Array.from([0, 1, 2]));
   const bad = { ...batch, pos: Int32Array.from([0, 1, 999]) };
   assert.throws(
     () => model.trainStep(bad, { epoch: 0, batch: 0, rng: new Rng(1) }),
-    /dfah\.ts: trainStep: batch\.pos\[2\] = 999, expected 0 <= pos < n=40/,
+    /trainStep: batch\.pos\[2\] = 999, expected 0 <= pos < n=40/,
   );
   tf.dispose([batch.image, batch.text, batch.labels]);
   assert.throws(
@@ -577,7 +577,7 @@ Deno.test("bad inputs fail with one line naming the file and the variable", () =
   model.dispose();
   assert.throws(
     () => createDfah({ ...infoOf(data), n: 3 }, dfahConfig("synthetic", 8)),
-    /dfah\.ts: createDfah: info\.labels must be a LabelMatrix with n=3 rows/,
+    /createDfah: info\.labels must be a LabelMatrix with n=3 rows/,
   );
 });
 

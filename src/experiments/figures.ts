@@ -17,6 +17,14 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import type { Direction } from "../types.ts";
 import type { RetrievalMetrics } from "../retrieval/metrics.ts";
 import type { CellResult } from "./runner.ts";
+import {
+  ablationNames,
+  isTrainable,
+  METHOD_NAMES,
+  methodLabel,
+  type MethodName,
+  METHODS,
+} from "../models/mod.ts";
 
 const FILE = "src/experiments/figures.ts";
 
@@ -60,14 +68,22 @@ export const DIRECTION_LABELS: Record<Direction, string> = {
 
 const ALL_DIRECTIONS: readonly Direction[] = ["I2T", "T2I", "I2I", "T2T"];
 
-/** Display name of a method ("cpah" -> "CPAH", "random" -> "Random projection"). */
-export function methodLabel(method: string): string {
-  return method === "random" ? "Random projection" : method.toUpperCase();
+export { methodLabel };
+
+/**
+ * Display rank of a method: the registry's order, methods that are not trained (baselines)
+ * after every trained one, unregistered names between the two.
+ */
+function methodRank(m: string): number {
+  const i = METHOD_NAMES.indexOf(m as MethodName);
+  if (i < 0) return METHOD_NAMES.length;
+  return isTrainable(METHODS[m as MethodName]) ? i : 1e7 + i;
 }
 
-// Display order of ablations (unknown names follow, alphabetically). Only an ordering hint.
-const ABLATION_ORDER = ["full", "noCR", "noFusion", "noAdversary", "noMultiTask", "relaxed"];
-const METHOD_ORDER = ["cpah", "dfah"];
+/** Display rank of an ablation of a method: "full", then the registry's order of its flags. */
+function ablationRank(m: string, a: string): number {
+  return rankOf(ablationNames(m), a);
+}
 
 function rankOf(order: readonly string[], v: string, last = false): number {
   const i = order.indexOf(v);
@@ -143,11 +159,10 @@ export function seriesOf(results: readonly CellResult[]): Series[] {
     s.label = label;
   }
   out.sort((a, b) => {
-    const ma = a.method === "random" ? 1e7 : rankOf(METHOD_ORDER, a.method);
-    const mb = b.method === "random" ? 1e7 : rankOf(METHOD_ORDER, b.method);
+    const ma = methodRank(a.method), mb = methodRank(b.method);
     if (ma !== mb) return ma - mb;
     if (a.method !== b.method) return a.method < b.method ? -1 : 1;
-    const aa = rankOf(ABLATION_ORDER, a.ablation), ab = rankOf(ABLATION_ORDER, b.ablation);
+    const aa = ablationRank(a.method, a.ablation), ab = ablationRank(b.method, b.ablation);
     if (aa !== ab) return aa - ab;
     if (a.ablation !== b.ablation) return a.ablation < b.ablation ? -1 : 1;
     if (a.epochs !== b.epochs) return a.epochs - b.epochs;

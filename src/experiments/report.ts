@@ -17,6 +17,7 @@ import type { ColumnTable } from "arquero";
 import { join } from "node:path";
 import type { Direction } from "../types.ts";
 import type { CellResult } from "./runner.ts";
+import { ablationDescription } from "../models/mod.ts";
 import {
   bitsOf,
   DIRECTION_LABELS,
@@ -103,23 +104,6 @@ export interface BuildOptions {
 }
 
 const DEFAULT_TITLE = "Cross-modal hashing — reproduction report";
-
-/** What each ablation flag removes (methods.md); unknown flags are shown without description. */
-export const ABLATION_DESCRIPTIONS: Record<string, Record<string, string>> = {
-  cpah: {
-    full: "full model",
-    noCR: "no consistency-refined module (c = f, no private part, no consistency classifier)",
-    noAdversary: "no modality discriminator (γ = 0)",
-    noMultiTask: "no consistency and label heads (α = 0)",
-    relaxed: "no binary codes B in training (no L_q; tanh outputs, binarised at test)",
-  },
-  dfah: {
-    full: "full model",
-    noFusion: "no fusion learner (U = (H^v + H^t)/2, no fusion losses)",
-    noAdversary: "no modality discriminator",
-    relaxed: "no B, no P: heads regress onto the continuous u, binarised at test",
-  },
-};
 
 // ---------------------------------------------------------------------------------------------
 // Sections
@@ -282,7 +266,7 @@ export function ablationTables(section: DatasetSection): ReportTable[] {
       notes: [],
       display: aq.table({
         ablation: series.map(rowName),
-        removes: series.map((s) => ABLATION_DESCRIPTIONS[m]?.[s.ablation] ?? ""),
+        removes: series.map((s) => ablationDescription(m, s.ablation)),
         ...cols.display,
       }),
       data: aq.table({

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { BACKEND_NAMES, parseBackendName } from "../accel/backend.ts";
-import { METHODS } from "../models/mod.ts";
+import { isTrainable, METHOD_NAMES, METHODS } from "../models/mod.ts";
 import { type CellMethod, expandGrid, type GridParams, type SplitConvention } from "./spec.ts";
 import { runGrid } from "./runner.ts";
 import { writeReports } from "./report.ts";
@@ -28,7 +28,7 @@ Options
   --variant NAME     dataset variant, e.g. wikipedia: tfidf           (default: standard)
   --split NAME       fixed | first | last | permutation  (default: fixed for wikipedia,
                      permutation otherwise)
-  --data-dir DIR     real data directory (default: env HASH_DATA_DIR, else ../shared/data)
+  --data-dir DIR     real data directory (default: env HASH_DATA_DIR, else data/)
   --bits LIST        code lengths, e.g. 16,32,64                       (default 16,32,64)
   --methods LIST     cpah,dfah and/or random (random-projection baseline)
                                                                        (default cpah,dfah,random)
@@ -36,7 +36,7 @@ Options
                      relaxed (CPAH), full,noFusion,noAdversary,relaxed (DFAH)  (default all)
   --seeds LIST       seeds, e.g. 1,2,3                                 (default 1)
   --epochs N         training epochs per cell        (default: the method's default for the
-                     dataset; see src/models/*.ts configs)
+                     dataset; see src/models/*/config.ts)
   --batch-size N     override the methods' batch size
   --eval-every N     validation MAP every N epochs (0 = none)          (default 1)
   --backend NAME     ${BACKEND_NAMES.join(" | ")}  (default: env HASH_BACKEND, else wasm)
@@ -101,10 +101,12 @@ export function parseCli(argv: string[]) {
   if (!["fixed", "first", "last", "permutation"].includes(split)) {
     throw new Error(`--split: '${split}'; expected fixed, first, last or permutation`);
   }
-  const methods = (list(values.methods, "methods") ?? ["cpah", "dfah", "random"]) as CellMethod[];
+  const methods = (list(values.methods, "methods") ?? [...METHOD_NAMES]) as CellMethod[];
   for (const m of methods) {
-    if (m !== "random" && !(m in METHODS)) {
-      throw new Error(`--methods: unknown method '${m}'; expected cpah, dfah or random`);
+    if (!(m in METHODS)) {
+      throw new Error(
+        `--methods: unknown method '${m}'; expected one of ${METHOD_NAMES.join(", ")}`,
+      );
     }
   }
   const quick = values.quick;
@@ -143,7 +145,7 @@ export function parseCli(argv: string[]) {
 
 /** Default epochs of a method for a dataset (from its config), for the grid's cells. */
 function defaultEpochs(dataset: string, methods: CellMethod[], bits: number): number {
-  const m = methods.find((x) => x !== "random");
+  const m = methods.find((x) => isTrainable(METHODS[x]));
   if (!m) return 0;
   return (METHODS[m].config(dataset, bits) as { epochs: number }).epochs;
 }

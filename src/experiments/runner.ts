@@ -13,9 +13,8 @@ import { loadDataset } from "../datasets/datasets.ts";
 import { makeSplit } from "../datasets/split.ts";
 import { gatherLabelRows, gatherRows } from "../datasets/matrix.ts";
 import { evaluateDirections, type RetrievalMetrics } from "../retrieval/metrics.ts";
-import { method } from "../models/mod.ts";
-import type { HashModel, TrainingSetInfo } from "../models/model.ts";
-import { RandomProjection } from "../models/random_projection.ts";
+import { isTrainable, method, upgradeConfig } from "../models/mod.ts";
+import { type HashModel, trainingSetInfo } from "../models/model.ts";
 import { type EpochRecord, train } from "../train.ts";
 import { cellId, type ExperimentSpec } from "./spec.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
@@ -89,6 +88,25 @@ export async function readResult(path: string): Promise<CellResult> {
       `${path}: not a result file (format '${r?.format}', expected '${RESULT_FORMAT}')`,
     );
   }
+  return upgradeResult(r);
+}
+
+/** Loss names of earlier result files and their names today. */
+const RENAMED_TERMS: Record<string, string> = { D: "disc", bFlipped: "flipped" };
+
+/**
+ * A result in today's vocabulary: the method's config fields (the registry's upgradeConfig)
+ * and the loss terms of the training history (CPAH's `D` -> `disc`, `bFlipped` -> `flipped`),
+ * so result files of earlier runs read like new ones. Values are unchanged.
+ */
+export function upgradeResult(r: CellResult): CellResult {
+  r.config = upgradeConfig(r.spec.method, r.config ?? {});
+  for (const h of r.training?.history ?? []) {
+    if (!Object.keys(h.losses).some((k) => k in RENAMED_TERMS)) continue;
+    h.losses = Object.fromEntries(
+      Object.entries(h.losses).map(([k, v]) => [RENAMED_TERMS[k] ?? k, v]),
+    );
+  }
   return r;
 }
 
@@ -115,15 +133,7 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await Deno.rename(tmp, path);
 }
 
-/** What a model needs to know about the training rows of a split. */
-export function trainingSetInfo(ds: CrossModalDataset, split: Split): TrainingSetInfo {
-  return {
-    n: split.train.length,
-    imageDim: ds.image.cols,
-    textDim: ds.text.cols,
-    labels: gatherLabelRows(ds.labels, split.train),
-  };
-}
+export { trainingSetInfo } from "../models/model.ts";
 
 /** Datasets by (name, variant): loaded once per grid. */
 export class DatasetCache {
@@ -155,39 +165,36 @@ export async function runCell(
   const split = makeSplit(ds, { convention: spec.split, seed: spec.seed });
   const info = trainingSetInfo(ds, split);
 
-  let model: HashModel;
-  let config: object;
-  let training: CellResult["training"] = { history: [], selectedEpoch: -1, seconds: 0 };
-  if (spec.method === "random") {
-    const rp = new RandomProjection(info, { bits: spec.bits, seed: spec.seed });
-    model = rp;
-    config = rp.config;
-  } else {
-    const entry = method(spec.method, "spec.method");
-    const overrides: Record<string, unknown> = {};
-    if (spec.ablation !== "full") {
-      if (!entry.ablations.includes(spec.ablation)) {
-        throw new Error(
-          `spec.ablation: '${spec.ablation}' is not an ablation of ${spec.method}; expected full or ${
-            entry.ablations.join(", ")
-          }`,
-        );
-      }
-      overrides[spec.ablation] = true;
+  const entry = method(spec.method, "spec.method");
+  const trainable = isTrainable(entry);
+  const overrides: Record<string, unknown> = {};
+  if (spec.ablation !== "full") {
+    if (!entry.ablations.some((a) => a.flag === spec.ablation)) {
+      throw new Error(
+        `spec.ablation: '${spec.ablation}' is not an ablation of ${spec.method}; expected full${
+          entry.ablations.map((a) => `, ${a.flag}`).join("")
+        }`,
+      );
     }
+    overrides[spec.ablation] = true;
+  }
+  if (trainable) {
     overrides.epochs = spec.epochs;
     if (opts.batchSize) overrides.batchSize = opts.batchSize;
-    const cfg = entry.config(spec.dataset, spec.bits, overrides) as {
-      batchSize: number;
-      epochs: number;
-    };
-    config = cfg;
-    const m = entry.create(info, cfg);
-    model = m;
+  }
+  const config = entry.config(spec.dataset, spec.bits, overrides, { seed: spec.seed });
+  const model: HashModel = entry.create(info, config);
+  let training: CellResult["training"] = { history: [], selectedEpoch: -1, seconds: 0 };
+  if (trainable) {
     const ckDir = `${opts.out}/.checkpoints/${id}`;
-    const res = await train(m, { dataset: ds, train: split.train, validation: split.validation }, {
+    const batchSize = (config as { batchSize: number }).batchSize;
+    const res = await train(model, {
+      dataset: ds,
+      train: split.train,
+      validation: split.validation,
+    }, {
       epochs: spec.epochs,
-      batchSize: cfg.batchSize,
+      batchSize,
       seed: spec.seed,
       evalEvery: opts.evalEvery ?? 1,
       checkpointDir: ckDir,

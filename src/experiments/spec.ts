@@ -6,13 +6,13 @@
  * @module
  */
 import type { BackendName } from "../accel/backend.ts";
-import { type MethodName, METHODS } from "../models/mod.ts";
+import { ablationNames, isTrainable, type MethodName, METHODS } from "../models/mod.ts";
 
 /** Split conventions (methods.md, Protocol). "fixed" = the dataset's published split. */
 export type SplitConvention = "fixed" | "first" | "last" | "permutation";
 
-/** Method names of a cell: a registered method or the random-projection baseline. */
-export type CellMethod = MethodName | "random";
+/** Method names of a cell: a registered method (the random-projection baseline included). */
+export type CellMethod = MethodName;
 
 /** One experiment. */
 export interface ExperimentSpec {
@@ -30,7 +30,7 @@ export interface ExperimentSpec {
   bits: number;
   /** Seed of split (when permuted), initialisation, batch order and every random choice. */
   seed: number;
-  /** Training epochs (0 for the random-projection baseline). */
+  /** Training epochs (0 for methods that are not trained, e.g. the random-projection baseline). */
   epochs: number;
   /** Backend the cell runs on. */
   backend: BackendName;
@@ -56,9 +56,9 @@ export interface GridParams {
   backend: BackendName;
 }
 
-/** Ablation names of a method: "full" followed by its flags ("full" only for the baseline). */
+/** Ablation names of a method: "full" followed by its flags in display order. */
 export function ablationsOf(m: CellMethod): string[] {
-  return m === "random" ? ["full"] : ["full", ...METHODS[m].ablations];
+  return ablationNames(m);
 }
 
 /** All cells of a grid, in a stable order (dataset, bits, method, ablation, seed). */
@@ -78,7 +78,7 @@ export function expandGrid(g: GridParams): ExperimentSpec[] {
     for (const bits of g.bits) {
       for (const method of g.methods) {
         const abl = ablationsOf(method).filter((a) =>
-          g.ablations === "all" || g.ablations.includes(a) || method === "random"
+          g.ablations === "all" || g.ablations.includes(a) || ablationsOf(method).length === 1
         );
         for (const ablation of abl) {
           for (const seed of g.seeds) {
@@ -90,7 +90,7 @@ export function expandGrid(g: GridParams): ExperimentSpec[] {
               ablation,
               bits,
               seed,
-              epochs: method === "random" ? 0 : g.epochs,
+              epochs: isTrainable(METHODS[method]) ? g.epochs : 0,
               backend: g.backend,
             });
           }

@@ -1,54 +1,156 @@
 /**
- * The registry of hashing methods: one entry per method with its config factory, its model
- * factory and its ablation flags, plus generic save/load of a trained model.
+ * The registry of hashing methods: ONE entry per method (the learned ones, the random-projection
+ * baseline, and closed-form baselines to come) with its config factory, its model factory, its
+ * kind, and its ablation flags with their descriptions in display order; plus generic save /
+ * load of a trained model. The runner, the grid, the reports and the figures read everything
+ * about a method from here: adding a method is adding an entry.
  *
  * @module
  */
 import type { HashModel, TrainingSetInfo } from "./model.ts";
-import { type CpahConfig, cpahConfig, createCpah } from "./cpah.ts";
-import { createDfah, type DfahConfig, dfahConfig } from "./dfah.ts";
+import { type CpahConfig, cpahConfig, createCpah, upgradeCpahConfig } from "./cpah/mod.ts";
+import { createDfah, type DfahConfig, dfahConfig, upgradeDfahConfig } from "./dfah/mod.ts";
+import {
+  createRandomProjection,
+  type RandomProjectionConfig,
+  randomProjectionConfig,
+} from "./random_projection.ts";
 import { readCheckpoint, writeCheckpoint } from "../nn/checkpoint.ts";
 
-/** Method names. */
-export type MethodName = "cpah" | "dfah";
+/**
+ * How a method gets its parameters: "trained" by the trainer's epochs (gradient steps and
+ * discrete steps), "closed-form" in one solve when built (no epochs), "random" drawn when built
+ * (no epochs). Only "trained" methods run the trainer; the others encode right away.
+ */
+export type MethodKind = "trained" | "closed-form" | "random";
+
+/** One ablation of a method: a boolean config flag, and what setting it removes. */
+export interface AblationFlag {
+  /** The config field (a boolean) and the ablation's name in grids and reports. */
+  readonly flag: string;
+  /** What the ablation removes, for report tables. */
+  readonly description: string;
+}
 
 /** One method's entry in the registry. */
 export interface MethodEntry<C extends object = object> {
-  /** Method name. */
-  name: MethodName;
-  /** Ablation flags of the method's config (each one boolean). */
-  ablations: readonly string[];
-  /** Defaults for a dataset and code length, with overrides (ablation flags among them). */
-  config(dataset: string, bits: number, overrides?: Partial<C>): C;
-  /** Build an untrained model for a training set. */
+  /** Method name (the key in {@link METHODS}, used in grids and result files). */
+  readonly name: string;
+  /** Display label in tables and figures. */
+  readonly label: string;
+  /** How its parameters are obtained; see {@link MethodKind}. */
+  readonly kind: MethodKind;
+  /** Its ablation flags, in display order ("full" is implicit and always first). */
+  readonly ablations: readonly AblationFlag[];
+  /**
+   * Defaults for a dataset and code length, with overrides (ablation flags among them).
+   * `cell.seed`, the experiment cell's seed, seeds the methods drawn when built (kind
+   * "random"); trained methods keep their config's own `seed` for the initial weights.
+   */
+  config(dataset: string, bits: number, overrides?: Partial<C>, cell?: { seed?: number }): C;
+  /** Build a model for a training set (untrained, or ready when not "trained"). */
   create(info: TrainingSetInfo, config: C): HashModel;
+  /** A recorded config (result file, saved model) in today's field names. */
+  upgradeConfig?(config: Record<string, unknown>): Record<string, unknown>;
 }
 
-/** The registered methods. */
-export const METHODS: Record<MethodName, MethodEntry> = {
+/** Whether a method runs the trainer (its kind is "trained"). */
+export function isTrainable(entry: Pick<MethodEntry, "kind">): boolean {
+  return entry.kind === "trained";
+}
+
+/** Method names: the keys of {@link METHODS}. */
+export type MethodName = "cpah" | "dfah" | "random";
+
+/** The registered methods, in display order (the baseline last). */
+export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
   cpah: {
     name: "cpah",
-    ablations: ["noCR", "noAdversary", "noMultiTask", "relaxed"],
+    label: "CPAH",
+    kind: "trained",
+    ablations: [
+      {
+        flag: "noCR",
+        description:
+          "no consistency-refined module (c = f, no private part, no consistency classifier)",
+      },
+      { flag: "noAdversary", description: "no modality discriminator (γ = 0)" },
+      { flag: "noMultiTask", description: "no consistency and label heads (α = 0)" },
+      {
+        flag: "relaxed",
+        description: "no binary codes B in training (no L_q; tanh outputs, binarised at test)",
+      },
+    ],
     config: (d, b, o) => cpahConfig(d, b, o as Partial<CpahConfig>),
     create: (info, c) => createCpah(info, c as CpahConfig),
+    upgradeConfig: upgradeCpahConfig,
   },
   dfah: {
     name: "dfah",
-    ablations: ["noFusion", "noAdversary", "relaxed"],
+    label: "DFAH",
+    kind: "trained",
+    ablations: [
+      { flag: "noFusion", description: "no fusion learner (U = (H^v + H^t)/2, no fusion losses)" },
+      { flag: "noAdversary", description: "no modality discriminator" },
+      {
+        flag: "relaxed",
+        description: "no B, no P: heads regress onto the continuous u, binarised at test",
+      },
+    ],
     config: (d, b, o) => dfahConfig(d, b, o as Partial<DfahConfig>),
     create: (info, c) => createDfah(info, c as DfahConfig),
+    upgradeConfig: upgradeDfahConfig,
+  },
+  random: {
+    name: "random",
+    label: "Random projection",
+    kind: "random",
+    ablations: [],
+    config: (_d, b, o, cell) =>
+      randomProjectionConfig(b, { seed: cell?.seed, ...(o as Partial<RandomProjectionConfig>) }),
+    create: (info, c) => createRandomProjection(info, c as RandomProjectionConfig),
   },
 };
 
+/** Every registered name, in display order. */
+export const METHOD_NAMES: readonly MethodName[] = Object.keys(METHODS) as MethodName[];
+
+/** Names the models report as `model.method` that differ from their registry name. */
+const ALIASES: Record<string, MethodName> = { "random-projection": "random" };
+
 /** Look up a method by name, with a one-line error listing the known ones. */
 export function method(name: string, source = "method"): MethodEntry {
-  const m = (METHODS as Record<string, MethodEntry>)[name];
+  const m = (METHODS as Record<string, MethodEntry>)[ALIASES[name] ?? name];
   if (!m) {
     throw new Error(
-      `${source}: unknown method '${name}'; expected one of ${Object.keys(METHODS).join(", ")}`,
+      `${source}: unknown method '${name}'; expected one of ${METHOD_NAMES.join(", ")}`,
     );
   }
   return m;
+}
+
+/** "full" followed by a method's ablation flags, in display order ("full" for unknown names). */
+export function ablationNames(name: string): string[] {
+  const m = (METHODS as Record<string, MethodEntry>)[name];
+  return ["full", ...(m?.ablations.map((a) => a.flag) ?? [])];
+}
+
+/** What an ablation of a method removes ("full model" for "full"; "" when unknown). */
+export function ablationDescription(name: string, ablation: string): string {
+  if (ablation === "full") return "full model";
+  const m = (METHODS as Record<string, MethodEntry>)[name];
+  return m?.ablations.find((a) => a.flag === ablation)?.description ?? "";
+}
+
+/** Display label of a method (its name in upper case when unregistered). */
+export function methodLabel(name: string): string {
+  return (METHODS as Record<string, MethodEntry>)[name]?.label ?? name.toUpperCase();
+}
+
+/** A recorded config of a method in today's field names (unchanged for unknown methods). */
+export function upgradeConfig(name: string, config: object): object {
+  const m = (METHODS as Record<string, MethodEntry>)[ALIASES[name] ?? name];
+  return m?.upgradeConfig ? m.upgradeConfig(config as Record<string, unknown>) : config;
 }
 
 /** Save a trained model (config, training-set info and all state) to a directory. */
@@ -98,7 +200,7 @@ export async function loadModel(dir: string): Promise<{ model: HashModel; info: 
     textDim: meta.info.textDim,
     labels: { rows: meta.info.n, classes: meta.info.classes, data: Uint8Array.from(lab.data) },
   };
-  const model = entry.create(info, meta.config);
+  const model = entry.create(info, upgradeConfig(meta.method, meta.config));
   model.loadState(ck.arrays, `${dir}/state.json`);
   return { model, info };
 }

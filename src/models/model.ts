@@ -10,10 +10,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LabelMatrix, Matrix, PackedCodes } from "../types.ts";
+import type { CrossModalDataset, LabelMatrix, Matrix, PackedCodes, Split } from "../types.ts";
 import type { NamedArrays } from "../nn/mod.ts";
 import type { Rng } from "../random.ts";
-import { gatherRows } from "../datasets/matrix.ts";
+import { gatherLabelRows, gatherRows } from "../datasets/matrix.ts";
 import { packSigns } from "../retrieval/codes.ts";
 
 /** What a model needs to know about its training set when it is built. */
@@ -113,4 +113,89 @@ export function forwardInBatches(
 /** Sign with sign(0) = +1, elementwise, as a ±1 tensor. */
 export function signPlus(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greaterEqual(x, 0), "float32"), 2), 1));
+}
+
+/** What a model needs to know about the training rows of a split (the data -> model step). */
+export function trainingSetInfo(ds: CrossModalDataset, split: Split): TrainingSetInfo {
+  return {
+    n: split.train.length,
+    imageDim: ds.image.cols,
+    textDim: ds.text.cols,
+    labels: gatherLabelRows(ds.labels, split.train),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Batch and row bookkeeping shared by the methods
+
+/** Rows `pos` of an n x width row-major array, gathered into a new pos.length x width array. */
+export function gatherCodeRows(src: Float32Array, pos: Int32Array, width: number): Float32Array {
+  const out = new Float32Array(pos.length * width);
+  for (let i = 0; i < pos.length; i++) {
+    out.set(src.subarray(pos[i] * width, (pos[i] + 1) * width), i * width);
+  }
+  return out;
+}
+
+/** Write the rows of a pos.length x width tensor into rows `pos` of `dst` (n x width). */
+export function scatterCodeRows(
+  dst: Float32Array,
+  rows: tf.Tensor,
+  pos: Int32Array,
+  width: number,
+): void {
+  const d = rows.dataSync() as Float32Array;
+  for (let i = 0; i < pos.length; i++) {
+    dst.set(d.subarray(i * width, (i + 1) * width), pos[i] * width);
+  }
+}
+
+/** Check a training-set description; `fn` (e.g. "createCpah") names the caller in errors. */
+export function checkTrainingSetInfo(info: TrainingSetInfo, fn: string): void {
+  const posInt = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 1;
+  if (!info || typeof info !== "object") {
+    throw new Error(`${fn}: info must be a TrainingSetInfo`);
+  }
+  for (const k of ["n", "imageDim", "textDim"] as const) {
+    if (!posInt(info[k])) {
+      throw new Error(`${fn}: info.${k} is ${info[k]}, expected an integer >= 1`);
+    }
+  }
+  const l = info.labels;
+  if (!l || !(l.data instanceof Uint8Array) || l.rows !== info.n || !posInt(l.classes)) {
+    throw new Error(`${fn}: info.labels must be a LabelMatrix with n=${info.n} rows`);
+  }
+  if (l.data.length !== l.rows * l.classes) {
+    throw new Error(
+      `${fn}: info.labels.data has length ${l.data.length}, expected ${l.rows * l.classes}`,
+    );
+  }
+}
+
+/** Check a batch against the training set: tensor shapes and positions 0..n-1. */
+export function checkBatch(batch: Batch, info: TrainingSetInfo, fn = "trainStep"): void {
+  const m = batch.pos.length;
+  const want: [string, tf.Tensor2D, number][] = [
+    ["batch.image", batch.image, info.imageDim],
+    ["batch.text", batch.text, info.textDim],
+    ["batch.labels", batch.labels, info.labels.classes],
+  ];
+  for (const [name, x, cols] of want) {
+    if (x.rank !== 2 || x.shape[0] !== m || x.shape[1] !== cols) {
+      throw new Error(`${fn}: ${name} has shape ${x.shape.join("x")}, expected ${m}x${cols}`);
+    }
+  }
+  for (let i = 0; i < m; i++) {
+    const p = batch.pos[i];
+    if (!(p >= 0 && p < info.n)) {
+      throw new Error(`${fn}: batch.pos[${i}] = ${p}, expected 0 <= pos < n=${info.n}`);
+    }
+  }
+}
+
+/** Check that a feature matrix has the columns the model was built for. */
+export function checkFeatureCols(x: Matrix, cols: number, fn: string, name: string): void {
+  if (x.cols !== cols) {
+    throw new Error(`${fn}: ${name} has ${x.cols} columns, expected ${cols}`);
+  }
 }

@@ -13,9 +13,13 @@ import * as tf from "@tensorflow/tfjs";
 import type { NamedArrays } from "../nn/mod.ts";
 import { Rng } from "../random.ts";
 import type { Matrix, PackedCodes } from "../types.ts";
-import { encodeInBatches, type HashModel, type LossTerms, type TrainingSetInfo } from "./model.ts";
-
-const FILE = "src/models/random_projection.ts";
+import {
+  checkFeatureCols,
+  encodeInBatches,
+  type HashModel,
+  type LossTerms,
+  type TrainingSetInfo,
+} from "./model.ts";
 
 /** Configuration of the random-projection baseline. */
 export interface RandomProjectionConfig {
@@ -23,6 +27,21 @@ export interface RandomProjectionConfig {
   bits: number;
   /** Seed of the two projection matrices. */
   seed: number;
+}
+
+/** The baseline's config: code length K and the seed of the projections (default 1). */
+export function randomProjectionConfig(
+  bits: number,
+  overrides: Partial<RandomProjectionConfig> = {},
+): RandomProjectionConfig {
+  for (const k of Object.keys(overrides)) {
+    if (k !== "bits" && k !== "seed") {
+      throw new Error(
+        `randomProjectionConfig: overrides.${k} is not a RandomProjectionConfig field`,
+      );
+    }
+  }
+  return { bits, seed: overrides.seed ?? 1 };
 }
 
 /** The random-projection encoder; see the module comment. */
@@ -42,14 +61,14 @@ export class RandomProjection implements HashModel {
     config: RandomProjectionConfig,
   ) {
     if (!Number.isInteger(config.bits) || config.bits < 1) {
-      throw new Error(`${FILE}: config.bits is ${config.bits}, expected an integer >= 1`);
+      throw new Error(`RandomProjection: config.bits is ${config.bits}, expected an integer >= 1`);
     }
     if (!Number.isInteger(config.seed)) {
-      throw new Error(`${FILE}: config.seed is ${config.seed}, expected an integer`);
+      throw new Error(`RandomProjection: config.seed is ${config.seed}, expected an integer`);
     }
     for (const [name, v] of [["imageDim", info.imageDim], ["textDim", info.textDim]] as const) {
       if (!Number.isInteger(v) || v < 1) {
-        throw new Error(`${FILE}: info.${name} is ${v}, expected an integer >= 1`);
+        throw new Error(`RandomProjection: info.${name} is ${v}, expected an integer >= 1`);
       }
     }
     this.bits = config.bits;
@@ -79,13 +98,13 @@ export class RandomProjection implements HashModel {
 
   /** sign(x W_v), packed. */
   encodeImage(x: Matrix): PackedCodes {
-    checkCols(x, this.#wImage, "x (image features)");
+    checkFeatureCols(x, this.#wImage.shape[0], "encodeImage", "x");
     return encodeInBatches(x, this.bits, (b) => tf.matMul(b, this.#wImage));
   }
 
   /** sign(y W_t), packed. */
   encodeText(y: Matrix): PackedCodes {
-    checkCols(y, this.#wText, "y (text features)");
+    checkFeatureCols(y, this.#wText.shape[0], "encodeText", "y");
     return encodeInBatches(y, this.bits, (b) => tf.matMul(b, this.#wText));
   }
 
@@ -125,10 +144,4 @@ export function createRandomProjection(
   config: RandomProjectionConfig,
 ): HashModel {
   return new RandomProjection(info, config);
-}
-
-function checkCols(x: Matrix, w: tf.Tensor, what: string): void {
-  if (x.cols !== w.shape[0]) {
-    throw new Error(`${FILE}: ${what} has ${x.cols} columns, expected ${w.shape[0]}`);
-  }
 }

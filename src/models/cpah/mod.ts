@@ -1,0 +1,108 @@
+/**
+ * CPAH — Multi-Task Consistency-Preserving Adversarial Hashing
+ * (Xie, Deng, Li, Liu, Tao; IEEE TIP 29, 2020, 3626-3637).
+ *
+ * The paper's full text is not available to this project. This file implements the reading of
+ * the paper that its one public re-implementation encodes (docs: methods.md, section CPAH),
+ * with that code's defects fixed. Equation numbers in brackets are the ones the public
+ * re-implementation's comments cite; they are not checked against the paper.
+ *
+ * Paper module / equation                         -> code
+ * ----------------------------------------------------------------------------------------
+ * feature extractors E_v, E_t (d -> 512 -> 512)   -> `Branch.E` (Mlp, Linear+BN+ReLU twice)
+ * consistency-refined (CR) mask m = sigmoid(W f+b) -> `Branch.mask`, {@link branchForward}
+ *   modality-common  c = f * m, private p = f * (1 - m)
+ * hash layers h = tanh(W_h c + b_h), K outputs     -> `Branch.hash`
+ * modality discriminator D (512 -> 64 -> 1)        -> `Cpah.D`
+ *   D's loss: image-common = 1, text-common = 0 [5] -> {@link discriminatorLoss}
+ *   WGAN-GP penalty on interpolates, weight 10      -> {@link gradientPenaltyTerm}
+ *   extractors fool D (labels flipped) [6]          -> {@link adversarialTerm}
+ * consistency classifier C (512 -> 64 -> 3) [7]     -> `Cpah.C`, {@link consistencyTerm}
+ *   classes: 0 = common (either modality), 1 = image-private, 2 = text-private
+ * label classifiers sigmoid(W c) per modality [8]   -> `Branch.cls`, {@link labelTerm}
+ * pairwise likelihood L_pair [10]                   -> {@link pairwiseTerm}
+ * quantisation L_q = |B - h^v|^2 + |B - h^t|^2 [11] -> {@link quantizationTerm}
+ * network objective L = L_pair + beta L_q + alpha (L_cons + L_label) + gamma L_adv
+ *                                                   -> {@link networkObjective}
+ * discrete step B = sign(H^v + H^t), per epoch      -> {@link Cpah.endEpoch}
+ * Adam lr 1e-4, wd 5e-4, lr x0.2 every 30 epochs    -> {@link learningRateFactor}
+ *
+ * Defects of the public implementation that this one does NOT have:
+ * 1. The consistency classifier is really applied: L_cons is the cross-entropy of C's logits
+ *    on [c^v; c^t; p^v; p^t] (the public code applied the cross-entropy to the raw 512-d
+ *    features and never called C).
+ * 2. Test-time codes come from the modality-common part: sign(tanh(W_h (f * m) + b_h)) (the
+ *    public code hashed the unmasked features f at test time).
+ * 3. The learning-rate decay does not fire at epoch 0: the factor is 0.2^floor(epoch / 30)
+ *    (the public code's `epoch % k == 0` test decayed before the first epoch).
+ *
+ * Choices this project made where the description leaves room (all in {@link CpahConfig}):
+ * - Loss normalisation, `normalization`: "perItem" (default) — each term is methods.md's sum
+ *   divided by the batch size, i.e. per training pair: L_pair summed over all its partners,
+ *   L_q over the K bits, L_label over the c labels, L_cons over its 4 items, L_adv over its 2
+ *   items ({@link termScales} applied to the mean-form pieces of src/nn/losses.ts). The paper's
+ *   alpha = 0.1 and beta = 1 were chosen for sums, and they keep that meaning here. "mean" —
+ *   plain means (the src/nn/losses.ts convention), which weakens L_pair by the number of
+ *   partners relative to L_q; on Wikipedia (16 bits, 20 epochs) it reached MAP I->T 0.26 /
+ *   T->I 0.34 against 0.29 / 0.56 for "perItem" (validation-selected, query set reported).
+ * - `pairMode`: "stored" (default, DCMH style) pairs each modality's batch outputs with the
+ *   stored outputs of the other modality over the whole training set (the batch's own rows
+ *   refreshed with this step's outputs, treated as constants); "batch" pairs the batch's
+ *   image outputs with the same batch's text outputs. Both modes sum the two directions
+ *   (image rows vs text columns + text rows vs image columns), so their scales match.
+ *   Stored outputs start at 0: rows not yet visited add a constant log 2 and no gradient.
+ * - `bInit`: "outputs" (default) — B is first made by the discrete step at the end of epoch
+ *   0 from the first epoch's outputs, and L_q is inactive during epoch 0; "random" — B is the
+ *   sign of seeded normal noise (what the public code does), L_q active from the first step.
+ * - Step order per batch (as in the public code): one forward pass of the networks; the
+ *   discriminator step on this batch's common parts, detached; then the network step, whose
+ *   adversarial term uses the just-updated D. The D step runs inside the network step's
+ *   gradient closure, after the forward pass, so the networks are run (and their BatchNorm
+ *   statistics updated) once per batch; the D step runs off that closure's tape
+ *   (`withoutTape`, src/nn/layers.ts), so c^v and c^t are constants for it and no gradient of the D
+ *   step reaches the networks.
+ * - The gradient penalty needs D's input gradient, differentiated once more w.r.t. D's weights.
+ *   D = Linear-ReLU-Linear, so the input gradient is written as first-order ops
+ *   (`Mlp.inputGradient`, src/nn/layers.ts: ReLU masks held constant), which gives the same values
+ *   and weight gradients as tf.grad inside tf.variableGrads with far fewer kernels (both
+ *   checked in tests/losses.test.ts and tests/nn_optim_checkpoint.test.ts).
+ * - The consistency classifier and the label classifiers are trained with the networks (group
+ *   "net"): they cooperate with the extractors; only D is adversarial (group "disc").
+ *   D's weight decay 1e-4 is the public code's value (the description gives none).
+ * - gamma (weight of L_adv) is not known from the paper: default 1.
+ *
+ * Ablations (one flag each, read in ONE place: {@link activeTerms}):
+ * - noCR: c = f, no mask, no private part, no consistency classifier.
+ * - noAdversary: no D, gamma = 0.
+ * - noMultiTask: no consistency and no label heads, alpha = 0.
+ * - relaxed: no B and no discrete step, L_q dropped; codes binarised only at test time.
+ *
+ * @module
+ */
+
+export {
+  activeParts,
+  CPAH_BITS,
+  CPAH_DATASETS,
+  type CpahConfig,
+  cpahConfig,
+  type CpahDataset,
+  type CpahParts,
+  DATASET_DEFAULTS,
+  learningRateFactor,
+  upgradeCpahConfig,
+  validateCpahConfig,
+} from "./config.ts";
+export {
+  adversarialTerm,
+  consistencyTerm,
+  discriminatorLoss,
+  gradientPenaltyTerm,
+  labelTerm,
+  networkObjective,
+  type NetworkTerms,
+  pairwiseTerm,
+  quantizationTerm,
+  termScales,
+} from "./terms.ts";
+export { type Branch, branchForward, type BranchOutputs, CpahModel, createCpah } from "./model.ts";

@@ -1,0 +1,385 @@
+/**
+ * The CPAH model: its modules (two branches of extractor, CR mask, hash layer and label head;
+ * the discriminator D; the consistency classifier C), the per-batch step and the discrete step.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  activeParts,
+  type CpahConfig,
+  type CpahParts,
+  learningRateFactor,
+  validateCpahConfig,
+} from "./config.ts";
+import {
+  adversarialTerm,
+  consistencyTerm,
+  discriminatorLoss,
+  gradientPenaltyTerm,
+  labelTerm,
+  networkObjective,
+  type NetworkTerms,
+  pairwiseTerm,
+  quantizationTerm,
+  termScales,
+} from "./terms.ts";
+import {
+  type Batch,
+  checkBatch,
+  checkFeatureCols,
+  checkTrainingSetInfo,
+  encodeInBatches,
+  gatherCodeRows,
+  type HashModel,
+  type LossTerms,
+  scatterCodeRows,
+  type StepContext,
+  type TrainingSetInfo,
+} from "../model.ts";
+import { labelSimilarity } from "../../nn/losses.ts";
+import { Adam, Linear, Mlp, type NamedArrays, ParamStore, withoutTape } from "../../nn/mod.ts";
+import { Rng } from "../../random.ts";
+import { type Matrix, type PackedCodes } from "../../types.ts";
+
+// =========================================================================================
+// Modules
+// =========================================================================================
+
+/** One modality's networks: extractor, CR mask (absent with noCR), hash layer, label head. */
+export interface Branch {
+  E: Mlp;
+  mask?: Linear;
+  hash: Linear;
+  cls?: Linear;
+}
+
+/** Forward outputs of one modality. `m` and `p` are absent with noCR (then c = f). */
+export interface BranchOutputs {
+  f: tf.Tensor2D;
+  m?: tf.Tensor2D;
+  c: tf.Tensor2D;
+  p?: tf.Tensor2D;
+  h: tf.Tensor2D;
+}
+
+/**
+ * f = E(x); m = sigmoid(W_m f + b_m); c = f * m; p = f * (1 - m); h = tanh(W_h c + b_h).
+ * The same path at training and test time (test: `training = false`, BatchNorm running stats).
+ */
+export function branchForward(br: Branch, x: tf.Tensor2D, training: boolean): BranchOutputs {
+  const f = br.E.apply(x, training);
+  if (!br.mask) return { f, c: f, h: br.hash.apply(f, "tanh") };
+  const m = br.mask.apply(f, "sigmoid");
+  const c = tf.mul(f, m) as tf.Tensor2D;
+  const p = tf.mul(f, tf.sub(1, m)) as tf.Tensor2D;
+  return { f, m, c, p, h: br.hash.apply(c, "tanh") };
+}
+
+// =========================================================================================
+// The model
+// =========================================================================================
+
+/** CPAH: networks, optimisers, stored outputs H^v, H^t and training codes B. */
+export class CpahModel implements HashModel {
+  /** Method name. */
+  readonly method = "cpah";
+  /** Code length K. */
+  readonly bits: number;
+  /** The validated configuration (frozen copy). */
+  readonly config: Readonly<CpahConfig>;
+  /** Modules and terms in use (from the ablation flags). */
+  readonly parts: Readonly<CpahParts>;
+  /** All variables: group "net" (extractors, masks, hash layers, C, label heads), "disc" (D). */
+  readonly store = new ParamStore();
+  /** Image branch. */
+  readonly image: Branch;
+  /** Text branch. */
+  readonly text: Branch;
+  /** Modality discriminator (absent with noAdversary). */
+  readonly D?: Mlp;
+  /** Consistency classifier (absent with noCR or noMultiTask). */
+  readonly C?: Mlp;
+  /** Stored continuous outputs over the training set (n x K, row-major). */
+  readonly Hv: Float32Array;
+  /** Stored continuous outputs over the training set (n x K, row-major). */
+  readonly Ht: Float32Array;
+  /** Training codes (n x K of ±1; absent when relaxed). */
+  readonly B?: Float32Array;
+  /** Whether B holds codes yet (bInit "outputs": after the first discrete step). */
+  bReady: boolean;
+
+  readonly #n: number;
+  readonly #info: { imageDim: number; textDim: number; classes: number };
+  readonly #labels: tf.Tensor2D;
+  readonly #trainingSet: TrainingSetInfo;
+  readonly #netOpt: Adam;
+  readonly #discOpt?: Adam;
+
+  /** Build the networks for `info` with `config` (validated). */
+  constructor(info: TrainingSetInfo, config: CpahConfig) {
+    validateCpahConfig(config, "createCpah");
+    checkTrainingSetInfo(info, "createCpah");
+    this.config = Object.freeze(structuredClone(config));
+    this.parts = Object.freeze(activeParts(config));
+    this.bits = config.bits;
+    this.#n = info.n;
+    const classes = info.labels.classes;
+    this.#info = { imageDim: info.imageDim, textDim: info.textDim, classes };
+    this.#trainingSet = info;
+    const a = this.parts, K = config.bits, hd = config.imageLayers.at(-1)!;
+
+    // Forks are drawn in a fixed order whatever the flags, so shared modules start from the
+    // same weights in every ablation.
+    const rng = new Rng(config.seed);
+    const [ri, rt, rd, rc, rb] = [1, 2, 3, 4, 5].map((t) => rng.fork(t));
+    const branch = (name: string, dim: number, layers: number[], r: Rng): Branch => {
+      const [rE, rM, rH, rL] = [1, 2, 3, 4].map((t) => r.fork(t));
+      return {
+        E: new Mlp(this.store, `${name}.E`, [dim, ...layers], rE),
+        mask: a.mask ? new Linear(this.store, `${name}.mask`, hd, hd, rM) : undefined,
+        hash: new Linear(this.store, `${name}.hash`, hd, K, rH),
+        cls: a.label ? new Linear(this.store, `${name}.cls`, hd, classes, rL) : undefined,
+      };
+    };
+    this.image = branch("image", info.imageDim, config.imageLayers, ri);
+    this.text = branch("text", info.textDim, config.textLayers, rt);
+    if (a.adversary) {
+      this.D = new Mlp(this.store, "D", [hd, ...config.discLayers, 1], rd, {
+        batchNorm: false,
+        lastActivation: "linear",
+        group: "disc",
+      });
+    }
+    if (a.consistency) {
+      this.C = new Mlp(this.store, "C", [hd, ...config.consLayers, 3], rc, {
+        batchNorm: false,
+        lastActivation: "linear",
+      });
+    }
+
+    this.#netOpt = new Adam(this.store.group("net"), {
+      lr: config.lr,
+      weightDecay: config.weightDecay,
+    });
+    if (a.adversary) {
+      this.#discOpt = new Adam(this.store.group("disc"), {
+        lr: config.discLr,
+        beta1: config.discBeta1,
+        beta2: config.discBeta2,
+        weightDecay: config.discWeightDecay,
+      });
+    }
+
+    this.Hv = new Float32Array(info.n * K);
+    this.Ht = new Float32Array(info.n * K);
+    this.bReady = false;
+    if (a.discrete) {
+      this.B = new Float32Array(info.n * K);
+      if (config.bInit === "random") {
+        const noise = rb.normals(info.n * K);
+        for (let i = 0; i < noise.length; i++) this.B[i] = noise[i] >= 0 ? 1 : -1;
+        this.bReady = true;
+      }
+    }
+    const lf = new Float32Array(info.labels.data.length);
+    for (let i = 0; i < lf.length; i++) lf[i] = info.labels.data[i];
+    this.#labels = tf.tensor2d(lf, [info.n, classes]);
+  }
+
+  /** Learning-rate schedule: lr * lrDecay^floor(epoch / lrDecayEvery) for both optimisers. */
+  beginEpoch(epoch: number): void {
+    const f = learningRateFactor(this.config, epoch);
+    this.#netOpt.lr = this.config.lr * f;
+    if (this.#discOpt) this.#discOpt.lr = this.config.discLr * f;
+  }
+
+  /** Current learning rates (net, disc). */
+  get learningRates(): { net: number; disc?: number } {
+    return { net: this.#netOpt.lr, disc: this.#discOpt?.lr };
+  }
+
+  /**
+   * One batch: forward pass; store the batch's rows of H^v, H^t; D step on the detached
+   * common parts; network step on L. Returns each term as optimised (normalised, before the
+   * alpha/beta/gamma weights), the weighted `total`, D's loss `disc` (its classification loss) and its gradient penalty `gp` (unweighted); inactive terms are 0. All random draws (the penalty's interpolation
+   * weights) come from `ctx.rng`.
+   */
+  trainStep(batch: Batch, ctx: StepContext): LossTerms {
+    checkBatch(batch, this.#trainingSet);
+    const a = this.parts, K = this.bits, m = batch.pos.length;
+    const eps = new Float32Array(m);
+    if (a.adversary) { for (let i = 0; i < m; i++) eps[i] = ctx.rng.uniform(); }
+    let disc = { D: 0, gp: 0 };
+    const kept: { terms?: NetworkTerms } = {};
+
+    const { value, grads } = tf.variableGrads(() => {
+      const v = branchForward(this.image, batch.image, true);
+      const t = branchForward(this.text, batch.text, true);
+      scatterCodeRows(this.Hv, v.h, batch.pos, K);
+      scatterCodeRows(this.Ht, t.h, batch.pos, K);
+      if (a.adversary) {
+        // Off this tape: c^v, c^t are constants for D's step, and its ops are not recorded.
+        disc = withoutTape(() =>
+          tf.tidy(() => this.#discriminatorStep(v.c, t.c, tf.tensor2d(eps, [m, 1])))
+        );
+      }
+      const zero = () => tf.scalar(0);
+      let pair: tf.Scalar;
+      const partners = this.config.pairMode === "stored" ? this.#n : m;
+      if (this.config.pairMode === "stored") {
+        const s = labelSimilarity(batch.labels, this.#labels);
+        const Hv = tf.tensor2d(this.Hv, [this.#n, K]), Ht = tf.tensor2d(this.Ht, [this.#n, K]);
+        pair = pairwiseTerm(v.h, t.h, Hv, Ht, s);
+      } else {
+        pair = pairwiseTerm(v.h, t.h, v.h, t.h, labelSimilarity(batch.labels, batch.labels));
+      }
+      const useQ = a.discrete && this.bReady;
+      const terms: NetworkTerms = {
+        pair,
+        quant: useQ
+          ? quantizationTerm(tf.tensor2d(gatherCodeRows(this.B!, batch.pos, K), [m, K]), v.h, t.h)
+          : zero(),
+        cons: a.consistency
+          ? consistencyTerm(this.C!.apply(tf.concat([v.c, t.c, v.p!, t.p!], 0), true))
+          : zero(),
+        label: a.label
+          ? labelTerm(
+            this.image.cls!.apply(v.c),
+            this.text.cls!.apply(t.c),
+            batch.labels,
+          )
+          : zero(),
+        adv: a.adversary
+          ? adversarialTerm(this.D!.apply(v.c, true), this.D!.apply(t.c, true))
+          : zero(),
+      };
+      const scale = termScales(this.config, partners, this.#info.classes);
+      for (const k of Object.keys(terms) as (keyof NetworkTerms)[]) {
+        if (scale[k] !== 1) terms[k] = tf.mul(terms[k], scale[k]);
+      }
+      kept.terms = terms;
+      for (const x of Object.values(terms)) tf.keep(x);
+      return networkObjective(terms, a);
+    }, this.store.group("net"));
+
+    const total = value.dataSync()[0];
+    value.dispose();
+    this.#netOpt.apply(grads);
+    const out: LossTerms = {};
+    for (const [k, x] of Object.entries(kept.terms!)) {
+      out[k] = (x as tf.Scalar).dataSync()[0];
+      x.dispose();
+    }
+    out.total = total;
+    out.disc = disc.D;
+    out.gp = disc.gp;
+    return out;
+  }
+
+  /**
+   * The discrete step: B = sign(H^v + H^t) with sign(0) = +1. Returns `flipped`, the fraction
+   * of bits that changed (absent at the first step with bInit "outputs"); nothing when relaxed.
+   */
+  endEpoch(_epoch: number): LossTerms {
+    if (!this.B) return {};
+    const B = this.B, Hv = this.Hv, Ht = this.Ht;
+    let flipped = 0;
+    for (let i = 0; i < B.length; i++) {
+      const b = Hv[i] + Ht[i] >= 0 ? 1 : -1;
+      if (b !== B[i]) flipped++;
+      B[i] = b;
+    }
+    const had = this.bReady;
+    this.bReady = true;
+    return had ? { flipped: flipped / B.length } : {};
+  }
+
+  /** Image codes: sign(tanh(W_h (f * m) + b_h)) in evaluation mode, from the common part. */
+  encodeImage(x: Matrix): PackedCodes {
+    checkFeatureCols(x, this.#info.imageDim, "encodeImage", "x");
+    return encodeInBatches(x, this.bits, (b) => branchForward(this.image, b, false).h);
+  }
+
+  /** Text codes: sign(tanh(W_h (f * m) + b_h)) in evaluation mode, from the common part. */
+  encodeText(y: Matrix): PackedCodes {
+    checkFeatureCols(y, this.#info.textDim, "encodeText", "y");
+    return encodeInBatches(y, this.bits, (b) => branchForward(this.text, b, false).h);
+  }
+
+  /**
+   * Weights, BatchNorm statistics, both optimisers, H^v, H^t, and B. Keys: the variables'
+   * local names, "opt.net.*", "opt.disc.*", "codes.Hv", "codes.Ht", "codes.B", "codes.ready".
+   */
+  state(): NamedArrays {
+    const K = this.bits, n = this.#n;
+    const s: NamedArrays = { ...this.store.state(), ...this.#netOpt.state("opt.net") };
+    if (this.#discOpt) Object.assign(s, this.#discOpt.state("opt.disc"));
+    s["codes.Hv"] = { shape: [n, K], data: this.Hv.slice() };
+    s["codes.Ht"] = { shape: [n, K], data: this.Ht.slice() };
+    if (this.B) {
+      s["codes.B"] = { shape: [n, K], data: this.B.slice() };
+      s["codes.ready"] = { shape: [1], data: new Float32Array([this.bReady ? 1 : 0]) };
+    }
+    return s;
+  }
+
+  /** Restore from {@link state}; `source` names the file in errors. */
+  loadState(state: NamedArrays, source: string): void {
+    const K = this.bits, n = this.#n;
+    const arr = (key: string, len: number): Float32Array => {
+      const e = state[key];
+      if (!e) throw new Error(`${source}: entry '${key}' is missing (CPAH state)`);
+      if (e.data.length !== len) {
+        throw new Error(
+          `${source}: entry '${key}' has ${e.data.length} values (shape ${
+            e.shape.join("x")
+          }), expected ${len}`,
+        );
+      }
+      return e.data;
+    };
+    // Check everything before changing anything.
+    const hv = arr("codes.Hv", n * K), ht = arr("codes.Ht", n * K);
+    const b = this.B ? arr("codes.B", n * K) : undefined;
+    const ready = this.B ? arr("codes.ready", 1)[0] === 1 : false;
+    this.store.load(state, source);
+    this.#netOpt.load(state, "opt.net", source);
+    this.#discOpt?.load(state, "opt.disc", source);
+    this.Hv.set(hv);
+    this.Ht.set(ht);
+    if (this.B && b) this.B.set(b);
+    this.bReady = ready;
+  }
+
+  /** Free all tensors (variables, optimiser moments, labels). */
+  dispose(): void {
+    this.store.dispose();
+    this.#netOpt.dispose();
+    this.#discOpt?.dispose();
+    this.#labels.dispose();
+  }
+
+  /** D's step [5] + gp: minimise BCE(D(c^v), 1) + BCE(D(c^t), 0) + gpWeight * GP over D. */
+  #discriminatorStep(
+    cv: tf.Tensor2D,
+    ct: tf.Tensor2D,
+    eps: tf.Tensor2D,
+  ): { D: number; gp: number } {
+    const D = this.D!;
+    const critic = (x: tf.Tensor2D) => D.apply(x, true);
+    let parts = { D: 0, gp: 0 };
+    this.#discOpt!.minimize(() => {
+      const d = discriminatorLoss(critic(cv), critic(ct));
+      const gp = gradientPenaltyTerm(critic, cv, ct, eps, (x) => D.inputGradient(x));
+      parts = { D: d.dataSync()[0], gp: gp.dataSync()[0] };
+      return tf.add(d, tf.mul(gp, this.config.gpWeight)) as tf.Scalar;
+    });
+    return parts;
+  }
+}
+
+/** Build a CPAH model for a training set (the {@link HashModel} factory). */
+export function createCpah(info: TrainingSetInfo, config: CpahConfig): CpahModel {
+  return new CpahModel(info, config);
+}

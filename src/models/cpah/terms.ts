@@ -1,0 +1,138 @@
+/**
+ * The terms of CPAH's objective, one function per equation of the paper (numbers in brackets:
+ * the ones the public re-implementation cites), each a small function of tensors; weights are
+ * applied in {@link networkObjective}.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { CpahConfig, CpahParts } from "./config.ts";
+import {
+  bceWithLogits,
+  gradientPenalty,
+  pairNll,
+  quantization,
+  softmaxCrossEntropy,
+} from "../../nn/losses.ts";
+
+/**
+ * L_pair [10]: negative log-likelihood of the similarities, both directions:
+ * pairNll(h^v, other^t, S) + pairNll(h^t, other^v, S). `hv`, `ht`: m x K batch outputs;
+ * `otherV`, `otherT`: N x K outputs they are paired with (stored outputs of the training set,
+ * or the batch itself); `s`: m x N similarities.
+ */
+export function pairwiseTerm(
+  hv: tf.Tensor2D,
+  ht: tf.Tensor2D,
+  otherV: tf.Tensor2D,
+  otherT: tf.Tensor2D,
+  s: tf.Tensor2D,
+): tf.Scalar {
+  return tf.tidy(() => tf.add(pairNll(hv, otherT, s), pairNll(ht, otherV, s)) as tf.Scalar);
+}
+
+/** L_q [11]: mean (B - h^v)^2 + mean (B - h^t)^2 over the batch rows of B (m x K). */
+export function quantizationTerm(b: tf.Tensor2D, hv: tf.Tensor2D, ht: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.add(quantization(b, hv), quantization(b, ht)) as tf.Scalar);
+}
+
+/**
+ * L_cons [7]: cross-entropy of the consistency classifier's logits with classes
+ * C(c^v) = 0, C(c^t) = 0 (common), C(p^v) = 1 (image-private), C(p^t) = 2 (text-private);
+ * mean over the 4m items. `logits`: 4m x 3, the rows of C([c^v; c^t; p^v; p^t]) in that order
+ * (C is applied once to the stacked parts: one pass of the classifier instead of four).
+ */
+export function consistencyTerm(logits: tf.Tensor2D): tf.Scalar {
+  const rows = logits.shape[0];
+  if (rows % 4 !== 0) {
+    throw new Error(
+      `consistencyTerm: logits has ${rows} rows, expected 4m ([c^v; c^t; p^v; p^t])`,
+    );
+  }
+  const m = rows / 4;
+  const classes = new Int32Array(rows);
+  classes.fill(1, 2 * m, 3 * m);
+  classes.fill(2, 3 * m, 4 * m);
+  return softmaxCrossEntropy(logits, classes);
+}
+
+/** L_label [8]: BCE of each modality's label logits (m x c) against the labels (m x c 0/1). */
+export function labelTerm(
+  logitsV: tf.Tensor2D,
+  logitsT: tf.Tensor2D,
+  labels: tf.Tensor2D,
+): tf.Scalar {
+  return tf.tidy(() =>
+    tf.add(bceWithLogits(logitsV, labels), bceWithLogits(logitsT, labels)) as tf.Scalar
+  );
+}
+
+/**
+ * L_adv [6], the networks' side: fool D by flipping its labels — image-common to 0,
+ * text-common to 1. `dv`, `dt`: D's logits (m x 1) on c^v and c^t.
+ */
+export function adversarialTerm(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() =>
+    tf.add(bceWithLogits(dv, tf.zerosLike(dv)), bceWithLogits(dt, tf.onesLike(dt))) as tf.Scalar
+  );
+}
+
+/** D's loss [5]: image-common = 1, text-common = 0 (BCE on logits m x 1). */
+export function discriminatorLoss(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() =>
+    tf.add(bceWithLogits(dv, tf.onesLike(dv)), bceWithLogits(dt, tf.zerosLike(dt))) as tf.Scalar
+  );
+}
+
+/**
+ * Gradient penalty of D (WGAN-GP): mean (||grad_x D(x)|| - 1)^2 at x = eps c^v + (1-eps) c^t,
+ * eps (m x 1) drawn by the caller's seeded generator. Weighted by `gpWeight` in D's step.
+ * `inputGradient`, when given, computes grad_x D(x) directly (else tf.grad of `critic`).
+ */
+export function gradientPenaltyTerm(
+  critic: (x: tf.Tensor2D) => tf.Tensor2D,
+  cv: tf.Tensor2D,
+  ct: tf.Tensor2D,
+  eps: tf.Tensor2D,
+  inputGradient?: (x: tf.Tensor2D) => tf.Tensor2D,
+): tf.Scalar {
+  return gradientPenalty(critic, cv, ct, eps, inputGradient);
+}
+
+/** The terms of the networks' objective, each unweighted (zero tensors for inactive terms). */
+export interface NetworkTerms {
+  pair: tf.Scalar;
+  quant: tf.Scalar;
+  cons: tf.Scalar;
+  label: tf.Scalar;
+  adv: tf.Scalar;
+}
+
+/**
+ * Factors that turn the mean-form terms above into the configured normalisation. "perItem":
+ * L_pair x partners (n stored rows, or the batch size m), L_q x K, L_label x c, L_cons x 4,
+ * L_adv x 1 (already a sum over the pair's two items); "mean": all 1.
+ */
+export function termScales(
+  c: Pick<CpahConfig, "normalization" | "bits">,
+  partners: number,
+  classes: number,
+): Record<keyof NetworkTerms, number> {
+  if (c.normalization === "mean") return { pair: 1, quant: 1, cons: 1, label: 1, adv: 1 };
+  return { pair: partners, quant: c.bits, cons: 4, label: classes, adv: 1 };
+}
+
+/** L = L_pair + beta L_q + alpha (L_cons + L_label) + gamma L_adv (weights from activeParts). */
+export function networkObjective(
+  t: NetworkTerms,
+  w: Pick<CpahParts, "alpha" | "beta" | "gamma">,
+): tf.Scalar {
+  return tf.tidy(() =>
+    tf.addN([
+      t.pair,
+      tf.mul(t.quant, w.beta),
+      tf.mul(tf.add(t.cons, t.label), w.alpha),
+      tf.mul(t.adv, w.gamma),
+    ]) as tf.Scalar
+  );
+}
