@@ -180,17 +180,20 @@ export {
   type CellResult,
   readResult,
   readResults,
-  runCell,
-  runGrid,
-} from "./src/experiments/runner.ts";
+  RESULT_FORMAT,
+  resultPath,
+  upgradeResult,
+} from "./src/experiments/results.ts";
+export { cellConfig, DatasetCache, evaluateModel, runCell } from "./src/experiments/run_cell.ts";
+export { type GridOutcome, runGrid } from "./src/experiments/grid.ts";
 export {
   buildReport,
   readCommands,
   reportMarkdown,
   writeReports,
-} from "./src/experiments/report.ts";
-export * as figures from "./src/experiments/figures.ts";
+} from "./src/experiments/report/mod.ts";
+export * as figures from "./src/experiments/figures/mod.ts";
 export { TOOLKIT_VERSION } from "./src/version.ts";
 
 // Notebook display helpers (Deno's Jupyter kernel).
-export { type RenderableTable, showFigure, showTable } from "./src/notebook.ts";
+export { type RenderableTable, showFigure, showTable } from "./src/experiments/notebook.ts";

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { expandGrid } from "../src/experiments/spec.ts";
-import { readResult, resultPath, runGrid } from "../src/experiments/runner.ts";
-import { buildReport, reportMarkdown } from "../src/experiments/report.ts";
+import { readResult, resultPath } from "../src/experiments/results.ts";
+import { runGrid } from "../src/experiments/grid.ts";
+import { buildReport, reportMarkdown } from "../src/experiments/report/mod.ts";
 import { DEFAULT_RUN_EPOCHS, parseCli, recordCommand } from "../src/experiments/reproduce.ts";
 
 const grid = () =>

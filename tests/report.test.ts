@@ -1,5 +1,5 @@
 /**
- * Reports and figures of experiment grids (src/experiments/report.ts, figures.ts, published.ts,
+ * Reports and figures of experiment grids (src/experiments/report/mod.ts, figures.ts, published.ts,
  * results_doc.ts). The result files are built here with plausible metric objects and chosen MAP
  * values, so every mean and standard deviation can be checked against numbers worked out by
  * hand. No Chromium is needed: the PNG step is only checked to skip cleanly.
@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Direction } from "../src/types.ts";
 import type { RetrievalMetrics } from "../src/retrieval/metrics.ts";
-import type { CellResult } from "../src/experiments/runner.ts";
+import type { CellResult } from "../src/experiments/results.ts";
 import type { CellMethod, ExperimentSpec, SplitConvention } from "../src/experiments/spec.ts";
 import {
   ablationTables,
@@ -18,7 +18,7 @@ import {
   publishedComparison,
   reportMarkdown,
   writeReports,
-} from "../src/experiments/report.ts";
+} from "../src/experiments/report/mod.ts";
 import {
   curveBits,
   mapVsBitsFigure,
@@ -27,7 +27,7 @@ import {
   sectionFigures,
   summarize,
   trainingCurvesFigure,
-} from "../src/experiments/figures.ts";
+} from "../src/experiments/figures/mod.ts";
 import {
   AGAH_TABLE1,
   DCMH_OWN,

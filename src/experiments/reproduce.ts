@@ -10,8 +10,8 @@ import { parseArgs } from "node:util";
 import { BACKEND_NAMES, parseBackendName } from "../accel/backend.ts";
 import { isTrainable, METHOD_NAMES, METHODS } from "../models/mod.ts";
 import { type CellMethod, expandGrid, type GridParams, type SplitConvention } from "./spec.ts";
-import { runGrid } from "./runner.ts";
-import { writeReports } from "./report.ts";
+import { runGrid } from "./grid.ts";
+import { writeReports } from "./report/mod.ts";
 
 const HELP = `deno task reproduce [options]
 

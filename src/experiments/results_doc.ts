@@ -2,7 +2,7 @@
  * Generate ONE Markdown document from several result directories (each written by
  * `deno task reproduce`): a generated-file header with the date and the command that made it,
  * each directory's recorded command (command.txt), then per directory the provenance and the
- * tables of src/experiments/report.ts, with links to the PNG figures that exist.
+ * tables of src/experiments/report/mod.ts, with links to the PNG figures that exist.
  *
  *     deno run -A src/experiments/results_doc.ts --from results/wikipedia \
  *       --from results/mirflickr25k-simimg --to docs/results.md
@@ -11,8 +11,8 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, join, relative, resolve } from "node:path";
-import { readResults } from "./runner.ts";
-import { buildReport, figureKey, readCommands, reportMarkdown } from "./report.ts";
+import { readResults } from "./results.ts";
+import { buildReport, figureKey, readCommands, reportMarkdown } from "./report/mod.ts";
 
 const HELP = `deno run -A src/experiments/results_doc.ts --from DIR [--from DIR ...] --to FILE
 

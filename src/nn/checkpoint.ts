@@ -30,14 +30,28 @@ export async function writeCheckpoint(
   for (const e of index) bin.set(arrays[e.name].data, e.offset);
   const tag = `${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
   const binName = `state.${tag}.bin`;
-  await Deno.writeFile(`${dir}/${binName}.tmp`, new Uint8Array(bin.buffer));
-  await Deno.rename(`${dir}/${binName}.tmp`, `${dir}/${binName}`);
+  await writeFileAtomic(`${dir}/${binName}`, new Uint8Array(bin.buffer));
   const json = JSON.stringify({ format: FORMAT, bin: binName, meta, arrays: index });
-  await Deno.writeTextFile(`${dir}/state.json.tmp`, json);
   // Previous binary (if any) is removed only after the new JSON points at the new one.
   const old = await readIndex(dir).catch(() => undefined);
-  await Deno.rename(`${dir}/state.json.tmp`, `${dir}/state.json`);
+  await writeTextAtomic(`${dir}/state.json`, json);
   if (old && old.bin !== binName) await Deno.remove(`${dir}/${old.bin}`).catch(() => {});
+}
+
+/**
+ * THE atomic write of this project: the data goes to a temporary file next to `path`, which is
+ * then renamed onto `path`, so a reader sees the old file or the new one, never a half-written
+ * one (checkpoints, result files).
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const tmp = `${path}.${Date.now()}-${Math.floor(Math.random() * 1e9)}.tmp`;
+  await Deno.writeFile(tmp, data);
+  await Deno.rename(tmp, path);
+}
+
+/** {@link writeFileAtomic} for text (UTF-8). */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  await writeFileAtomic(path, new TextEncoder().encode(text));
 }
 
 interface Index {

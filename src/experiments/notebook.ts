@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { PlotlyFigure } from "./experiments/figures.ts";
+import type { PlotlyFigure } from "./figures/mod.ts";
 
 /** Anything that renders itself as HTML and Markdown (an arquero table). */
 export interface RenderableTable {

@@ -1,0 +1,31 @@
+/**
+ * Paper-style reports of an experiment grid: per dataset section (dataset, variant, split) a
+ * main MAP table (full models and the random-projection baseline by code length), one ablation
+ * table per method, and, on the published benchmarks, our rows beside the published rows of
+ * src/experiments/published.ts with the differences in image features and protocol spelled
+ * out. Every number shown is read from the result files: mean ± sample standard deviation over
+ * seeds, "—" where a cell has no result.
+ *
+ * {@link buildReport} makes the report as data; {@link reportMarkdown} and {@link reportHtml}
+ * render it; {@link writeReports} writes report.md, report.html (plotly inlined, figures
+ * embedded), one CSV per table and, when Chromium is available, PNG figures.
+ *
+ * @module
+ */
+export {
+  ablationTables,
+  type BuildOptions,
+  type DatasetSection,
+  formatSummary,
+  groupSections,
+  mainTable,
+  MISSING,
+  type Report,
+  type ReportTable,
+  type SectionReport,
+} from "./tables.ts";
+export { publishedComparison } from "./published_table.ts";
+export { buildReport, describeBackend, formatSeconds } from "./build.ts";
+export { figureKey, type MarkdownOptions, reportMarkdown, tableMarkdown } from "./markdown.ts";
+export { reportHtml } from "./html.ts";
+export { readCommands, writeReports, type WriteReportsOptions } from "./write.ts";

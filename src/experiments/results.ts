@@ -1,0 +1,114 @@
+/**
+ * The result file of one experiment cell: its schema ({@link CellResult}), where it lives,
+ * reading it (with earlier vocabulary upgraded) and writing it atomically. Reports, figures and
+ * notebooks read results through this module only; nothing here runs a model.
+ *
+ * @module
+ */
+import type { BackendInfo } from "../accel/backend.ts";
+import type { Direction } from "../types.ts";
+import type { RetrievalMetrics } from "../retrieval/metrics.ts";
+import type { EpochRecord } from "../train.ts";
+import { upgradeConfig } from "../models/mod.ts";
+import { writeTextAtomic } from "../nn/checkpoint.ts";
+import { cellId, type ExperimentSpec } from "./spec.ts";
+
+/** Result file format tag. */
+export const RESULT_FORMAT = "cmh-result-1";
+
+/** Everything one cell produced; written as `<out>/<cellId>.json`. */
+export interface CellResult {
+  format: typeof RESULT_FORMAT;
+  id: string;
+  spec: ExperimentSpec;
+  /** The method's full config (hyper-parameters and ablation flags). */
+  config: object;
+  dataset: {
+    name: string;
+    provenance: string;
+    imageDim: number;
+    textDim: number;
+    classes: number;
+    split: {
+      convention: string;
+      query: number;
+      database: number;
+      train: number;
+      validation: number;
+    };
+  };
+  backend: BackendInfo;
+  versions: { toolkit: string; tfjs: string; deno: string };
+  training: { history: EpochRecord[]; selectedEpoch: number; seconds: number };
+  /** Metrics per direction (I2T, T2I, I2I, T2T): query set against the database. */
+  metrics: Record<Direction, RetrievalMetrics>;
+  encodeSeconds: number;
+  started: string;
+  finished: string;
+}
+
+/** Path of a cell's result file. */
+export function resultPath(out: string, spec: ExperimentSpec): string {
+  return `${out}/${cellId(spec)}.json`;
+}
+
+/** Read and check a result file; one clear error for a corrupted or foreign file. */
+export async function readResult(path: string): Promise<CellResult> {
+  const text = await Deno.readTextFile(path);
+  let r: CellResult;
+  try {
+    r = JSON.parse(text);
+  } catch {
+    throw new Error(
+      `${path}: corrupted result file (not valid JSON); delete it to rerun that cell`,
+    );
+  }
+  if (r?.format !== RESULT_FORMAT || !r.spec || !r.metrics) {
+    throw new Error(
+      `${path}: not a result file (format '${r?.format}', expected '${RESULT_FORMAT}')`,
+    );
+  }
+  return upgradeResult(r);
+}
+
+/** Loss names of earlier result files and their names today. */
+const RENAMED_TERMS: Record<string, string> = { D: "disc", bFlipped: "flipped" };
+
+/**
+ * A result in today's vocabulary: the method's config fields (the registry's upgradeConfig)
+ * and the loss terms of the training history (CPAH's `D` -> `disc`, `bFlipped` -> `flipped`),
+ * so result files of earlier runs read like new ones. Values are unchanged.
+ */
+export function upgradeResult(r: CellResult): CellResult {
+  r.config = upgradeConfig(r.spec.method, r.config ?? {});
+  for (const h of r.training?.history ?? []) {
+    if (!Object.keys(h.losses).some((k) => k in RENAMED_TERMS)) continue;
+    h.losses = Object.fromEntries(
+      Object.entries(h.losses).map(([k, v]) => [RENAMED_TERMS[k] ?? k, v]),
+    );
+  }
+  return r;
+}
+
+/** Read every result file in a directory (sorted by name). */
+export async function readResults(out: string): Promise<CellResult[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(out)) {
+      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`${out}: results directory does not exist`);
+    }
+    throw e;
+  }
+  names.sort();
+  return await Promise.all(names.map((n) => readResult(`${out}/${n}`)));
+}
+
+/** Write a cell's result file atomically (a reader sees the old file or the new one). */
+export async function writeResult(out: string, result: CellResult): Promise<void> {
+  await Deno.mkdir(out, { recursive: true });
+  await writeTextAtomic(resultPath(out, result.spec), JSON.stringify(result));
+}

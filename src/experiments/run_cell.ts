@@ -1,0 +1,176 @@
+/**
+ * One experiment cell, end to end: data -> model -> trainer -> codes -> metrics -> result file
+ * (src/experiments/results.ts). Each step is a named function; {@link runCell} chains them.
+ *
+ * @module
+ */
+import { backendInfo, initBackend } from "../accel/backend.ts";
+import type { CrossModalDataset, Direction, LabelMatrix, Split } from "../types.ts";
+import { loadDataset } from "../datasets/datasets.ts";
+import { makeSplit } from "../datasets/split.ts";
+import { gatherLabelRows, gatherRows } from "../datasets/matrix.ts";
+import { evaluateDirections, type RetrievalMetrics } from "../retrieval/metrics.ts";
+import { isTrainable, method } from "../models/mod.ts";
+import { type HashModel, trainingSetInfo } from "../models/model.ts";
+import { train } from "../train.ts";
+import { cellId, type ExperimentSpec } from "./spec.ts";
+import { type CellResult, RESULT_FORMAT, writeResult } from "./results.ts";
+import { TOOLKIT_VERSION } from "../version.ts";
+
+/** Options of {@link runCell} and runGrid (src/experiments/grid.ts). */
+export interface RunOptions {
+  /** Data directory (default: env HASH_DATA_DIR, else ../shared/data). */
+  dataDir?: string;
+  /** Results directory. */
+  out: string;
+  /** Progress sink (default console.log). */
+  log?: (line: string) => void;
+  /** Validate every N epochs (default 1; 0 = never, no model selection). */
+  evalEvery?: number;
+  /** Override the batch size of the method's config. */
+  batchSize?: number;
+}
+
+/** Datasets by (name, variant): loaded once per grid. */
+export class DatasetCache {
+  #cache = new Map<string, CrossModalDataset>();
+  constructor(readonly dataDir?: string) {}
+  /** Load (or reuse) a dataset. */
+  async get(name: string, variant?: string): Promise<CrossModalDataset> {
+    const key = `${name}/${variant ?? ""}`;
+    let ds = this.#cache.get(key);
+    if (!ds) {
+      ds = await loadDataset(name, { dataDir: this.dataDir, variant });
+      this.#cache.set(key, ds);
+    }
+    return ds;
+  }
+}
+
+/** The model config of a cell: the method's defaults with the cell's ablation and epochs. */
+export function cellConfig(spec: ExperimentSpec, opts: Pick<RunOptions, "batchSize"> = {}): object {
+  const entry = method(spec.method, "spec.method");
+  const overrides: Record<string, unknown> = {};
+  if (spec.ablation !== "full") {
+    if (!entry.ablations.some((a) => a.flag === spec.ablation)) {
+      throw new Error(
+        `spec.ablation: '${spec.ablation}' is not an ablation of ${spec.method}; expected full${
+          entry.ablations.map((a) => `, ${a.flag}`).join("")
+        }`,
+      );
+    }
+    overrides[spec.ablation] = true;
+  }
+  if (isTrainable(entry)) {
+    overrides.epochs = spec.epochs;
+    if (opts.batchSize) overrides.batchSize = opts.batchSize;
+  }
+  return entry.config(spec.dataset, spec.bits, overrides, { seed: spec.seed });
+}
+
+/** Codes of the query and database rows in both modalities, evaluated in all four directions. */
+export function evaluateModel(
+  model: HashModel,
+  ds: CrossModalDataset,
+  split: Split,
+): Record<Direction, RetrievalMetrics> {
+  const q = split.query, db = split.database;
+  return evaluateDirections({
+    imageQuery: model.encodeImage(gatherRows(ds.image, q)),
+    textQuery: model.encodeText(gatherRows(ds.text, q)),
+    imageDb: model.encodeImage(gatherRows(ds.image, db)),
+    textDb: model.encodeText(gatherRows(ds.text, db)),
+    queryLabels: gatherLabelRows(ds.labels, q) as LabelMatrix,
+    dbLabels: gatherLabelRows(ds.labels, db) as LabelMatrix,
+  }) as Record<Direction, RetrievalMetrics>;
+}
+
+/** What a result file records about the dataset and the split of a cell. */
+function datasetRecord(ds: CrossModalDataset, split: Split): CellResult["dataset"] {
+  return {
+    name: ds.name,
+    provenance: ds.provenance,
+    imageDim: ds.image.cols,
+    textDim: ds.text.cols,
+    classes: ds.labels.classes,
+    split: {
+      convention: split.convention,
+      query: split.query.length,
+      database: split.database.length,
+      train: split.train.length,
+      validation: split.validation.length,
+    },
+  };
+}
+
+/** Options of {@link runCell} beyond {@link RunOptions}. */
+export interface CellOptions {
+  /** Datasets already loaded (a grid shares one cache). */
+  cache?: DatasetCache;
+  /** The backend is already `spec.backend` (a grid sets it once); default: set it here. */
+  backendReady?: boolean;
+}
+
+/**
+ * Run one cell and write its result file: data (dataset, split, training-set info) -> model
+ * (the registry's config and factory) -> trainer (methods of kind "trained"; checkpointed,
+ * resumable) -> codes -> metrics -> result file. Returns the result.
+ */
+export async function runCell(
+  spec: ExperimentSpec,
+  opts: RunOptions,
+  cellOpts: CellOptions | DatasetCache = {},
+): Promise<CellResult> {
+  const { cache = new DatasetCache(opts.dataDir), backendReady = false } =
+    cellOpts instanceof DatasetCache ? { cache: cellOpts } : cellOpts;
+  const log = opts.log ?? console.log;
+  const started = new Date().toISOString();
+  const id = cellId(spec);
+  if (!backendReady) await initBackend({ name: spec.backend });
+  const ds = await cache.get(spec.dataset, spec.variant);
+  const split = makeSplit(ds, { convention: spec.split, seed: spec.seed });
+  const info = trainingSetInfo(ds, split);
+
+  const entry = method(spec.method, "spec.method");
+  const config = cellConfig(spec, opts);
+  const model = entry.create(info, config);
+  let training: CellResult["training"] = { history: [], selectedEpoch: -1, seconds: 0 };
+  const ckDir = `${opts.out}/.checkpoints/${id}`;
+  if (isTrainable(entry)) {
+    const data = { dataset: ds, train: split.train, validation: split.validation };
+    const res = await train(model, data, {
+      epochs: spec.epochs,
+      batchSize: (config as { batchSize: number }).batchSize,
+      seed: spec.seed,
+      evalEvery: opts.evalEvery ?? 1,
+      checkpointDir: ckDir,
+      log,
+      label: `${spec.method}-${spec.ablation} ${spec.bits}b s${spec.seed}`,
+    });
+    training = { history: res.history, selectedEpoch: res.selectedEpoch, seconds: res.seconds };
+  }
+
+  const t0 = performance.now();
+  const metrics = evaluateModel(model, ds, split);
+  const encodeSeconds = (performance.now() - t0) / 1000;
+  model.dispose();
+
+  const backend = await backendInfo();
+  const result: CellResult = {
+    format: RESULT_FORMAT,
+    id,
+    spec,
+    config,
+    dataset: datasetRecord(ds, split),
+    backend,
+    versions: { toolkit: TOOLKIT_VERSION, tfjs: backend.tfjs, deno: backend.deno },
+    training,
+    metrics,
+    encodeSeconds,
+    started,
+    finished: new Date().toISOString(),
+  };
+  await writeResult(opts.out, result);
+  await Deno.remove(ckDir, { recursive: true }).catch(() => {});
+  return result;
+}
