@@ -62,26 +62,8 @@ export { Rng } from "./src/random.ts";
 // Data: readers, loaders, splits, generators.
 export * from "./src/datasets/mod.ts";
 
-// Codes and metrics.
-export {
-  hamming,
-  packLabels,
-  packSigns,
-  popcount32,
-  sharesLabel,
-  unpackCodes,
-} from "./src/retrieval/codes.ts";
-export {
-  DEFAULT_MAP_AT_K,
-  defaultPrecisionNs,
-  evaluate,
-  evaluateDirections,
-  type EvaluateOptions,
-  hammingDistances,
-  hammingRanking,
-  mapAll,
-  type RetrievalMetrics,
-} from "./src/retrieval/metrics.ts";
+// Retrieval: packed codes, Hamming ranking and the metrics.
+export * from "./src/retrieval/mod.ts";
 
 // Building blocks, losses, optimiser, checkpoints.
 export {

@@ -16,9 +16,8 @@
  *
  * @module
  */
+import { positiveInt, stringOptions } from "./bench_utils.ts";
 import { parseArgs } from "node:util";
-
-const FILE = "bench/compare_pytorch.ts";
 
 /** Median of a non-empty list. */
 function median(xs: readonly number[]): number {
@@ -32,7 +31,7 @@ async function run(cmd: string, args: string[]): Promise<string> {
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ");
-    throw new Error(`${FILE}: '${cmd} ${args.join(" ")}' failed: ${err}`);
+    throw new Error(`compare_pytorch: '${cmd} ${args.join(" ")}' failed: ${err}`);
   }
   return text;
 }
@@ -48,45 +47,37 @@ export function parseTable(text: string, source: string): Map<string, number> {
     const m = deno ?? torch;
     if (m) out.set(m[1], Number(m[2]));
   }
-  if (!out.size) throw new Error(`${FILE}: no ms/step rows in the output of ${source}`);
+  if (!out.size) throw new Error(`compare_pytorch: no ms/step rows in the output of ${source}`);
   return out;
-}
-
-function positive(value: string, name: string, min = 1): number {
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${FILE}: ${name} must be an integer >= ${min}, got '${value}'`);
-  }
-  return v;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: {
-      rounds: { type: "string", default: "3" },
-      steps: { type: "string", default: "20" },
-      warmup: { type: "string", default: "3" },
-      threads: { type: "string", default: "1" },
-      methods: { type: "string", default: "cpah,dfah" },
-      python: { type: "string", default: "/usr/bin/python3" },
-    },
+    options: stringOptions({
+      rounds: "3",
+      steps: "20",
+      warmup: "3",
+      threads: "1",
+      methods: "cpah,dfah",
+      python: "/usr/bin/python3",
+    }),
   });
-  const rounds = positive(values.rounds, "--rounds");
+  const rounds = positiveInt(values.rounds, "--rounds");
   const common = [
     "--steps",
-    String(positive(values.steps, "--steps")),
+    String(positiveInt(values.steps, "--steps")),
     "--warmup",
-    String(positive(values.warmup, "--warmup", 0)),
+    String(positiveInt(values.warmup, "--warmup", 0)),
     "--threads",
-    String(positive(values.threads, "--threads")),
+    String(positiveInt(values.threads, "--threads")),
     "--methods",
     values.methods,
   ];
   const methods = values.methods.split(",").filter(Boolean);
   for (const m of methods) {
     if (m !== "cpah" && m !== "dfah") {
-      throw new Error(`${FILE}: --methods has '${m}', expected a list of cpah, dfah`);
+      throw new Error(`compare_pytorch: --methods has '${m}', expected a list of cpah, dfah`);
     }
   }
   const times: Record<"deno" | "torch", Record<string, number[]>> = { deno: {}, torch: {} };
@@ -109,7 +100,9 @@ async function main(): Promise<void> {
     const parts: string[] = [];
     for (const m of methods) {
       const d = deno.get(m), t = torch.get(m);
-      if (d === undefined || t === undefined) throw new Error(`${FILE}: round ${r}: no ${m} row`);
+      if (d === undefined || t === undefined) {
+        throw new Error(`compare_pytorch: round ${r}: no ${m} row`);
+      }
       (times.deno[m] ??= []).push(d);
       (times.torch[m] ??= []).push(t);
       parts.push(`${m} Deno ${d.toFixed(1)} ms, PyTorch ${t.toFixed(1)} ms`);

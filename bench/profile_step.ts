@@ -25,34 +25,18 @@ import {
   type TrainingMethod,
 } from "./training_bench.ts";
 import type { KernelSet } from "./matmul_bench.ts";
-
-const FILE = "bench/profile_step.ts";
-
-function positiveInt(value: string, option: string, min = 1): number {
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${FILE}: ${option} must be an integer >= ${min}, got '${value}'`);
-  }
-  return v;
-}
-
-function oneOf<T extends string>(value: string, allowed: readonly T[], option: string): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new Error(`${FILE}: ${option} is '${value}', expected one of ${allowed.join(", ")}`);
-  }
-  return value as T;
-}
+import { oneOf, positiveInt, stringOptions } from "./bench_utils.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: {
-    method: { type: "string", default: "cpah" },
-    kernels: { type: "string", default: "blas" },
-    steps: { type: "string", default: "5" },
-    warmup: { type: "string", default: "2" },
-    threads: { type: "string", default: "1" },
-    top: { type: "string", default: "40" },
-  },
+  options: stringOptions({
+    method: "cpah",
+    kernels: "blas",
+    steps: "5",
+    warmup: "2",
+    threads: "1",
+    top: "40",
+  }),
 });
 const method = oneOf<TrainingMethod>(values.method, TRAINING_METHODS, "--method");
 const kernels = oneOf<KernelSet>(values.kernels, ["stock", "blas"], "--kernels");

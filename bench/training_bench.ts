@@ -29,6 +29,7 @@
  *
  * @module
  */
+import { positiveInt, readEnv, stringOptions } from "./bench_utils.ts";
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { type BackendName, initBackend, parseBackendName } from "../src/accel/backend.ts";
@@ -40,8 +41,6 @@ import { makeBatch, type TrainData } from "../src/train.ts";
 import { Rng } from "../src/random.ts";
 import type { CrossModalDataset } from "../src/types.ts";
 import { formatRows, type KernelSet, type ThroughputRow } from "./matmul_bench.ts";
-
-const FILE = "bench/training_bench.ts";
 
 /** Methods this benchmark trains. */
 export type TrainingMethod = "cpah" | "dfah";
@@ -99,7 +98,7 @@ export function makeTrainingData(shape: TrainingBenchShape, seed = 1): TrainData
     text: { kind: "dense", rows: n, cols: textDim, data: text },
     labels: { rows: n, classes, data: labels },
     labelNames: Array.from({ length: classes }, (_, c) => `label${c}`),
-    provenance: `${FILE}: makeTrainingData(seed ${seed})`,
+    provenance: `makeTrainingData(seed ${seed})`,
   };
   const train = new Int32Array(n);
   for (let i = 0; i < n; i++) train[i] = i;
@@ -140,7 +139,7 @@ export class StepRunner {
   constructor(readonly model: HashModel, readonly data: TrainData, readonly batchSize: number) {
     if (!Number.isInteger(batchSize) || batchSize < 2 || batchSize > data.train.length) {
       throw new Error(
-        `${FILE}: StepRunner: batchSize is ${batchSize}, expected an integer in 2..${data.train.length}`,
+        `StepRunner: batchSize is ${batchSize}, expected an integer in 2..${data.train.length}`,
       );
     }
     this.#order = new Rng(3).permutation(data.train.length);
@@ -164,7 +163,9 @@ export class StepRunner {
       const ms = performance.now() - t;
       timer?.end();
       if (!Number.isFinite(terms.total)) {
-        throw new Error(`${FILE}: ${this.model.method} step ${this.#step}: loss is ${terms.total}`);
+        throw new Error(
+          `StepRunner: ${this.model.method} step ${this.#step}: loss is ${terms.total}`,
+        );
       }
       return ms;
     } finally {
@@ -248,7 +249,7 @@ export async function trainingThroughput(
   const steps = opts.steps ?? 5, warmup = opts.warmup ?? 2;
   for (const [k, v, min] of [["steps", steps, 1], ["warmup", warmup, 0]] as const) {
     if (!Number.isInteger(v) || v < min) {
-      throw new Error(`${FILE}: ${k} is ${v}, expected an integer >= ${min}`);
+      throw new Error(`${k} is ${v}, expected an integer >= ${min}`);
     }
   }
   const log = opts.log ?? (() => {});
@@ -283,30 +284,14 @@ export async function trainingThroughput(
   return rows;
 }
 
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parsePositiveInt(value: string, source: string, min = 1): number {
-  const v = Number(value);
-  if (!Number.isInteger(v) || v < min) {
-    throw new Error(`${FILE}: ${source} must be an integer >= ${min}, got '${value}'`);
-  }
-  return v;
-}
-
 function parseList<T extends string>(value: string, allowed: readonly T[], source: string): T[] {
   const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
   for (const s of items) {
     if (!(allowed as readonly string[]).includes(s)) {
-      throw new Error(`${FILE}: ${source} has '${s}', expected a list of ${allowed.join(", ")}`);
+      throw new Error(`${source} has '${s}', expected a list of ${allowed.join(", ")}`);
     }
   }
-  if (!items.length) throw new Error(`${FILE}: ${source} is empty`);
+  if (!items.length) throw new Error(`${source} is empty`);
   return items as T[];
 }
 
@@ -314,16 +299,13 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      steps: { type: "string", default: "5" },
-      warmup: { type: "string", default: "2" },
+      ...stringOptions({ steps: "5", warmup: "2", methods: "cpah,dfah", kernels: "stock,blas" }),
       threads: { type: "string" },
-      methods: { type: "string", default: "cpah,dfah" },
-      kernels: { type: "string", default: "stock,blas" },
       backend: { type: "string" },
     },
   });
   const threadsText = values.threads ?? readEnv("HASH_BLAS_THREADS") ?? "1";
-  const threads = parsePositiveInt(threadsText, values.threads ? "--threads" : "HASH_BLAS_THREADS");
+  const threads = positiveInt(threadsText, values.threads ? "--threads" : "HASH_BLAS_THREADS");
   const backend = values.backend ? parseBackendName(values.backend, "--backend") : undefined;
   const s = DEFAULT_SHAPE;
   console.log(
@@ -333,8 +315,8 @@ async function main(): Promise<void> {
   const rows = await trainingThroughput({
     methods: parseList(values.methods, TRAINING_METHODS, "--methods"),
     kernels: parseList(values.kernels, ["stock", "blas"] as const, "--kernels"),
-    steps: parsePositiveInt(values.steps, "--steps"),
-    warmup: parsePositiveInt(values.warmup, "--warmup", 0),
+    steps: positiveInt(values.steps, "--steps"),
+    warmup: positiveInt(values.warmup, "--warmup", 0),
     backend,
     threads,
     log: (l) => console.log(l),
@@ -346,8 +328,8 @@ async function main(): Promise<void> {
 function registerBenches(): void {
   const envBackend = readEnv("HASH_BACKEND");
   const backend = envBackend ? parseBackendName(envBackend, "HASH_BACKEND") : undefined;
-  const threads = parsePositiveInt(readEnv("HASH_BLAS_THREADS") ?? "1", "HASH_BLAS_THREADS");
-  const n = parsePositiveInt(readEnv("BENCH_TRAINING_STEPS") ?? "3", "BENCH_TRAINING_STEPS");
+  const threads = positiveInt(readEnv("HASH_BLAS_THREADS") ?? "1", "HASH_BLAS_THREADS");
+  const n = positiveInt(readEnv("BENCH_TRAINING_STEPS") ?? "3", "BENCH_TRAINING_STEPS");
   const shape = DEFAULT_SHAPE;
   const data = makeTrainingData(shape);
   const blasOk = probeBlasLibrary().found;

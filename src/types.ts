@@ -87,3 +87,16 @@ export type Direction = "I2T" | "T2I" | "I2I" | "T2T";
 
 /** All directions, in report order. */
 export const DIRECTIONS: readonly Direction[] = ["I2T", "T2I", "I2I", "T2T"];
+
+/** The typed arrays numeric file data decodes into (MAT variables, .npy arrays). */
+export type NumericArray =
+  | Float64Array
+  | Float32Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;

@@ -18,6 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { readEnv } from "../io.ts";
 // --- BLAS kernels (src/accel/blas.ts) ---
 import { applyBlasMode, type BlasMode, envBlasMode, probeBlasLibrary } from "./blas.ts";
 // --- end BLAS kernels ---
@@ -90,12 +91,7 @@ export interface BackendOptions {
 let current: BackendInfo | undefined;
 
 function envFastKernels(): boolean | undefined {
-  let v: string | undefined;
-  try {
-    v = Deno.env.get("HASH_FAST_KERNELS");
-  } catch {
-    return undefined; // no --allow-env
-  }
+  const v = readEnv("HASH_FAST_KERNELS");
   if (!v) return undefined;
   if (v === "on" || v === "off") return v === "on";
   throw new Error(`environment variable HASH_FAST_KERNELS is '${v}', expected 'on' or 'off'`);
@@ -110,12 +106,7 @@ export function parseBackendName(value: string, source = "backend"): BackendName
 }
 
 function envBackend(): BackendName | undefined {
-  let v: string | undefined;
-  try {
-    v = Deno.env.get("HASH_BACKEND");
-  } catch {
-    return undefined; // no --allow-env
-  }
+  const v = readEnv("HASH_BACKEND");
   return v ? parseBackendName(v, "environment variable HASH_BACKEND") : undefined;
 }
 

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { wasmMemory } from "./host_memory.ts";
-import { simdKernels, type WasmKernels } from "./simd.ts";
+import { simdKernels } from "./simd.ts";
 
 /**
  * The fused batch normalisation, or undefined where the SIMD kernels do not apply (not wasm,
@@ -25,26 +25,10 @@ export function batchNormFused(
   const [rows, cols] = x.shape;
   const kernels = simdKernels();
   if (
-    kernels && rows > 0 && cols > 0 && cols % 4 === 0 &&
-    [x, gamma, beta].every((t) => t.dtype === "float32") && gamma.size === cols &&
-    beta.size === cols
-  ) {
-    return batchNormWasm(kernels, x, gamma, beta, eps, onMoments, relu);
-  }
-  return undefined;
-}
-
-/** {@link batchNormTraining} on the wasm heap with the SIMD kernels. */
-function batchNormWasm(
-  kernels: WasmKernels,
-  x: tf.Tensor2D,
-  gamma: tf.Tensor,
-  beta: tf.Tensor,
-  eps: number,
-  onMoments: ((mean: tf.Tensor1D, variance: tf.Tensor1D) => void) | undefined,
-  relu: boolean,
-): tf.Tensor2D {
-  const [rows, cols] = x.shape;
+    !kernels || rows === 0 || cols === 0 || cols % 4 !== 0 ||
+    ![x, gamma, beta].every((t) => t.dtype === "float32") || gamma.size !== cols ||
+    beta.size !== cols
+  ) return undefined;
   const floor = relu ? 0 : -Infinity;
   const make = (info: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

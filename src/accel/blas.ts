@@ -21,6 +21,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { readEnv } from "../io.ts";
 import {
   cpuMemory,
   type HostMemory as MemoryAccess,
@@ -133,15 +134,6 @@ let active: Loaded | undefined;
 
 /** Installed kernels per backend name, with the stock configs they replaced. */
 const installed = new Map<string, { stock: Map<string, tf.KernelConfig>; description: string }>();
-
-function readEnv(name: string): string | undefined {
-  try {
-    const v = Deno.env.get(name);
-    return v === undefined || v === "" ? undefined : v;
-  } catch {
-    return undefined; // no --allow-env
-  }
-}
 
 function ffiAllowed(): boolean {
   try {

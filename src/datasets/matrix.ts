@@ -19,6 +19,24 @@ function checkDims(rows: number, cols: number, what: string): void {
   }
 }
 
+/** `data` checked to hold rows x cols values, or a new zero-filled array of that size. */
+function sized<T extends { length: number }>(
+  rows: number,
+  cols: number,
+  data: T | undefined,
+  make: (n: number) => T,
+  what: string,
+): T {
+  checkDims(rows, cols, what);
+  const d = data ?? make(rows * cols);
+  if (d.length !== rows * cols) {
+    throw new Error(
+      `${what}: data has ${d.length} values, expected ${rows}x${cols}=${rows * cols}`,
+    );
+  }
+  return d;
+}
+
 /**
  * Make a dense row-major matrix. Without `data` the matrix is zero-filled; with `data` its
  * length must be rows * cols (the array is used as is, not copied).
@@ -29,13 +47,7 @@ export function denseMatrix(
   data?: Float32Array,
   what = "denseMatrix",
 ): DenseMatrix {
-  checkDims(rows, cols, what);
-  const d = data ?? new Float32Array(rows * cols);
-  if (d.length !== rows * cols) {
-    throw new Error(
-      `${what}: data has ${d.length} values, expected ${rows}x${cols}=${rows * cols}`,
-    );
-  }
+  const d = sized(rows, cols, data, (n) => new Float32Array(n), what);
   return { kind: "dense", rows, cols, data: d };
 }
 
@@ -96,13 +108,7 @@ export function labelMatrix(
   data?: Uint8Array,
   what = "labels",
 ): LabelMatrix {
-  checkDims(rows, classes, what);
-  const d = data ?? new Uint8Array(rows * classes);
-  if (d.length !== rows * classes) {
-    throw new Error(
-      `${what}: data has ${d.length} values, expected ${rows}x${classes}=${rows * classes}`,
-    );
-  }
+  const d = sized(rows, classes, data, (n) => new Uint8Array(n), what);
   for (let i = 0; i < d.length; i++) {
     if (d[i] > 1) {
       throw new Error(

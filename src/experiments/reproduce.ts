@@ -7,6 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { runCli } from "../io.ts";
 import { BACKEND_NAMES, parseBackendName } from "../accel/backend.ts";
 import { isTrainable, METHOD_NAMES, METHODS } from "../models/mod.ts";
 import { type CellMethod, expandGrid, type GridParams, type SplitConvention } from "./spec.ts";
@@ -208,11 +209,4 @@ async function main(argv: string[]): Promise<void> {
   if (written.markdown) console.log("\n" + written.markdown);
 }
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (e) {
-    console.error(`reproduce: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCli("reproduce", main);

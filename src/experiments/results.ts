@@ -10,7 +10,7 @@ import type { Direction } from "../types.ts";
 import type { RetrievalMetrics } from "../retrieval/metrics.ts";
 import type { EpochRecord } from "../train.ts";
 import { upgradeConfig } from "../models/mod.ts";
-import { writeTextAtomic } from "../nn/checkpoint.ts";
+import { writeTextAtomic } from "../io.ts";
 import { cellId, type ExperimentSpec } from "./spec.ts";
 
 /** Result file format tag. */

@@ -10,6 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { runCli } from "../io.ts";
 import { dirname, join, relative, resolve } from "node:path";
 import { readResults } from "./results.ts";
 import { buildReport, figureKey, readCommands, reportMarkdown } from "./report/mod.ts";
@@ -128,11 +129,4 @@ async function main(argv: string[]): Promise<void> {
   console.log(`wrote ${values.to} (${from.length} result directories)`);
 }
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (e) {
-    console.error(`results_doc: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runCli("results_doc", main);

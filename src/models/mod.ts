@@ -54,62 +54,56 @@ export interface MethodEntry<C extends object = object> {
   upgradeConfig?(config: Record<string, unknown>): Record<string, unknown>;
 }
 
+/** Method names: the keys of {@link METHODS}. */
+export type MethodName = "cpah" | "dfah" | "random";
+
 /** Whether a method runs the trainer (its kind is "trained"). */
 export function isTrainable(entry: Pick<MethodEntry, "kind">): boolean {
   return entry.kind === "trained";
 }
 
-/** Method names: the keys of {@link METHODS}. */
-export type MethodName = "cpah" | "dfah" | "random";
+/** A registry entry from its parts; `ablations` as [flag, description] pairs in display order. */
+function entry<C extends object>(
+  name: MethodName,
+  label: string,
+  kind: MethodKind,
+  parts: Pick<MethodEntry<C>, "config" | "create" | "upgradeConfig">,
+  ablations: [string, string][] = [],
+): MethodEntry {
+  return {
+    name,
+    label,
+    kind,
+    ablations: ablations.map(([flag, description]) => ({ flag, description })),
+    ...(parts as unknown as Pick<MethodEntry, "config" | "create" | "upgradeConfig">),
+  };
+}
 
 /** The registered methods, in display order (the baseline last). */
 export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
-  cpah: {
-    name: "cpah",
-    label: "CPAH",
-    kind: "trained",
-    ablations: [
-      {
-        flag: "noCR",
-        description:
-          "no consistency-refined module (c = f, no private part, no consistency classifier)",
-      },
-      { flag: "noAdversary", description: "no modality discriminator (γ = 0)" },
-      { flag: "noMultiTask", description: "no consistency and label heads (α = 0)" },
-      {
-        flag: "relaxed",
-        description: "no binary codes B in training (no L_q; tanh outputs, binarised at test)",
-      },
-    ],
-    config: (d, b, o) => cpahConfig(d, b, o as Partial<CpahConfig>),
-    create: (info, c) => createCpah(info, c as CpahConfig),
+  cpah: entry<CpahConfig>("cpah", "CPAH", "trained", {
+    config: cpahConfig,
+    create: createCpah,
     upgradeConfig: upgradeCpahConfig,
-  },
-  dfah: {
-    name: "dfah",
-    label: "DFAH",
-    kind: "trained",
-    ablations: [
-      { flag: "noFusion", description: "no fusion learner (U = (H^v + H^t)/2, no fusion losses)" },
-      { flag: "noAdversary", description: "no modality discriminator" },
-      {
-        flag: "relaxed",
-        description: "no B, no P: heads regress onto the continuous u, binarised at test",
-      },
-    ],
-    config: (d, b, o) => dfahConfig(d, b, o as Partial<DfahConfig>),
-    create: (info, c) => createDfah(info, c as DfahConfig),
+  }, [
+    ["noCR", "no consistency-refined module (c = f, no private part, no consistency classifier)"],
+    ["noAdversary", "no modality discriminator (γ = 0)"],
+    ["noMultiTask", "no consistency and label heads (α = 0)"],
+    ["relaxed", "no binary codes B in training (no L_q; tanh outputs, binarised at test)"],
+  ]),
+  dfah: entry<DfahConfig>("dfah", "DFAH", "trained", {
+    config: dfahConfig,
+    create: createDfah,
     upgradeConfig: upgradeDfahConfig,
-  },
-  random: {
-    name: "random",
-    label: "Random projection",
-    kind: "random",
-    ablations: [],
-    config: (_d, b, o, cell) =>
-      randomProjectionConfig(b, { seed: cell?.seed, ...(o as Partial<RandomProjectionConfig>) }),
-    create: (info, c) => createRandomProjection(info, c as RandomProjectionConfig),
-  },
+  }, [
+    ["noFusion", "no fusion learner (U = (H^v + H^t)/2, no fusion losses)"],
+    ["noAdversary", "no modality discriminator"],
+    ["relaxed", "no B, no P: heads regress onto the continuous u, binarised at test"],
+  ]),
+  random: entry<RandomProjectionConfig>("random", "Random projection", "random", {
+    config: (_d, bits, o, cell) => randomProjectionConfig(bits, { seed: cell?.seed, ...o }),
+    create: createRandomProjection,
+  }),
 };
 
 /** Every registered name, in display order. */

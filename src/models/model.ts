@@ -16,6 +16,51 @@ import type { Rng } from "../random.ts";
 import { gatherLabelRows, gatherRows } from "../datasets/matrix.ts";
 import { packSigns } from "../retrieval/codes.ts";
 
+/**
+ * The optimisation fields every trained method's config shares, under one name each: Adam for
+ * the networks and for the discriminator D, the step learning-rate schedule, and what the
+ * trainer reads (batch size, epochs). Each method documents its defaults.
+ */
+export interface OptimisationConfig {
+  /** Adam learning rate of the networks. */
+  lr: number;
+  /** L2 weight decay (PyTorch style) of the networks' Adam. */
+  weightDecay: number;
+  /** Learning-rate factor applied every `lrDecayEvery` epochs (never at epoch 0). */
+  lrDecay: number;
+  /** Epochs between learning-rate decays. */
+  lrDecayEvery: number;
+  /** Adam learning rate of D (decayed with the same schedule). */
+  discLr: number;
+  /** Adam beta1 of D. */
+  discBeta1: number;
+  /** Adam beta2 of D. */
+  discBeta2: number;
+  /** Mini-batch size (for the trainer). */
+  batchSize: number;
+  /** Epochs (for the trainer). */
+  epochs: number;
+}
+
+/** The optimisation defaults both trained methods use (Adam 1e-4, decay x0.2 every 30 epochs). */
+export const OPTIMISATION_DEFAULTS: Omit<OptimisationConfig, "batchSize" | "epochs"> = {
+  lr: 1e-4,
+  weightDecay: 5e-4,
+  lrDecay: 0.2,
+  lrDecayEvery: 30,
+  discLr: 1e-4,
+  discBeta1: 0.5,
+  discBeta2: 0.9,
+};
+
+/** Learning-rate factor at `epoch` (0-based): lrDecay^floor(epoch / lrDecayEvery); 1 at epoch 0. */
+export function learningRateFactor(
+  c: Pick<OptimisationConfig, "lrDecay" | "lrDecayEvery">,
+  epoch: number,
+): number {
+  return Math.pow(c.lrDecay, Math.floor(epoch / c.lrDecayEvery));
+}
+
 /** What a model needs to know about its training set when it is built. */
 export interface TrainingSetInfo {
   /** Number of training pairs n (B, H^v, H^t have n rows). */
@@ -76,27 +121,21 @@ export interface HashModel {
   dispose(): void;
 }
 
+/** A forward pass over one batch of rows: batch x d -> batch x K. */
+export type Forward = (batch: tf.Tensor2D) => tf.Tensor2D;
+
 /**
  * Encode rows of `x` in batches: `forward` maps a batch x d tensor to batch x K continuous
  * outputs (e.g. tanh of the hash layer, in evaluation mode); codes are their signs
  * (sign(0) = +1), packed.
  */
-export function encodeInBatches(
-  x: Matrix,
-  bits: number,
-  forward: (batch: tf.Tensor2D) => tf.Tensor2D,
-  batchSize = 1024,
-): PackedCodes {
-  return packSigns(forwardInBatches(x, bits, forward, batchSize), x.rows, bits);
+export function encodeInBatches(x: Matrix, bits: number, forward: Forward, batchSize = 1024) {
+  const codes: PackedCodes = packSigns(forwardInBatches(x, bits, forward, batchSize), x.rows, bits);
+  return codes;
 }
 
 /** Continuous outputs of `forward` over all rows of `x`, in batches (n x K, row-major). */
-export function forwardInBatches(
-  x: Matrix,
-  width: number,
-  forward: (batch: tf.Tensor2D) => tf.Tensor2D,
-  batchSize = 1024,
-): Float32Array {
+export function forwardInBatches(x: Matrix, width: number, forward: Forward, batchSize = 1024) {
   const out = new Float32Array(x.rows * width);
   for (let start = 0; start < x.rows; start += batchSize) {
     const end = Math.min(x.rows, start + batchSize);

@@ -10,6 +10,9 @@
  * @module
  */
 import type { NamedArrays } from "./params.ts";
+import { readFileOr, writeFileAtomic, writeTextAtomic } from "../io.ts";
+
+export { writeFileAtomic, writeTextAtomic } from "../io.ts";
 
 const FORMAT = "cmh-state-1";
 
@@ -38,22 +41,6 @@ export async function writeCheckpoint(
   if (old && old.bin !== binName) await Deno.remove(`${dir}/${old.bin}`).catch(() => {});
 }
 
-/**
- * THE atomic write of this project: the data goes to a temporary file next to `path`, which is
- * then renamed onto `path`, so a reader sees the old file or the new one, never a half-written
- * one (checkpoints, result files).
- */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.${Date.now()}-${Math.floor(Math.random() * 1e9)}.tmp`;
-  await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
-}
-
-/** {@link writeFileAtomic} for text (UTF-8). */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  await writeFileAtomic(path, new TextEncoder().encode(text));
-}
-
 interface Index {
   format: string;
   bin: string;
@@ -63,13 +50,7 @@ interface Index {
 
 async function readIndex(dir: string): Promise<Index> {
   const path = `${dir}/state.json`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: no checkpoint here`);
-    throw e;
-  }
+  const text = new TextDecoder().decode(await readFileOr(path, "no checkpoint here"));
   let idx: Index;
   try {
     idx = JSON.parse(text);

@@ -40,20 +40,16 @@ export function denseOps(
   b: tf.Tensor,
   activation: Activation = "linear",
 ): tf.Tensor2D {
-  return tf.tidy(() => {
-    const z = tf.add(tf.matMul(x, W as tf.Tensor2D), b) as tf.Tensor2D;
-    switch (activation) {
-      case "linear":
-        return z;
-      case "relu":
-        return tf.relu(z);
-      case "sigmoid":
-        return tf.sigmoid(z);
-      case "tanh":
-        return tf.tanh(z);
-    }
-  });
+  return tf.tidy(() => ACTIVATIONS[activation](tf.add(tf.matMul(x, W as tf.Tensor2D), b)));
 }
+
+/** The activations as tensor ops. */
+const ACTIVATIONS: Record<Activation, (z: tf.Tensor) => tf.Tensor2D> = {
+  linear: (z) => z as tf.Tensor2D,
+  relu: (z) => tf.relu(z) as tf.Tensor2D,
+  sigmoid: (z) => tf.sigmoid(z) as tf.Tensor2D,
+  tanh: (z) => tf.tanh(z) as tf.Tensor2D,
+};
 /**
  * Training-mode batch normalisation y = gamma (x - mu) / sqrt(var + eps) + beta over the rows
  * of x (m x d; biased batch variance), followed by a ReLU when `relu`, with the closed-form

@@ -24,13 +24,8 @@
  *
  * @module
  */
-import type {
-  MatClass,
-  MatNumericClass,
-  MatTypedArray,
-  MatVariable,
-  MatVariableInfo,
-} from "./mat.ts";
+import type { MatClass, MatNumericClass, MatTypedArray } from "./mat.ts";
+import type { MatVariable, MatVariableInfo } from "./mat.ts";
 import { convertArray } from "./mat.ts";
 
 type H5Module = typeof import("h5wasm/node");

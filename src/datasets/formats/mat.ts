@@ -28,6 +28,7 @@
  * @module
  */
 import { constants as zconst, inflateSync } from "node:zlib";
+import type { NumericArray } from "../../types.ts";
 import {
   decodeMatrix,
   fail,
@@ -76,17 +77,7 @@ export type MatClass =
   | "unknown";
 
 /** Typed arrays holding numeric variables' values. */
-export type MatTypedArray =
-  | Float64Array
-  | Float32Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+export type MatTypedArray = NumericArray;
 
 /** Header of a variable, available without decoding its data. */
 export interface MatVariableInfo {

@@ -5,13 +5,8 @@
  *
  * @module
  */
-import type {
-  MatClass,
-  MatNumericClass,
-  MatTypedArray,
-  MatVariable,
-  MatVariableInfo,
-} from "./mat.ts";
+import type { MatClass, MatNumericClass, MatTypedArray } from "./mat.ts";
+import type { MatVariable, MatVariableInfo } from "./mat.ts";
 
 // miTYPE codes
 export const MI_INT8 = 1,

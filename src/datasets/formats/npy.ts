@@ -11,23 +11,15 @@
  *
  * @module
  */
+import type { NumericArray } from "../../types.ts";
+import { readFileOr } from "../../io.ts";
 import type { DenseMatrix, LabelMatrix } from "../../types.ts";
 
 /** dtype codes without byte order, e.g. "f4". */
 export type NpyDtype = "f4" | "f8" | "u1" | "b1" | "i1" | "i2" | "u2" | "i4" | "u4" | "i8" | "u8";
 
 /** Typed arrays an .npy array decodes into. */
-export type NpyData =
-  | Float32Array
-  | Float64Array
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+export type NpyData = NumericArray;
 
 /** A decoded .npy array (always C order in memory). */
 export interface NpyArray {
@@ -160,14 +152,7 @@ export function parseNpy(bytes: Uint8Array, where = "npy"): NpyArray {
 
 /** Read a .npy file. */
 export async function readNpy(path: string): Promise<NpyArray> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: file not found`);
-    throw e;
-  }
-  return parseNpy(bytes, path);
+  return parseNpy(await readFileOr(path, "file not found"), path);
 }
 
 /** Options of {@link encodeNpy}. */

@@ -4,15 +4,9 @@
  *
  * @module
  */
-import {
-  ALL_DIRECTIONS,
-  checkOneSection,
-  curveBits,
-  DIRECTION_LABELS,
-  type NamedFigure,
-  type Series,
-  seriesOf,
-} from "./series.ts";
+import { ALL_DIRECTIONS, checkOneSection, curveBits, DIRECTION_LABELS } from "./series.ts";
+import { seriesOf } from "./series.ts";
+import type { NamedFigure, Series } from "./series.ts";
 import { type CellResult } from "../results.ts";
 import { methodLabel } from "../../models/mod.ts";
 import { type RetrievalMetrics } from "../../retrieval/metrics.ts";
@@ -97,6 +91,34 @@ export function styleOf(
 }
 
 /** Layout pieces of a grid of panels, one per title. */
+/**
+ * One series' line trace on panel `panel`: its label, legend group and style, the points, and
+ * `extra` (hover text, error bars) between the points and the axes.
+ */
+export function lineTrace(
+  s: Series,
+  style: { color: string; dash: string; width: number },
+  panel: number,
+  axis: { x: string; y: string },
+  points: { x: unknown[]; y: unknown[]; customdata: unknown[] },
+  extra: Record<string, unknown>,
+  markerSize: number,
+): Record<string, unknown> {
+  return {
+    type: "scatter",
+    mode: "lines+markers",
+    name: s.label,
+    legendgroup: s.key,
+    showlegend: panel === 0,
+    ...points,
+    ...extra,
+    xaxis: axis.x,
+    yaxis: axis.y,
+    line: { color: style.color, dash: style.dash, width: style.width },
+    marker: { size: markerSize, color: style.color },
+  };
+}
+
 export function panels(
   titles: readonly string[],
   xTitle: string,
@@ -221,23 +243,11 @@ export function curveFigure(
       const c = kind === "pr" ? prCurve(rs, dir) : patnCurve(rs, dir);
       if (!c) continue;
       const st = styleOf(s, all, compare.kind === "methods" ? "method" : "ablation");
-      data.push({
-        type: "scatter",
-        mode: "lines+markers",
-        name: s.label,
-        legendgroup: s.key,
-        showlegend: p === 0,
-        x: c.x,
-        y: c.y,
-        customdata: c.at,
-        hovertemplate: kind === "pr"
-          ? `${s.label}<br>radius %{customdata}<br>recall %{x:.4f}<br>precision %{y:.4f}<extra></extra>`
-          : `${s.label}<br>N %{x}<br>precision %{y:.4f}<extra></extra>`,
-        xaxis: axes[p].x,
-        yaxis: axes[p].y,
-        line: { color: st.color, dash: st.dash, width: st.width },
-        marker: { size: 4, color: st.color },
-      });
+      const hovertemplate = kind === "pr"
+        ? `${s.label}<br>radius %{customdata}<br>recall %{x:.4f}<br>precision %{y:.4f}<extra></extra>`
+        : `${s.label}<br>N %{x}<br>precision %{y:.4f}<extra></extra>`;
+      const points = { x: c.x, y: c.y, customdata: c.at };
+      data.push(lineTrace(s, st, p, axes[p], points, { hovertemplate }, 4));
     }
   });
   const idSubject = compare.kind === "methods" ? "methods" : `${compare.method}-ablations`;

@@ -6,25 +6,17 @@
 import {
   AXIS_STYLE,
   baseLayout,
-  type CurveComparison,
   DASHES,
+  lineTrace,
   PALETTE,
   panels,
   prCurvesFigure,
-  precisionAtNFigure,
-  sectionName,
-  styleOf,
 } from "./curves.ts";
-import {
-  bitsOf,
-  checkOneSection,
-  curveBits,
-  DIRECTION_LABELS,
-  type NamedFigure,
-  type Series,
-  seriesOf,
-  summarize,
-} from "./series.ts";
+import { precisionAtNFigure, sectionName, styleOf } from "./curves.ts";
+import type { CurveComparison } from "./curves.ts";
+import { bitsOf, checkOneSection, curveBits, DIRECTION_LABELS, seriesOf } from "./series.ts";
+import { summarize } from "./series.ts";
+import type { NamedFigure, Series } from "./series.ts";
 import { type CellResult } from "../results.ts";
 import { methodLabel } from "../../models/mod.ts";
 import { type Direction } from "../../types.ts";
@@ -192,23 +184,17 @@ export function mapVsBitsFigure(
         ),
       })).filter((q) => q.sum !== null);
       const st = styleOf(s, all, "method");
-      data.push({
-        type: "scatter",
-        mode: "lines+markers",
-        name: s.label,
-        legendgroup: s.key,
-        showlegend: p === 0,
+      const points = {
         x: pts.map((q) => q.b),
         y: pts.map((q) => q.sum!.mean),
         customdata: pts.map((q) => q.sum!.n),
+      };
+      const extra = {
         error_y: { type: "data", array: pts.map((q) => q.sum!.std), visible: true, thickness: 1 },
         hovertemplate:
           `${s.label}<br>%{x} bits<br>MAP %{y:.4f} (%{customdata} seeds)<extra></extra>`,
-        xaxis: axes[p].x,
-        yaxis: axes[p].y,
-        line: { color: st.color, dash: st.dash, width: st.width },
-        marker: { size: 6, color: st.color },
-      });
+      };
+      data.push(lineTrace(s, st, p, axes[p], points, extra, 6));
     }
   });
   return {

@@ -6,6 +6,7 @@
  * @module
  */
 import { DATASET_NAMES, type DatasetName } from "../../datasets/datasets.ts";
+import { OPTIMISATION_DEFAULTS, type OptimisationConfig } from "../model.ts";
 
 /** Datasets with CPAH defaults: every dataset the loader knows. */
 export const CPAH_DATASETS: readonly DatasetName[] = DATASET_NAMES;
@@ -17,7 +18,7 @@ export type CpahDataset = DatasetName;
 export const CPAH_BITS: readonly number[] = [16, 32, 64, 128];
 
 /** Every hyper-parameter of CPAH, plain JSON-serialisable data. */
-export interface CpahConfig {
+export interface CpahConfig extends OptimisationConfig {
   /** Dataset the defaults were taken for (recorded in results). */
   dataset: string;
   /** Code length K. */
@@ -43,26 +44,8 @@ export interface CpahConfig {
   gamma: number;
   /** Weight of the gradient penalty in D's loss (10). */
   gpWeight: number;
-  /** Learning rate of the networks (1e-4). */
-  lr: number;
-  /** L2 weight decay of the networks' Adam (5e-4). */
-  weightDecay: number;
-  /** Learning-rate factor applied every `lrDecayEvery` epochs (0.2). */
-  lrDecay: number;
-  /** Epochs between learning-rate decays (30); never at epoch 0. */
-  lrDecayEvery: number;
-  /** Learning rate of D (1e-4; decayed with the same schedule). */
-  discLr: number;
-  /** Adam beta1 of D (0.5). */
-  discBeta1: number;
-  /** Adam beta2 of D (0.9). */
-  discBeta2: number;
   /** L2 weight decay of D's Adam (1e-4, the public code's value). */
   discWeightDecay: number;
-  /** Mini-batch size (for the trainer). */
-  batchSize: number;
-  /** Epochs (for the trainer). */
-  epochs: number;
   /** Cross-modal pairs: batch vs stored outputs of the other modality, or batch vs batch. */
   pairMode: "stored" | "batch";
   /**
@@ -131,13 +114,7 @@ export function cpahConfig(
     beta: 1,
     gamma: 1,
     gpWeight: 10,
-    lr: 1e-4,
-    weightDecay: 5e-4,
-    lrDecay: 0.2,
-    lrDecayEvery: 30,
-    discLr: 1e-4,
-    discBeta1: 0.5,
-    discBeta2: 0.9,
+    ...OPTIMISATION_DEFAULTS,
     discWeightDecay: 1e-4,
     batchSize: 128,
     epochs: 100,
@@ -245,10 +222,7 @@ export function activeParts(c: CpahConfig): CpahParts {
   };
 }
 
-/** Learning-rate factor at `epoch` (0-based): lrDecay^floor(epoch / lrDecayEvery); 1 at epoch 0. */
-export function learningRateFactor(c: CpahConfig, epoch: number): number {
-  return Math.pow(c.lrDecay, Math.floor(epoch / c.lrDecayEvery));
-}
+export { learningRateFactor } from "../model.ts";
 
 /**
  * A recorded CPAH config (a result file's or a saved model's) in today's field names: earlier

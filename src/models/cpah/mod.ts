@@ -80,29 +80,6 @@
  * @module
  */
 
-export {
-  activeParts,
-  CPAH_BITS,
-  CPAH_DATASETS,
-  type CpahConfig,
-  cpahConfig,
-  type CpahDataset,
-  type CpahParts,
-  DATASET_DEFAULTS,
-  learningRateFactor,
-  upgradeCpahConfig,
-  validateCpahConfig,
-} from "./config.ts";
-export {
-  adversarialTerm,
-  consistencyTerm,
-  discriminatorLoss,
-  gradientPenaltyTerm,
-  labelTerm,
-  networkObjective,
-  type NetworkTerms,
-  pairwiseTerm,
-  quantizationTerm,
-  termScales,
-} from "./terms.ts";
-export { type Branch, branchForward, type BranchOutputs, CpahModel, createCpah } from "./model.ts";
+export * from "./config.ts";
+export * from "./terms.ts";
+export * from "./model.ts";

@@ -12,31 +12,13 @@ import {
   learningRateFactor,
   validateCpahConfig,
 } from "./config.ts";
-import {
-  adversarialTerm,
-  consistencyTerm,
-  discriminatorLoss,
-  gradientPenaltyTerm,
-  labelTerm,
-  networkObjective,
-  type NetworkTerms,
-  pairwiseTerm,
-  quantizationTerm,
-  termScales,
-} from "./terms.ts";
-import {
-  type Batch,
-  checkBatch,
-  checkFeatureCols,
-  checkTrainingSetInfo,
-  encodeInBatches,
-  gatherCodeRows,
-  type HashModel,
-  type LossTerms,
-  scatterCodeRows,
-  type StepContext,
-  type TrainingSetInfo,
-} from "../model.ts";
+import { adversarialTerm, consistencyTerm, discriminatorLoss } from "./terms.ts";
+import { gradientPenaltyTerm, labelTerm, networkObjective, pairwiseTerm } from "./terms.ts";
+import { quantizationTerm, termScales } from "./terms.ts";
+import type { NetworkTerms } from "./terms.ts";
+import { checkBatch, checkFeatureCols, checkTrainingSetInfo, encodeInBatches } from "../model.ts";
+import { gatherCodeRows, scatterCodeRows } from "../model.ts";
+import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "../model.ts";
 import { labelSimilarity } from "../../nn/losses.ts";
 import { Adam, Linear, Mlp, type NamedArrays, ParamStore, withoutTape } from "../../nn/mod.ts";
 import { Rng } from "../../random.ts";

@@ -89,15 +89,7 @@ export function discriminatorLoss(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
  * eps (m x 1) drawn by the caller's seeded generator. Weighted by `gpWeight` in D's step.
  * `inputGradient`, when given, computes grad_x D(x) directly (else tf.grad of `critic`).
  */
-export function gradientPenaltyTerm(
-  critic: (x: tf.Tensor2D) => tf.Tensor2D,
-  cv: tf.Tensor2D,
-  ct: tf.Tensor2D,
-  eps: tf.Tensor2D,
-  inputGradient?: (x: tf.Tensor2D) => tf.Tensor2D,
-): tf.Scalar {
-  return gradientPenalty(critic, cv, ct, eps, inputGradient);
-}
+export const gradientPenaltyTerm: typeof gradientPenalty = gradientPenalty;
 
 /** The terms of the networks' objective, each unweighted (zero tensors for inactive terms). */
 export interface NetworkTerms {

@@ -6,6 +6,7 @@
  * @module
  */
 import { DATASET_NAMES, type DatasetName } from "../../datasets/datasets.ts";
+import { OPTIMISATION_DEFAULTS, type OptimisationConfig } from "../model.ts";
 
 // Configuration
 
@@ -16,7 +17,7 @@ export const DFAH_DATASETS: readonly DatasetName[] = DATASET_NAMES;
 export type PairMode = "stored" | "batch";
 
 /** Every hyper-parameter and ablation flag of DFAH (plain, JSON-serialisable data). */
-export interface DfahConfig {
+export interface DfahConfig extends OptimisationConfig {
   /** Dataset the defaults were taken for (informational). */
   dataset: string;
   /** Code length K. */
@@ -57,24 +58,6 @@ export interface DfahConfig {
   rho: number;
   /** Rounds of (P-step, B-step) per epoch. */
   rounds: number;
-  /** Adam learning rate of the networks. */
-  lr: number;
-  /** L2 weight decay (PyTorch style) of the networks. */
-  weightDecay: number;
-  /** Learning-rate factor applied every `lrDecayEvery` epochs (never at epoch 0). */
-  lrDecay: number;
-  /** Epochs between learning-rate decays. */
-  lrDecayEvery: number;
-  /** Adam learning rate of D. */
-  discLr: number;
-  /** Adam beta1 of D. */
-  discBeta1: number;
-  /** Adam beta2 of D. */
-  discBeta2: number;
-  /** Mini-batch size (for the trainer). */
-  batchSize: number;
-  /** Epochs (for the trainer). */
-  epochs: number;
   /** Ablation: no Fusion Learner (U := (H^v + H^t)/2, no fusion terms). */
   noFusion: boolean;
   /** Ablation: no Modality Discriminator (no D, no adversarial term). */
@@ -102,13 +85,7 @@ export const BASE: Omit<DfahConfig, "dataset" | "bits"> = {
   mu: 1,
   rho: 1,
   rounds: 3,
-  lr: 1e-4,
-  weightDecay: 5e-4,
-  lrDecay: 0.2,
-  lrDecayEvery: 30,
-  discLr: 1e-4,
-  discBeta1: 0.5,
-  discBeta2: 0.9,
+  ...OPTIMISATION_DEFAULTS,
   batchSize: 128,
   epochs: 50,
   noFusion: false,

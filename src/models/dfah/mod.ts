@@ -54,37 +54,7 @@
  * @module
  */
 
-export {
-  activeParts,
-  BASE,
-  DFAH_DATASETS,
-  type DfahConfig,
-  dfahConfig,
-  type DfahParts,
-  type PairMode,
-  PER_DATASET,
-  upgradeDfahConfig,
-  validateDfahConfig,
-} from "./config.ts";
-export {
-  adversarialTerm,
-  balanceTerm,
-  discriminatorLoss,
-  fusionPairTerm,
-  intraModalTerm,
-  labelEmbeddingTerm,
-  pairwiseTerm,
-  quantizationTerm,
-} from "./terms.ts";
-export {
-  checkProblem,
-  discreteObjective,
-  type DiscreteProblem,
-  type DiscreteResult,
-  discreteStep,
-  labelRows,
-  labelTimesP,
-  updateB,
-  updateP,
-} from "./discrete.ts";
-export { createDfah, DfahModel, type Forward, withFrozenRunningStats } from "./model.ts";
+export * from "./config.ts";
+export * from "./terms.ts";
+export * from "./discrete.ts";
+export * from "./model.ts";

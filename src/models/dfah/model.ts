@@ -7,29 +7,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { activeParts, type DfahConfig, type DfahParts, validateDfahConfig } from "./config.ts";
 import { type DiscreteProblem, discreteStep, updateB } from "./discrete.ts";
-import {
-  adversarialTerm,
-  balanceTerm,
-  discriminatorLoss,
-  fusionPairTerm,
-  intraModalTerm,
-  labelEmbeddingTerm,
-  pairwiseTerm,
-  quantizationTerm,
-} from "./terms.ts";
-import {
-  type Batch,
-  checkBatch,
-  checkFeatureCols,
-  checkTrainingSetInfo,
-  encodeInBatches,
-  gatherCodeRows,
-  type HashModel,
-  type LossTerms,
-  scatterCodeRows,
-  type StepContext,
-  type TrainingSetInfo,
-} from "../model.ts";
+import { adversarialTerm, balanceTerm, discriminatorLoss, fusionPairTerm } from "./terms.ts";
+import { intraModalTerm, labelEmbeddingTerm, pairwiseTerm, quantizationTerm } from "./terms.ts";
+import { checkBatch, checkFeatureCols, checkTrainingSetInfo, encodeInBatches } from "../model.ts";
+import { gatherCodeRows, learningRateFactor, scatterCodeRows } from "../model.ts";
+import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "../model.ts";
 import { labelSimilarity } from "../../nn/losses.ts";
 import { Adam, Linear, Mlp, type NamedArrays, ParamStore, stopGradient } from "../../nn/mod.ts";
 import { Rng } from "../../random.ts";
@@ -183,7 +165,7 @@ export class DfahModel implements HashModel {
 
   /** Learning-rate schedule: lr * lrDecay^floor(epoch / lrDecayEvery) (no decay at epoch 0). */
   beginEpoch(epoch: number): void {
-    const f = Math.pow(this.config.lrDecay, Math.floor(epoch / this.config.lrDecayEvery));
+    const f = learningRateFactor(this.config, epoch);
     this.#netOpt.lr = this.config.lr * f;
     if (this.#discOpt) this.#discOpt.lr = this.config.discLr * f;
   }

@@ -16,9 +16,9 @@ import {
   validateDense,
   vstack,
   vstackLabels,
-} from "../src/datasets/matrix.ts";
-import { Rng } from "../src/random.ts";
-import type { CsrMatrix, DenseMatrix } from "../src/types.ts";
+} from "../../src/datasets/matrix.ts";
+import { Rng } from "../../src/random.ts";
+import type { CsrMatrix, DenseMatrix } from "../../src/types.ts";
 
 /** A random sparse-ish dense matrix (about 70% zeros). */
 function randomDense(rows: number, cols: number, seed: number): DenseMatrix {

@@ -14,16 +14,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend, kernelConfigurations } from "../src/accel/backend.ts";
-import { synthetic } from "../src/datasets/synthetic.ts";
-import { gatherLabelRows, gatherRows } from "../src/datasets/matrix.ts";
-import { mapAll } from "../src/retrieval/metrics.ts";
-import { type MethodName, METHODS } from "../src/models/mod.ts";
-import type { HashModel, TrainingSetInfo } from "../src/models/model.ts";
-import type { NamedArrays } from "../src/nn/mod.ts";
-import { Rng } from "../src/random.ts";
-import { makeBatch, train, type TrainData } from "../src/train.ts";
-import type { CrossModalDataset } from "../src/types.ts";
+import { initBackend, kernelConfigurations } from "../../src/accel/backend.ts";
+import { synthetic } from "../../src/datasets/synthetic.ts";
+import { gatherLabelRows, gatherRows } from "../../src/datasets/matrix.ts";
+import { mapAll } from "../../src/retrieval/metrics.ts";
+import { type MethodName, METHODS } from "../../src/models/mod.ts";
+import type { HashModel, TrainingSetInfo } from "../../src/models/model.ts";
+import type { NamedArrays } from "../../src/nn/mod.ts";
+import { Rng } from "../../src/random.ts";
+import { makeBatch, train, type TrainData } from "../../src/train.ts";
+import type { CrossModalDataset } from "../../src/types.ts";
 
 const CONFIGS = await kernelConfigurations();
 for (const c of CONFIGS.filter((c) => !c.available)) {
@@ -40,16 +40,11 @@ function infoOf(ds: CrossModalDataset, rows: Int32Array): TrainingSetInfo {
   };
 }
 
+const L64 = { imageLayers: [64, 64], textLayers: [64, 64], discLayers: [16], consLayers: [16] };
+
 /** Small networks: the learning runs take seconds on every configuration, cpu included. */
 const SMALL: Record<MethodName, object> = {
-  cpah: {
-    imageLayers: [64, 64],
-    textLayers: [64, 64],
-    discLayers: [16],
-    consLayers: [16],
-    lr: 1e-3,
-    discLr: 1e-3,
-  },
+  cpah: { ...L64, lr: 1e-3, discLr: 1e-3 },
   dfah: { imageLayers: [64, 32], textLayers: [64, 32], fusionLayers: [32], discLayers: [16] },
   random: {},
 };

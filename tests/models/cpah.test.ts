@@ -6,15 +6,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/accel/backend.ts";
-import { synthetic } from "../src/datasets/synthetic.ts";
-import { gatherLabelRows, gatherRows } from "../src/datasets/matrix.ts";
-import { mapAll } from "../src/retrieval/metrics.ts";
-import { Rng } from "../src/random.ts";
-import { makeBatch, train, type TrainData } from "../src/train.ts";
-import type { NamedArrays } from "../src/nn/mod.ts";
-import type { CrossModalDataset, PackedCodes } from "../src/types.ts";
-import type { HashModel, TrainingSetInfo } from "../src/models/model.ts";
+import { initBackend } from "../../src/accel/backend.ts";
+import { synthetic } from "../../src/datasets/synthetic.ts";
+import { gatherLabelRows, gatherRows } from "../../src/datasets/matrix.ts";
+import { mapAll } from "../../src/retrieval/metrics.ts";
+import { Rng } from "../../src/random.ts";
+import { makeBatch, train, type TrainData } from "../../src/train.ts";
+import type { NamedArrays } from "../../src/nn/mod.ts";
+import type { CrossModalDataset, PackedCodes } from "../../src/types.ts";
+import type { HashModel, TrainingSetInfo } from "../../src/models/model.ts";
 import {
   activeParts,
   adversarialTerm,
@@ -33,17 +33,15 @@ import {
   pairwiseTerm,
   quantizationTerm,
   termScales,
-} from "../src/models/cpah/mod.ts";
-import { createRandomProjection } from "../src/models/random_projection.ts";
+} from "../../src/models/cpah/mod.ts";
+import { createRandomProjection } from "../../src/models/random_projection.ts";
 
-import { close, t2, value } from "./helpers.ts";
+import { close, softplus, t2, value } from "../test_utils.ts";
 
 await initBackend({ name: "wasm" });
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-const softplus = (x: number) => Math.log1p(Math.exp(x));
 
 /** Small, easy synthetic data: train rows 0..nTrain-1, query rows after. */
 function smallData(n = 240, nTrain = 200, seed = 5) {
@@ -72,10 +70,7 @@ function smallData(n = 240, nTrain = 200, seed = 5) {
 /** A small network so every test runs in well under a second per step. */
 function smallConfig(overrides: Partial<CpahConfig> = {}): CpahConfig {
   return cpahConfig("synthetic", 16, {
-    imageLayers: [16, 16],
-    textLayers: [16, 16],
-    discLayers: [8],
-    consLayers: [8],
+    ...{ imageLayers: [16, 16], textLayers: [16, 16], discLayers: [8], consLayers: [8] },
     lr: 3e-3,
     discLr: 3e-3,
     batchSize: 40,

@@ -4,11 +4,11 @@
  * clear error, and the CLI's parsing and command log.
  */
 import assert from "node:assert/strict";
-import { expandGrid } from "../src/experiments/spec.ts";
-import { readResult, resultPath } from "../src/experiments/results.ts";
-import { runGrid } from "../src/experiments/grid.ts";
-import { buildReport, reportMarkdown } from "../src/experiments/report/mod.ts";
-import { DEFAULT_RUN_EPOCHS, parseCli, recordCommand } from "../src/experiments/reproduce.ts";
+import { expandGrid } from "../../src/experiments/spec.ts";
+import { readResult, resultPath } from "../../src/experiments/results.ts";
+import { runGrid } from "../../src/experiments/grid.ts";
+import { buildReport, reportMarkdown } from "../../src/experiments/report/mod.ts";
+import { DEFAULT_RUN_EPOCHS, parseCli, recordCommand } from "../../src/experiments/reproduce.ts";
 
 const grid = () =>
   expandGrid({

@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Direction } from "../src/types.ts";
-import type { RetrievalMetrics } from "../src/retrieval/metrics.ts";
-import type { CellResult } from "../src/experiments/results.ts";
-import type { CellMethod, ExperimentSpec, SplitConvention } from "../src/experiments/spec.ts";
+import type { Direction } from "../../src/types.ts";
+import type { RetrievalMetrics } from "../../src/retrieval/metrics.ts";
+import type { CellResult } from "../../src/experiments/results.ts";
+import type { CellMethod, ExperimentSpec, SplitConvention } from "../../src/experiments/spec.ts";
 import {
   ablationTables,
   buildReport,
@@ -18,7 +18,7 @@ import {
   publishedComparison,
   reportMarkdown,
   writeReports,
-} from "../src/experiments/report/mod.ts";
+} from "../../src/experiments/report/mod.ts";
 import {
   curveBits,
   mapVsBitsFigure,
@@ -27,15 +27,15 @@ import {
   sectionFigures,
   summarize,
   trainingCurvesFigure,
-} from "../src/experiments/figures/mod.ts";
+} from "../../src/experiments/figures/mod.ts";
 import {
   AGAH_TABLE1,
   DCMH_OWN,
   PUBLISHED_ROWS,
   type PublishedSource,
   SSAH_TABLE2,
-} from "../src/experiments/published.ts";
-import { resultsDocument } from "../src/experiments/results_doc.ts";
+} from "../../src/experiments/published.ts";
+import { resultsDocument } from "../../src/experiments/results_doc.ts";
 
 // ------------------------------------------------------------------------------- fixtures
 
@@ -340,7 +340,7 @@ function parseReportedTables(text: string) {
   return out;
 }
 
-const REPORTED = new URL("../../shared/docs/reported-tables.md", import.meta.url);
+const REPORTED = new URL("../../../shared/docs/reported-tables.md", import.meta.url);
 const haveReported = (() => {
   try {
     return Deno.statSync(REPORTED).isFile;

@@ -1,20 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/accel/backend.ts";
-import {
-  BatchNorm1d,
-  batchNormTraining,
-  dense,
-  denseOps,
-  Linear,
-  Mlp,
-  ParamStore,
-  withoutTape,
-} from "../src/nn/mod.ts";
-import { Adam } from "../src/nn/optim.ts";
-import { wasmKernels } from "../src/accel/simd.ts";
-import { Rng } from "../src/random.ts";
-import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "../src/nn/checkpoint.ts";
+import { initBackend } from "../../src/accel/backend.ts";
+import { BatchNorm1d, batchNormTraining, dense, denseOps, Linear, Mlp } from "../../src/nn/mod.ts";
+import { ParamStore, withoutTape } from "../../src/nn/mod.ts";
+import { Adam } from "../../src/nn/optim.ts";
+import { wasmKernels } from "../../src/accel/simd.ts";
+import { Rng } from "../../src/random.ts";
+import { hasCheckpoint, readCheckpoint, writeCheckpoint } from "../../src/nn/checkpoint.ts";
 
 await initBackend({ name: "wasm" });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { packSigns } from "../src/retrieval/codes.ts";
+import { packSigns } from "../../src/retrieval/codes.ts";
 import {
   defaultPrecisionNs,
   evaluate,
@@ -9,9 +9,9 @@ import {
   hammingRanking,
   mapAll,
   type RetrievalMetrics,
-} from "../src/retrieval/metrics.ts";
-import { Rng } from "../src/random.ts";
-import type { LabelMatrix, PackedCodes } from "../src/types.ts";
+} from "../../src/retrieval/metrics.ts";
+import { Rng } from "../../src/random.ts";
+import type { LabelMatrix, PackedCodes } from "../../src/types.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -1,3 +1,4 @@
+import { exists, tmpDirTest } from "../test_utils.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -8,24 +9,15 @@ import {
   matValues,
   type MatVariable,
   readMat,
-} from "../src/datasets/formats/mat.ts";
-import { defaultDataDir, readWikiList } from "../src/datasets/datasets.ts";
-import { csrToDense } from "../src/datasets/matrix.ts";
+} from "../../src/datasets/formats/mat.ts";
+import { defaultDataDir, readWikiList } from "../../src/datasets/datasets.ts";
+import { csrToDense } from "../../src/datasets/matrix.ts";
 import { encodeMat, matVar, MI, writeMat, type WriteVar } from "./fixtures/mat_writer.ts";
 
 let tmp = "";
 let counter = 0;
 /** A test that gets a fresh temporary directory (`tmp`), removed afterwards. */
-function tmpTest(name: string, fn: () => Promise<void>) {
-  Deno.test(name, async () => {
-    tmp = await Deno.makeTempDir({ prefix: "data_mat_" });
-    try {
-      await fn();
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
-  });
-}
+const tmpTest = tmpDirTest("data_mat_", (dir) => (tmp = dir));
 async function fixture(vars: WriteVar[], opts: Parameters<typeof encodeMat>[1] = {}) {
   const p = join(tmp, `f${counter++}.mat`);
   await writeMat(p, vars, opts);
@@ -280,15 +272,6 @@ if (!hasWiki) {
   console.log(`skipping real Wikipedia tests: ${wikiDir} not found (set HASH_DATA_DIR)`);
 }
 if (!hasMir) console.log(`skipping real MIRFlickr tests: ${mirDir} not found (set HASH_DATA_DIR)`);
-
-async function exists(p: string) {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name: "real wikiData.mat: shapes, categories 1..10, image histograms sum to 1",

@@ -1,3 +1,4 @@
+import { tmpDirTest } from "../test_utils.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import h5wasm from "h5wasm/node";
@@ -10,10 +11,10 @@ import {
   parseNpy,
   readNpy,
   writeNpy,
-} from "../src/datasets/formats/npy.ts";
-import { inspectMat73, isHdf5File, readMat73 } from "../src/datasets/formats/hdf5.ts";
-import { inspectMatFile, matFormat, readMatFile } from "../src/datasets/formats/matfile.ts";
-import { matToDense, matToLabels } from "../src/datasets/formats/mat.ts";
+} from "../../src/datasets/formats/npy.ts";
+import { inspectMat73, isHdf5File, readMat73 } from "../../src/datasets/formats/hdf5.ts";
+import { inspectMatFile, matFormat, readMatFile } from "../../src/datasets/formats/matfile.ts";
+import { matToDense, matToLabels } from "../../src/datasets/formats/mat.ts";
 import { encodeMat, matVar } from "./fixtures/mat_writer.ts";
 
 function nums(a: NpyData): number[] {
@@ -25,16 +26,8 @@ function b64(s: string): Uint8Array {
 }
 
 let tmp = "";
-function tmpTest(name: string, fn: () => Promise<void>) {
-  Deno.test(name, async () => {
-    tmp = await Deno.makeTempDir({ prefix: "data_npy_hdf5_" });
-    try {
-      await fn();
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
-  });
-}
+/** A test that gets a fresh temporary directory (`tmp`), removed afterwards. */
+const tmpTest = tmpDirTest("data_npy_hdf5_", (dir) => (tmp = dir));
 
 // ------------------------------------------------------------------ .npy
 

@@ -8,9 +8,9 @@ import {
   popcount32,
   sharesLabel,
   unpackCodes,
-} from "../src/retrieval/codes.ts";
-import { Rng } from "../src/random.ts";
-import type { PackedCodes } from "../src/types.ts";
+} from "../../src/retrieval/codes.ts";
+import { Rng } from "../../src/random.ts";
+import type { PackedCodes } from "../../src/types.ts";
 
 const LENGTHS = [1, 8, 16, 31, 32, 33, 63, 64, 65, 100];
 

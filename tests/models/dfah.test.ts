@@ -6,17 +6,17 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/accel/backend.ts";
-import { Rng } from "../src/random.ts";
-import { gatherLabelRows, gatherRows } from "../src/datasets/matrix.ts";
-import { synthetic } from "../src/datasets/synthetic.ts";
-import { mapAll } from "../src/retrieval/metrics.ts";
-import { makeBatch, train, type TrainData } from "../src/train.ts";
-import { readCheckpoint } from "../src/nn/checkpoint.ts";
-import { stopGradient } from "../src/nn/tape.ts";
-import { loadModel, saveModel } from "../src/models/mod.ts";
-import type { TrainingSetInfo } from "../src/models/model.ts";
-import type { CrossModalDataset } from "../src/types.ts";
+import { initBackend } from "../../src/accel/backend.ts";
+import { Rng } from "../../src/random.ts";
+import { gatherLabelRows, gatherRows } from "../../src/datasets/matrix.ts";
+import { synthetic } from "../../src/datasets/synthetic.ts";
+import { mapAll } from "../../src/retrieval/metrics.ts";
+import { makeBatch, train, type TrainData } from "../../src/train.ts";
+import { readCheckpoint } from "../../src/nn/checkpoint.ts";
+import { stopGradient } from "../../src/nn/tape.ts";
+import { loadModel, saveModel } from "../../src/models/mod.ts";
+import type { TrainingSetInfo } from "../../src/models/model.ts";
+import type { CrossModalDataset } from "../../src/types.ts";
 import {
   activeParts,
   adversarialTerm,
@@ -36,7 +36,7 @@ import {
   quantizationTerm,
   updateB,
   updateP,
-} from "../src/models/dfah/mod.ts";
+} from "../../src/models/dfah/mod.ts";
 
 await initBackend({ name: "wasm" });
 

@@ -23,10 +23,10 @@ import {
   matMulT,
   registerExplicitTransposeMatMulGradient,
   registerTransposeFlagMatMulGradient,
-} from "../src/accel/backend.ts";
-import { batchNormTraining, dense, Mlp, ParamStore } from "../src/nn/mod.ts";
-import { pairLikelihood } from "../src/nn/losses.ts";
-import { Rng } from "../src/random.ts";
+} from "../../src/accel/backend.ts";
+import { batchNormTraining, dense, Mlp, ParamStore } from "../../src/nn/mod.ts";
+import { pairLikelihood } from "../../src/nn/losses.ts";
+import { Rng } from "../../src/random.ts";
 
 const CONFIGS = (await kernelConfigurations()).filter((c) => c.label !== "tensorflow");
 

@@ -1,28 +1,25 @@
+import { exists, tmpDirTest } from "../test_utils.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import h5wasm from "h5wasm/node";
-import { defaultDataDir, loadDataset, type LoadDatasetOptions } from "../src/datasets/datasets.ts";
-import { synthetic } from "../src/datasets/synthetic.ts";
-import { simulateImageFeatures } from "../src/datasets/simulated.ts";
-import { csrToDense, gatherRows, toDense } from "../src/datasets/matrix.ts";
-import { writeNpy } from "../src/datasets/formats/npy.ts";
-import { Rng } from "../src/random.ts";
-import type { CrossModalDataset, DenseMatrix, LabelMatrix } from "../src/types.ts";
+import {
+  defaultDataDir,
+  loadDataset,
+  type LoadDatasetOptions,
+} from "../../src/datasets/datasets.ts";
+import { synthetic } from "../../src/datasets/synthetic.ts";
+import { simulateImageFeatures } from "../../src/datasets/simulated.ts";
+import { csrToDense, gatherRows, toDense } from "../../src/datasets/matrix.ts";
+import { writeNpy } from "../../src/datasets/formats/npy.ts";
+import { Rng } from "../../src/random.ts";
+import type { CrossModalDataset, DenseMatrix, LabelMatrix } from "../../src/types.ts";
 import { matVar, MI, writeMat, type WriteVar } from "./fixtures/mat_writer.ts";
 
 // ------------------------------------------------------------------ fixture helpers
 
 let tmp = "";
-function tmpTest(name: string, fn: () => Promise<void>) {
-  Deno.test(name, async () => {
-    tmp = await Deno.makeTempDir({ prefix: "data_datasets_" });
-    try {
-      await fn();
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
-  });
-}
+/** A test that gets a fresh temporary directory (`tmp`), removed afterwards. */
+const tmpTest = tmpDirTest("data_datasets_", (dir) => (tmp = dir));
 
 const rng = new Rng(7);
 /** rows x cols row-major values in [0, 1). */
@@ -728,14 +725,6 @@ Deno.test("simulated image features: non-negative, sparse as asked, deterministi
 // ------------------------------------------------------------------ real data
 
 const dataDir = defaultDataDir();
-async function exists(p: string) {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 const hasWiki = await exists(join(dataDir, "wikipedia", "wikiData.mat")) &&
   await exists(join(dataDir, "wikipedia", "raw_features.mat"));
 const hasMir = await exists(join(dataDir, "mirflickr25k", "mirflickr25k-yall.mat"));

@@ -6,8 +6,8 @@ import {
   registerExplicitTransposeMatMulGradient,
   registerTransposeFlagMatMulGradient,
   restoreStockMatMulGradient,
-} from "../src/accel/backend.ts";
-import { Rng } from "../src/random.ts";
+} from "../../src/accel/backend.ts";
+import { Rng } from "../../src/random.ts";
 
 function rand(shape: number[], rng: Rng): tf.Tensor {
   return tf.tensor(rng.normals(shape.reduce((a, b) => a * b, 1)), shape);

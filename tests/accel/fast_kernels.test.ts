@@ -5,17 +5,17 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/accel/backend.ts";
+import { initBackend } from "../../src/accel/backend.ts";
 import {
   fastKernelsDescription,
   installFastKernels,
   leadingAxes,
   splitSizes,
   uninstallFastKernels,
-} from "../src/accel/fast_kernels.ts";
-import { simdKernels, simdModuleBytes, wasmKernels } from "../src/accel/simd.ts";
-import { Rng } from "../src/random.ts";
-import { close } from "./helpers.ts";
+} from "../../src/accel/fast_kernels.ts";
+import { simdKernels, simdModuleBytes, wasmKernels } from "../../src/accel/simd.ts";
+import { Rng } from "../../src/random.ts";
+import { close } from "../test_utils.ts";
 
 await initBackend({ name: "wasm" });
 

@@ -4,26 +4,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { initBackend } from "../src/accel/backend.ts";
-import {
-  bceWithLogits,
-  bitBalance,
-  gradientPenalty,
-  labelSimilarity,
-  pairLikelihood,
-  pairLikelihoodOps,
-  pairNll,
-  quantization,
-  softmaxCrossEntropy,
-} from "../src/nn/losses.ts";
+import { initBackend } from "../../src/accel/backend.ts";
+import { bceWithLogits, bitBalance, gradientPenalty } from "../../src/nn/losses.ts";
+import { labelSimilarity, pairLikelihood, pairLikelihoodOps } from "../../src/nn/losses.ts";
+import { pairNll, quantization, softmaxCrossEntropy } from "../../src/nn/losses.ts";
 
-import { close, t2, value } from "./helpers.ts";
-import { Mlp, ParamStore } from "../src/nn/mod.ts";
-import { Rng } from "../src/random.ts";
+import { close, softplus, t2, value } from "../test_utils.ts";
+import { Mlp, ParamStore } from "../../src/nn/mod.ts";
+import { Rng } from "../../src/random.ts";
 
 await initBackend({ name: "wasm" });
-
-const softplus = (x: number) => Math.log1p(Math.exp(x));
 
 Deno.test("labelSimilarity is 1 exactly where two label rows share a label", () => {
   const a = t2([[1, 0, 1], [0, 1, 0]]);

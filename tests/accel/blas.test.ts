@@ -14,13 +14,13 @@ import {
   probeBlasLibrary,
   sparseEntries,
   uninstallBlasKernels,
-} from "../src/accel/blas.ts";
+} from "../../src/accel/blas.ts";
 import {
   initBackend,
   registerExplicitTransposeMatMulGradient,
   restoreStockMatMulGradient,
-} from "../src/accel/backend.ts";
-import { Rng } from "../src/random.ts";
+} from "../../src/accel/backend.ts";
+import { Rng } from "../../src/random.ts";
 
 const probe = probeBlasLibrary();
 const noBlas = !probe.found;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { defaultSplitSizes, makeSplit } from "../src/datasets/split.ts";
-import type { CrossModalDataset, Split } from "../src/types.ts";
+import { defaultSplitSizes, makeSplit } from "../../src/datasets/split.ts";
+import type { CrossModalDataset, Split } from "../../src/types.ts";
 
 /** A dataset stub: only the name, row count and fixed split matter to makeSplit. */
 function stub(name: string, n: number, fixedSplit?: { queryStart: number; queryEnd: number }) {

@@ -1,0 +1,59 @@
+/**
+ * The helpers shared by the tests: small tensors, tolerant comparisons, and tests that get a
+ * fresh temporary directory.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+
+/** A 2-D tensor from nested rows. */
+export const t2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows);
+
+/** The first value of a tensor, disposing it. */
+export const value = (x: tf.Tensor): number => {
+  const v = x.dataSync()[0];
+  x.dispose();
+  return v;
+};
+
+/** Assert |actual - expected| <= tol (1 + |expected|). */
+export const close = (actual: number, expected: number, tol = 1e-5, what = "value"): void =>
+  assert.ok(
+    Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)),
+    `${what}: got ${actual}, expected ${expected}`,
+  );
+
+/**
+ * A `Deno.test` maker whose tests each get a fresh temporary directory (prefix `prefix`),
+ * handed to `onDir` before the test body runs and removed afterwards.
+ */
+export function tmpDirTest(
+  prefix: string,
+  onDir: (dir: string) => void,
+): (name: string, fn: () => Promise<void>) => void {
+  return (name, fn) => {
+    Deno.test(name, async () => {
+      const dir = await Deno.makeTempDir({ prefix });
+      onDir(dir);
+      try {
+        await fn();
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  };
+}
+
+/** softplus(x) = log(1 + e^x), the plain-JS reference of the losses' tests. */
+export const softplus = (x: number): number => Math.log1p(Math.exp(x));
+
+/** Whether a path exists (real-data tests are skipped, with a reason, when it does not). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
