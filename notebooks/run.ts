@@ -43,7 +43,7 @@ Options
   --help           this text
 
 Environment passed to the notebooks (relative paths resolved against the current directory):
-  HASH_DATA_DIR     real data directory (default ../shared/data next to the repository)
+  HASH_DATA_DIR     real data directory (default: the repository's data/ folder)
   HASH_RESULTS_DIR  results directory read by 04_results (default results/synthetic)
 `;
 

@@ -92,7 +92,7 @@ function declarations(text: string, where: string): [string, number][] {
   for (let i = 0; i < parts.length; i += 2) {
     const type = VALUE_TYPES[parts[i + 1]];
     if (!parts[i].startsWith("$") || type === undefined) {
-      throw new Error(`src/simd.ts: ${where}: bad declaration '${parts[i]} ${parts[i + 1]}'`);
+      throw new Error(`assemble: ${where}: bad declaration '${parts[i]} ${parts[i + 1]}'`);
     }
     out.push([parts[i], type]);
   }
@@ -125,7 +125,7 @@ function encodeBody(def: FuncDef): number[] {
   const index = new Map(named.map(([n], i) => [n, i]));
   const tokens = f.body.replace(/;;[^\n]*/g, " ").trim().split(/\s+/);
   const code: number[] = [];
-  const where = (t: string) => `src/simd.ts: ${f.name}: '${t}'`;
+  const where = (t: string) => `assemble: ${f.name}: '${t}'`;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     const arg = () => {

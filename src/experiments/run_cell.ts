@@ -19,7 +19,7 @@ import { TOOLKIT_VERSION } from "../version.ts";
 
 /** Options of {@link runCell} and runGrid (src/experiments/grid.ts). */
 export interface RunOptions {
-  /** Data directory (default: env HASH_DATA_DIR, else ../shared/data). */
+  /** Data directory (default: env HASH_DATA_DIR, else the repository's data/). */
   dataDir?: string;
   /** Results directory. */
   out: string;

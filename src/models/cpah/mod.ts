@@ -13,18 +13,18 @@
  * consistency-refined (CR) mask m = sigmoid(W f+b) -> `Branch.mask`, {@link branchForward}
  *   modality-common  c = f * m, private p = f * (1 - m)
  * hash layers h = tanh(W_h c + b_h), K outputs     -> `Branch.hash`
- * modality discriminator D (512 -> 64 -> 1)        -> `Cpah.D`
+ * modality discriminator D (512 -> 64 -> 1)        -> `CpahModel.D`
  *   D's loss: image-common = 1, text-common = 0 [5] -> {@link discriminatorLoss}
  *   WGAN-GP penalty on interpolates, weight 10      -> {@link gradientPenaltyTerm}
  *   extractors fool D (labels flipped) [6]          -> {@link adversarialTerm}
- * consistency classifier C (512 -> 64 -> 3) [7]     -> `Cpah.C`, {@link consistencyTerm}
+ * consistency classifier C (512 -> 64 -> 3) [7]     -> `CpahModel.C`, {@link consistencyTerm}
  *   classes: 0 = common (either modality), 1 = image-private, 2 = text-private
  * label classifiers sigmoid(W c) per modality [8]   -> `Branch.cls`, {@link labelTerm}
  * pairwise likelihood L_pair [10]                   -> {@link pairwiseTerm}
  * quantisation L_q = |B - h^v|^2 + |B - h^t|^2 [11] -> {@link quantizationTerm}
  * network objective L = L_pair + beta L_q + alpha (L_cons + L_label) + gamma L_adv
  *                                                   -> {@link networkObjective}
- * discrete step B = sign(H^v + H^t), per epoch      -> {@link Cpah.endEpoch}
+ * discrete step B = sign(H^v + H^t), per epoch      -> {@link CpahModel.endEpoch}
  * Adam lr 1e-4, wd 5e-4, lr x0.2 every 30 epochs    -> {@link learningRateFactor}
  *
  * Defects of the public implementation that this one does NOT have:
@@ -71,7 +71,7 @@
  *   D's weight decay 1e-4 is the public code's value (the description gives none).
  * - gamma (weight of L_adv) is not known from the paper: default 1.
  *
- * Ablations (one flag each, read in ONE place: {@link activeTerms}):
+ * Ablations (one flag each, read in ONE place: {@link activeParts}):
  * - noCR: c = f, no mask, no private part, no consistency classifier.
  * - noAdversary: no D, gamma = 0.
  * - noMultiTask: no consistency and no label heads, alpha = 0.
