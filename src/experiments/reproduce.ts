@@ -13,6 +13,8 @@ import { isTrainable, METHOD_NAMES, METHODS } from "../models/mod.ts";
 import { type CellMethod, expandGrid, type GridParams, type SplitConvention } from "./spec.ts";
 import { runGrid } from "./grid.ts";
 import { writeReports } from "./report/mod.ts";
+import { readResult, resultPath } from "./results.ts";
+import { shardOf, slurmScripts, submitSlurm } from "./slurm.ts";
 
 const HELP = `deno task reproduce [options]
 
@@ -45,6 +47,20 @@ Options
   --quick            smoke run: 16 bits, 2 epochs, full models only
   --no-png           skip PNG figures even when Chromium is available
   --help             this text
+
+On a Slurm cluster (the repository, --out and the data directory on a shared filesystem)
+  --slurm            write an sbatch job-array script (one task per shard of cells) and a
+                     report script into <out>/slurm/, submit the array, then the report with
+                     --dependency=afterany; resubmitting the same command runs only the
+                     cells that have no result yet
+  --dry-run          with --slurm: print the two scripts, submit nothing
+  --partition NAME   --time T   --cpus N   --mem M      per-task sbatch settings
+                     (default: cluster defaults; 1 CPU)
+  --sbatch-arg FLAG  one extra sbatch flag, e.g. --sbatch-arg=--account=abc (repeatable)
+  --shard-size N     cells per array task                              (default 1)
+  --max-parallel N   at most N array tasks at once
+  --shard I          run only shard I of the grid (what each array task does)
+  --report-only      write the tables and figures from the result files that exist
 `;
 
 /**
@@ -92,6 +108,17 @@ export function parseCli(argv: string[]) {
       quick: { type: "boolean", default: false },
       "no-png": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
+      slurm: { type: "boolean", default: false },
+      "dry-run": { type: "boolean", default: false },
+      partition: { type: "string" },
+      time: { type: "string" },
+      cpus: { type: "string" },
+      mem: { type: "string" },
+      "sbatch-arg": { type: "string", multiple: true },
+      "shard-size": { type: "string" },
+      "max-parallel": { type: "string" },
+      shard: { type: "string" },
+      "report-only": { type: "boolean", default: false },
     },
     allowPositionals: false,
   });
@@ -132,6 +159,8 @@ export function parseCli(argv: string[]) {
     backend,
   };
   const out = values.out ?? `results/${values.variant ? `${dataset}-${values.variant}` : dataset}`;
+  const one = (name: string) => ints(values[name as "cpus"] as string | undefined, name)?.[0];
+  if (values["dry-run"] && !values.slurm) throw new Error("--dry-run: only with --slurm");
   return {
     help: values.help,
     isDefault,
@@ -141,7 +170,53 @@ export function parseCli(argv: string[]) {
     batchSize,
     evalEvery,
     png: !values["no-png"],
+    slurm: values.slurm
+      ? {
+        partition: values.partition,
+        time: values.time,
+        cpus: one("cpus"),
+        mem: values.mem,
+        extra: values["sbatch-arg"],
+        shardSize: one("shard-size"),
+        maxParallel: one("max-parallel"),
+        dryRun: values["dry-run"],
+      }
+      : undefined,
+    shard: one("shard"),
+    shardSize: one("shard-size") ?? 1,
+    reportOnly: values["report-only"],
   };
+}
+
+/** Options that only steer Slurm submission, removed from the grid's own arguments. */
+const SLURM_VALUE_OPTIONS = [
+  "partition",
+  "time",
+  "cpus",
+  "mem",
+  "sbatch-arg",
+  "shard-size",
+  "max-parallel",
+  "shard",
+  "out",
+];
+const SLURM_FLAGS = ["slurm", "dry-run", "report-only"];
+
+/** The grid-defining arguments of argv, with --out made absolute (for the array tasks). */
+export function gridArguments(argv: string[], out: string): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith("--") ? a.slice(2).split("=")[0] : "";
+    if (SLURM_FLAGS.includes(name)) continue;
+    if (SLURM_VALUE_OPTIONS.includes(name)) {
+      if (!a.includes("=")) i++;
+      continue;
+    }
+    kept.push(a);
+  }
+  const abs = out.startsWith("/") ? out : `${Deno.cwd()}/${out}`;
+  return [...kept, "--out", abs];
 }
 
 /** Default epochs of a method for a dataset (from its config), for the grid's cells. */
@@ -191,9 +266,52 @@ async function main(argv: string[]): Promise<void> {
       }, seeds ${g.seeds.join(",")}, ${epochs} epochs) -> ${cli.out}/`,
     );
   }
+  if (cli.reportOnly) {
+    const results = [];
+    for (const s of specs) {
+      try {
+        results.push(await readResult(resultPath(cli.out, s)));
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+    console.log(`report: ${results.length} of ${specs.length} cells have results`);
+    const written = await writeReports(results, cli.out, { png: cli.png, log: console.log });
+    for (const f of written.files) console.log(`wrote ${f}`);
+    return;
+  }
+  if (cli.slurm) {
+    const out = cli.out.startsWith("/") ? cli.out : `${Deno.cwd()}/${cli.out}`;
+    const repo = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+    const scripts = slurmScripts(
+      gridArguments(argv, out),
+      specs.length,
+      out,
+      repo,
+      Deno.execPath(),
+      cli.slurm,
+    );
+    if (cli.slurm.dryRun) {
+      console.log(`# ${scripts.dir}/array.sbatch (${scripts.tasks} array tasks)\n${scripts.array}`);
+      console.log(`# ${scripts.dir}/report.sbatch (afterany the array)\n${scripts.report}`);
+      return;
+    }
+    await Deno.mkdir(out, { recursive: true });
+    const ids = await submitSlurm(scripts);
+    await recordCommand(out, `deno task reproduce ${argv.join(" ")}`);
+    console.log(
+      `submitted array job ${ids.array} (${scripts.tasks} tasks, ${specs.length} cells) and ` +
+        `report job ${ids.report}; logs in ${scripts.dir}/logs/; watch with 'squeue -j ` +
+        `${ids.array},${ids.report}'`,
+    );
+    return;
+  }
+  const mine = cli.shard === undefined ? specs : shardOf(specs, cli.shard, cli.shardSize);
   await Deno.mkdir(cli.out, { recursive: true });
-  await recordCommand(cli.out, `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}`);
-  const outcome = await runGrid(specs, {
+  if (cli.shard === undefined) {
+    await recordCommand(cli.out, `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}`);
+  }
+  const outcome = await runGrid(mine, {
     out: cli.out,
     dataDir: cli.dataDir,
     batchSize: cli.batchSize,
@@ -204,6 +322,7 @@ async function main(argv: string[]): Promise<void> {
       outcome.seconds.toFixed(0)
     }s`,
   );
+  if (cli.shard !== undefined) return; // the report job writes the tables
   const written = await writeReports(outcome.results, cli.out, { png: cli.png, log: console.log });
   for (const f of written.files) console.log(`wrote ${f}`);
   if (written.markdown) console.log("\n" + written.markdown);

@@ -1,0 +1,68 @@
+/** Paired statistics of the ablation tables, checked against tabulated and textbook values. */
+import assert from "node:assert/strict";
+import {
+  holm,
+  incompleteBeta,
+  logGamma,
+  pairedComparison,
+  tCdf,
+  tQuantile,
+  verdict,
+} from "../../src/experiments/stats.ts";
+
+const near = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+Deno.test("logGamma and the incomplete beta function match known values", () => {
+  near(logGamma(1), 0, 1e-13, "lgamma(1)");
+  near(logGamma(5), Math.log(24), 1e-12, "lgamma(5)");
+  near(logGamma(0.5), Math.log(Math.sqrt(Math.PI)), 1e-12, "lgamma(1/2)");
+  // I_x(1, 1) = x; I_x(a, 1) = x^a; I_0.5(a, a) = 0.5
+  near(incompleteBeta(0.3, 1, 1), 0.3, 1e-12, "I(1,1)");
+  near(incompleteBeta(0.6, 3, 1), 0.216, 1e-12, "I(3,1)");
+  near(incompleteBeta(0.5, 4.5, 4.5), 0.5, 1e-12, "I(a,a)");
+});
+
+Deno.test("Student's t quantiles equal the printed table (two-sided 95%)", () => {
+  // t_{0.975, df} from standard tables.
+  const table: [number, number][] = [[1, 12.706], [2, 4.303], [4, 2.776], [9, 2.262], [29, 2.045]];
+  for (const [df, t] of table) near(tQuantile(0.975, df), t, 5e-4, `t(0.975, ${df})`);
+  near(tCdf(0, 5), 0.5, 1e-15, "symmetry");
+  near(tCdf(2.015, 5), 0.95, 2e-4, "one-sided 95% at df 5");
+  near(tCdf(-2.015, 5), 0.05, 2e-4, "lower tail");
+  // df = 1 is the Cauchy distribution: F(t) = 1/2 + atan(t) / pi.
+  near(tCdf(1.7, 1), 0.5 + Math.atan(1.7) / Math.PI, 1e-12, "Cauchy");
+});
+
+Deno.test("a paired t-test reproduces a worked example", () => {
+  // Differences 1, 2, 3, 4, 5 (mean 3, sd sqrt(2.5)): t = 3 / (sqrt(2.5)/sqrt(5)) = 4.2426,
+  // df 4, two-sided p = 0.01324; 95% CI = 3 +- 2.7764 * 0.70711.
+  const c = pairedComparison([2, 4, 6, 8, 10], [1, 2, 3, 4, 5]);
+  near(c.mean, 3, 1e-12, "mean");
+  near(c.sd, Math.sqrt(2.5), 1e-12, "sd");
+  near(c.p, 0.01324, 5e-5, "p");
+  near(c.ci[0], 3 - 2.7764 * Math.sqrt(0.5), 1e-3, "ci low");
+  near(c.ci[1], 3 + 2.7764 * Math.sqrt(0.5), 1e-3, "ci high");
+  assert.ok(Number.isNaN(pairedComparison([1], [0]).p), "one pair has no test");
+  assert.equal(pairedComparison([1, 2], [1, 2]).p, 1);
+  assert.throws(() => pairedComparison([1, 2], [1]), /2 ablation values against 1 full/);
+});
+
+Deno.test("Holm's correction steps down and stays monotone", () => {
+  // p = 0.01, 0.04, 0.03, 0.005 (m = 4): sorted 0.005*4 = 0.02, 0.01*3 = 0.03,
+  // 0.03*2 = 0.06, 0.04*1 = 0.04 -> running max 0.06.
+  const adj = holm([0.01, 0.04, 0.03, 0.005]);
+  [0.03, 0.06, 0.06, 0.02].forEach((v, i) => near(adj[i], v, 1e-12, `p${i}`));
+  const withNaN = holm([0.02, NaN, 0.2]);
+  near(withNaN[0], 0.04, 1e-12, "family of 2");
+  assert.ok(Number.isNaN(withNaN[1]));
+  near(withNaN[2], 0.2, 1e-12, "capped by the running max");
+  assert.equal(holm([0.9, 0.8])[0], 1);
+});
+
+Deno.test("verdicts say what the corrected test found", () => {
+  const lower = pairedComparison([1, 1.1, 0.9, 1, 1.05], [2, 2.1, 1.9, 2, 2.05]);
+  assert.equal(verdict(lower, 0.001), "significantly lower than full");
+  assert.equal(verdict(lower, 0.2), "no significant difference at 5%");
+  assert.equal(verdict(lower, NaN), "too few seeds to test");
+});
