@@ -34,6 +34,12 @@ export interface TrainOptions {
   evalEvery?: number;
   /** Restore the weights of the best validation epoch at the end (default true when validating). */
   selectBest?: boolean;
+  /**
+   * Early stopping: stop when this many epochs have passed since the best validation score
+   * (validation every epoch assumed; with evalEvery > 1 it counts epochs, not evaluations).
+   * Default: no early stopping (train all `epochs`).
+   */
+  patience?: number;
   /** Checkpoint directory: written after every epoch; with `resume`, continued from. */
   checkpointDir?: string;
   /** Continue from the checkpoint in `checkpointDir` when there is one (default true). */
@@ -67,6 +73,10 @@ export interface TrainResult {
   seconds: number;
   /** Whether training continued from a checkpoint. */
   resumedFrom?: number;
+  /** Epochs actually trained (fewer than asked when early stopping fired). */
+  epochsRun: number;
+  /** Whether early stopping ended training before `epochs`. */
+  stoppedEarly: boolean;
 }
 
 /** Turn label rows into a 0/1 float tensor. */
@@ -160,7 +170,14 @@ export async function train(
   let baselineTensors: number | undefined;
   const doneSeconds = () => history.reduce((s, r) => s + r.seconds, 0);
 
-  for (let epoch = start; epoch < opts.epochs; epoch++) {
+  const patience = opts.patience;
+  if (patience !== undefined && (!Number.isInteger(patience) || patience < 1)) {
+    throw new Error(`train: patience must be an integer >= 1, got ${patience}`);
+  }
+  const exhausted = (epoch: number) =>
+    patience !== undefined && selectBest && best !== undefined && epoch - best.epoch >= patience;
+  let stoppedEarly = history.length > 0 && exhausted(history[history.length - 1].epoch);
+  for (let epoch = start; epoch < opts.epochs && !stoppedEarly; epoch++) {
     const t0 = performance.now();
     model.beginEpoch(epoch);
     const epochRng = new Rng(opts.seed).fork(1000 + epoch);
@@ -242,14 +259,29 @@ export async function train(
         } more tensors after epoch ${done} than after the first`,
       );
     }
+    if (exhausted(epoch) && epoch + 1 < opts.epochs) {
+      stoppedEarly = true;
+      log(
+        `${label}early stop after epoch ${done}: no better validation MAP for ${patience} ` +
+          `epochs (best: epoch ${best!.epoch + 1})`,
+      );
+    }
   }
 
-  let selectedEpoch = opts.epochs - 1;
-  if (selectBest && best && best.epoch !== selectedEpoch) {
+  const lastRun = history.length ? history[history.length - 1].epoch : opts.epochs - 1;
+  let selectedEpoch = lastRun;
+  if (selectBest && best && best.epoch !== lastRun) {
     model.loadState(best.state, "best validation state");
     selectedEpoch = best.epoch;
   }
-  return { history, selectedEpoch, seconds: doneSeconds(), resumedFrom };
+  return {
+    history,
+    selectedEpoch,
+    seconds: doneSeconds(),
+    resumedFrom,
+    epochsRun: history.length,
+    stoppedEarly,
+  };
 }
 
 function prefixed(a: NamedArrays, p: string): NamedArrays {

@@ -10,7 +10,13 @@ import { parseArgs } from "node:util";
 import { runCli } from "../io.ts";
 import { BACKEND_NAMES, parseBackendName } from "../accel/backend.ts";
 import { isTrainable, METHOD_NAMES, METHODS } from "../models/mod.ts";
-import { type CellMethod, expandGrid, type GridParams, type SplitConvention } from "./spec.ts";
+import {
+  type CellMethod,
+  expandGrid,
+  type GridParams,
+  parseOverride,
+  type SplitConvention,
+} from "./spec.ts";
 import { runGrid } from "./grid.ts";
 import { writeReports } from "./report/mod.ts";
 import { readResult, resultPath } from "./results.ts";
@@ -41,6 +47,8 @@ Options
   --epochs N         training epochs per cell        (default: the method's default for the
                      dataset; see src/models/*/config.ts)
   --batch-size N     override the methods' batch size
+  --set KEY=VALUE    set a config field of the methods that have it, e.g.
+                     --set normalization=perItem (repeatable; part of each cell's id)
   --eval-every N     validation MAP every N epochs (0 = none)          (default 1)
   --backend NAME     ${BACKEND_NAMES.join(" | ")}  (default: env HASH_BACKEND, else wasm)
   --out DIR          results directory              (default results/<dataset>)
@@ -119,6 +127,7 @@ export function parseCli(argv: string[]) {
       "max-parallel": { type: "string" },
       shard: { type: "string" },
       "report-only": { type: "boolean", default: false },
+      set: { type: "string", multiple: true },
     },
     allowPositionals: false,
   });
@@ -158,6 +167,17 @@ export function parseCli(argv: string[]) {
     epochs: epochsArg ?? (quick ? 2 : isDefault ? DEFAULT_RUN_EPOCHS : undefined),
     backend,
   };
+  const overrides = Object.fromEntries((values.set ?? []).map(parseOverride));
+  for (const key of Object.keys(overrides)) {
+    const owners = methods.filter((m) => key in METHODS[m].config(dataset, bits[0]));
+    if (!owners.length) {
+      throw new Error(
+        `--set: '${key}' is not a config field of ${methods.join(", ")} (see the methods' ` +
+          `config types in src/models/)`,
+      );
+    }
+  }
+  if (Object.keys(overrides).length) grid.overrides = overrides;
   const out = values.out ?? `results/${values.variant ? `${dataset}-${values.variant}` : dataset}`;
   const one = (name: string) => ints(values[name as "cpus"] as string | undefined, name)?.[0];
   if (values["dry-run"] && !values.slurm) throw new Error("--dry-run: only with --slurm");

@@ -39,7 +39,16 @@ export interface CellResult {
   };
   backend: BackendInfo;
   versions: { toolkit: string; tfjs: string; deno: string };
-  training: { history: EpochRecord[]; selectedEpoch: number; seconds: number };
+  training: {
+    history: EpochRecord[];
+    /** Epoch (0-based) whose weights produced the codes: the best validation epoch. */
+    selectedEpoch: number;
+    seconds: number;
+    /** Epochs trained (absent in results written before early stopping existed). */
+    epochsRun?: number;
+    /** Whether early stopping ended training before the cell's epochs. */
+    stoppedEarly?: boolean;
+  };
   /** Metrics per direction (I2T, T2I, I2I, T2T): query set against the database. */
   metrics: Record<Direction, RetrievalMetrics>;
   encodeSeconds: number;

@@ -51,6 +51,10 @@ export class DatasetCache {
 export function cellConfig(spec: ExperimentSpec, opts: Pick<RunOptions, "batchSize"> = {}): object {
   const entry = method(spec.method, "spec.method");
   const overrides: Record<string, unknown> = {};
+  if (spec.overrides) {
+    const fields = entry.config(spec.dataset, spec.bits);
+    for (const [k, v] of Object.entries(spec.overrides)) if (k in fields) overrides[k] = v;
+  }
   if (spec.ablation !== "full") {
     if (!entry.ablations.some((a) => a.flag === spec.ablation)) {
       throw new Error(
@@ -138,16 +142,24 @@ export async function runCell(
   const ckDir = `${opts.out}/.checkpoints/${id}`;
   if (isTrainable(entry)) {
     const data = { dataset: ds, train: split.train, validation: split.validation };
+    const cfg = config as { batchSize: number; patience?: number };
     const res = await train(model, data, {
       epochs: spec.epochs,
-      batchSize: (config as { batchSize: number }).batchSize,
+      batchSize: cfg.batchSize,
+      patience: cfg.patience,
       seed: spec.seed,
       evalEvery: opts.evalEvery ?? 1,
       checkpointDir: ckDir,
       log,
       label: `${spec.method}-${spec.ablation} ${spec.bits}b s${spec.seed}`,
     });
-    training = { history: res.history, selectedEpoch: res.selectedEpoch, seconds: res.seconds };
+    training = {
+      history: res.history,
+      selectedEpoch: res.selectedEpoch,
+      seconds: res.seconds,
+      epochsRun: res.epochsRun,
+      stoppedEarly: res.stoppedEarly,
+    };
   }
 
   const t0 = performance.now();

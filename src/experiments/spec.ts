@@ -34,12 +34,35 @@ export interface ExperimentSpec {
   epochs: number;
   /** Backend the cell runs on. */
   backend: BackendName;
+  /**
+   * Config fields set for this cell (`reproduce --set KEY=VALUE`), applied to the methods whose
+   * config has the field; part of the cell's identity.
+   */
+  overrides?: Record<string, ConfigValue>;
+}
+
+/** A value of a config override: what `--set KEY=VALUE` parses VALUE into. */
+export type ConfigValue = string | number | boolean;
+
+/** Parse a `KEY=VALUE` override: numbers and true/false become numbers and booleans. */
+export function parseOverride(text: string): [string, ConfigValue] {
+  const m = text.match(/^([A-Za-z][A-Za-z0-9]*)=(.+)$/);
+  if (!m) throw new Error(`--set: '${text}' is not KEY=VALUE (e.g. --set normalization=perItem)`);
+  const [, key, raw] = m;
+  const value = raw === "true" ? true : raw === "false" ? false : raw.trim() !== "" &&
+      Number.isFinite(Number(raw))
+    ? Number(raw)
+    : raw;
+  return [key, value];
 }
 
 /** A stable, file-name-safe identifier of a cell. */
 export function cellId(s: ExperimentSpec): string {
   const ds = s.variant ? `${s.dataset}-${s.variant}` : s.dataset;
-  return `${ds}__${s.split}__${s.method}-${s.ablation}__${s.bits}b__seed${s.seed}__e${s.epochs}__${s.backend}`;
+  const set = Object.keys(s.overrides ?? {}).sort().map((k) =>
+    `__${k}=${String(s.overrides![k]).replace(/[^A-Za-z0-9.+-]/g, "_")}`
+  ).join("");
+  return `${ds}__${s.split}__${s.method}-${s.ablation}__${s.bits}b__seed${s.seed}__e${s.epochs}__${s.backend}${set}`;
 }
 
 /** Parameters of a grid. */
@@ -54,6 +77,8 @@ export interface GridParams {
   seeds: number[];
   epochs: number;
   backend: BackendName;
+  /** Config overrides of every cell (see {@link ExperimentSpec.overrides}). */
+  overrides?: Record<string, ConfigValue>;
 }
 
 /** Ablation names of a method: "full" followed by its flags in display order. */
@@ -92,6 +117,9 @@ export function expandGrid(g: GridParams): ExperimentSpec[] {
               seed,
               epochs: isTrainable(METHODS[method]) ? g.epochs : 0,
               backend: g.backend,
+              ...(g.overrides && Object.keys(g.overrides).length
+                ? { overrides: { ...g.overrides } }
+                : {}),
             });
           }
         }

@@ -44,8 +44,8 @@ export interface MethodEntry<C extends object = object> {
   readonly ablations: readonly AblationFlag[];
   /**
    * Defaults for a dataset and code length, with overrides (ablation flags among them).
-   * `cell.seed`, the experiment cell's seed, seeds the methods drawn when built (kind
-   * "random"); trained methods keep their config's own `seed` for the initial weights.
+   * `cell.seed`, the experiment cell's seed, becomes the config's `seed` (initial weights,
+   * random draws) unless the overrides set one: one seed drives every random choice of a cell.
    */
   config(dataset: string, bits: number, overrides?: Partial<C>, cell?: { seed?: number }): C;
   /** Build a model for a training set (untrained, or ready when not "trained"). */
@@ -79,29 +79,40 @@ function entry<C extends object>(
   };
 }
 
+/** Overrides with the cell's seed as the config's `seed` (an explicit override wins). */
+function withSeed<C extends object>(
+  o: Partial<C> | undefined,
+  cell?: { seed?: number },
+): Partial<C> {
+  return (cell?.seed === undefined ? { ...o } : { seed: cell.seed, ...o }) as Partial<C>;
+}
+
 /** The registered methods, in display order (the baseline last). */
 export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
   cpah: entry<CpahConfig>("cpah", "CPAH", "trained", {
-    config: cpahConfig,
+    config: (d, b, o, cell) => cpahConfig(d, b, withSeed(o, cell)),
     create: createCpah,
     upgradeConfig: upgradeCpahConfig,
   }, [
     ["noCR", "no consistency-refined module (c = f, no private part, no consistency classifier)"],
     ["noAdversary", "no modality discriminator (γ = 0)"],
     ["noMultiTask", "no consistency and label heads (α = 0)"],
-    ["relaxed", "no binary codes B in training (no L_q; tanh outputs, binarised at test)"],
+    ["relaxed", "no binary codes B in training (B and its L_q removed; binarised at test)"],
   ]),
   dfah: entry<DfahConfig>("dfah", "DFAH", "trained", {
-    config: dfahConfig,
+    config: (d, b, o, cell) => dfahConfig(d, b, withSeed(o, cell)),
     create: createDfah,
     upgradeConfig: upgradeDfahConfig,
   }, [
-    ["noFusion", "no fusion learner (U = (H^v + H^t)/2, no fusion losses)"],
+    ["noFusion", "no fusion learner G (U = (H^v + H^t)/2 in the B-step, no fusion losses)"],
     ["noAdversary", "no modality discriminator"],
-    ["relaxed", "no B, no P: heads regress onto the continuous u, binarised at test"],
+    [
+      "relaxed",
+      "B-step without the sign: real-valued B (P-step, label term kept); binarised at test",
+    ],
   ]),
   random: entry<RandomProjectionConfig>("random", "Random projection", "random", {
-    config: (_d, bits, o, cell) => randomProjectionConfig(bits, { seed: cell?.seed, ...o }),
+    config: (_d, bits, o, cell) => randomProjectionConfig(bits, withSeed(o, cell)),
     create: createRandomProjection,
   }),
 };

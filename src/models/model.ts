@@ -38,12 +38,18 @@ export interface OptimisationConfig {
   discBeta2: number;
   /** Mini-batch size (for the trainer). */
   batchSize: number;
-  /** Epochs (for the trainer). */
+  /** Epochs (for the trainer): the most it trains. */
   epochs: number;
+  /**
+   * Early stopping (for the trainer): stop when the validation MAP has not improved for this
+   * many epochs; the weights of the best validation epoch are kept either way.
+   */
+  patience: number;
 }
 
 /** The optimisation defaults both trained methods use (Adam 1e-4, decay x0.2 every 30 epochs). */
 export const OPTIMISATION_DEFAULTS: Omit<OptimisationConfig, "batchSize" | "epochs"> = {
+  patience: 10,
   lr: 1e-4,
   weightDecay: 5e-4,
   lrDecay: 0.2,

@@ -200,17 +200,56 @@ Deno.test("networkObjective is L_pair + beta L_q + alpha (L_cons + L_label) + ga
   tf.dispose(Object.values(terms));
 });
 
-Deno.test("termScales: perItem turns the means into per-pair sums, mean leaves them", () => {
+Deno.test("termScales: reference, perItem and mean factors", () => {
   const c = cpahConfig("synthetic", 32);
-  assert.equal(c.normalization, "perItem");
-  assert.deepEqual(termScales(c, 500, 7), { pair: 500, quant: 32, cons: 4, label: 7, adv: 1 });
-  assert.deepEqual(termScales({ ...c, normalization: "mean" }, 500, 7), {
+  const n = { batch: 64, partners: 500, classes: 7 };
+  assert.deepEqual(termScales({ ...c, normalization: "reference" }, n), {
+    pair: 32,
+    quant: 32,
+    cons: 4,
+    label: 7,
+    adv: 1 / 128,
+  });
+  assert.deepEqual(termScales({ ...c, normalization: "perItem" }, n), {
+    pair: 500,
+    quant: 32,
+    cons: 4,
+    label: 7,
+    adv: 1,
+  });
+  assert.deepEqual(termScales({ ...c, normalization: "mean" }, n), {
     pair: 1,
     quant: 1,
     cons: 1,
     label: 1,
     adv: 1,
   });
+});
+
+Deno.test("reference normalisation: term magnitudes at initialisation stand in the public code's ratios", () => {
+  // At initialisation every output is near 0, so each likelihood term is near its value at 0:
+  // per batch item, the public code's sums are m log 2 (L_pair, m partners), 2K (L_q against
+  // random B), 4 log 3 (L_cons), 2c log 2 (L_label) and log 2 / m (L_adv, a batch mean).
+  const { data, info } = smallData();
+  const model = createCpah(
+    info,
+    smallConfig({ normalization: "reference", bInit: "random", pairMode: "batch" }),
+  );
+  const m = 40, K = 16, c = info.labels.classes;
+  const t = oneStep(model, data, 3, m);
+  const intended = {
+    pair: m * Math.LN2,
+    quant: 2 * K,
+    cons: 4 * Math.log(3),
+    label: 2 * c * Math.LN2,
+    adv: Math.LN2 / m,
+  };
+  for (const [k, v] of Object.entries(intended)) {
+    const got = t[k];
+    // 25%: the outputs are small but not zero at initialisation (measured within ~10%).
+    assert.ok(Math.abs(got / v - 1) < 0.25, `${k}: ${got}, intended ${v}`);
+  }
+  model.dispose();
 });
 
 // ---------------------------------------------------------------------------------------

@@ -49,14 +49,14 @@ export interface CpahConfig extends OptimisationConfig {
   /** Cross-modal pairs: batch vs stored outputs of the other modality, or batch vs batch. */
   pairMode: "stored" | "batch";
   /**
-   * Scale of the terms: "perItem" — each term is the description's sum over one training
-   * pair's contributions (all its partners, all K bits, all c labels, its 4 consistency
-   * items, its 2 adversarial items), averaged over the batch (= the sums of methods.md divided
-   * by the batch size, so alpha and beta keep the meaning they have for sums); "mean" — every
-   * term a plain mean (src/nn/losses.ts convention), which shrinks L_pair by the number of
-   * partners and L_q by K relative to the sums.
+   * Relative scale of the terms (src/models/cpah/terms.ts, termScales, has the derivation):
+   * "reference" — the weights alpha, beta, gamma have in the public CPAH code they come from
+   * (L_pair over the batch's m x m pairs, L_adv a batch mean); "perItem" — each term summed
+   * over one training pair's contributions, L_pair over all n stored partners; "mean" — every
+   * term a plain mean. The default was chosen on the validation slice (docs/results.md,
+   * "Choices made on the validation slice").
    */
-  normalization: "perItem" | "mean";
+  normalization: "reference" | "perItem" | "mean";
   /** Initial B: from the first epoch's outputs, or the sign of seeded normal noise. */
   bInit: "outputs" | "random";
   /** Ablation: no consistency-refined module (c = f, no private part, no C). */
@@ -162,7 +162,7 @@ export function validateCpahConfig(c: CpahConfig, fn = "validateCpahConfig"): Cp
   if (c.imageLayers.at(-1) !== c.textLayers.at(-1)) {
     bad("textLayers", c.textLayers, `to end with the image feature width ${c.imageLayers.at(-1)}`);
   }
-  for (const k of ["batchSize", "lrDecayEvery"] as const) {
+  for (const k of ["batchSize", "lrDecayEvery", "patience"] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) bad(k, c[k], "an integer >= 1");
   }
   if (!Number.isInteger(c.epochs) || c.epochs < 0) bad("epochs", c.epochs, "an integer >= 0");
@@ -180,8 +180,8 @@ export function validateCpahConfig(c: CpahConfig, fn = "validateCpahConfig"): Cp
   if (c.pairMode !== "stored" && c.pairMode !== "batch") {
     bad("pairMode", c.pairMode, `"stored" or "batch"`);
   }
-  if (c.normalization !== "perItem" && c.normalization !== "mean") {
-    bad("normalization", c.normalization, `"perItem" or "mean"`);
+  if (!["reference", "perItem", "mean"].includes(c.normalization)) {
+    bad("normalization", c.normalization, `"reference", "perItem" or "mean"`);
   }
   if (c.bInit !== "outputs" && c.bInit !== "random") bad("bInit", c.bInit, `"outputs" or "random"`);
   for (const k of ["anyBits", "noCR", "noAdversary", "noMultiTask", "relaxed"] as const) {

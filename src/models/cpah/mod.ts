@@ -37,14 +37,12 @@
  *    (the public code's `epoch % k == 0` test decayed before the first epoch).
  *
  * Choices this project made where the description leaves room (all in {@link CpahConfig}):
- * - Loss normalisation, `normalization`: "perItem" (default) — each term is methods.md's sum
- *   divided by the batch size, i.e. per training pair: L_pair summed over all its partners,
- *   L_q over the K bits, L_label over the c labels, L_cons over its 4 items, L_adv over its 2
- *   items ({@link termScales} applied to the mean-form pieces of src/nn/losses.ts). The paper's
- *   alpha = 0.1 and beta = 1 were chosen for sums, and they keep that meaning here. "mean" —
- *   plain means (the src/nn/losses.ts convention), which weakens L_pair by the number of
- *   partners relative to L_q; on Wikipedia (16 bits, 20 epochs) it reached MAP I->T 0.26 /
- *   T->I 0.34 against 0.29 / 0.56 for "perItem" (validation-selected, query set reported).
+ * - Loss normalisation, `normalization` (derivations at {@link termScales}): "reference" —
+ *   the relative weights alpha = 0.1, beta = 1 and gamma = 1 have in the public code they come
+ *   from (L_pair summed over the batch's m x m pairs, L_adv a batch mean); "perItem" — each
+ *   term summed over one training pair's contributions, L_pair over all n stored partners
+ *   (n/m times the reference's weight); "mean" — plain means. The default is the one with the
+ *   better validation-slice MAP in a committed selection run (docs/results.md).
  * - `pairMode`: "stored" (default, DCMH style) pairs each modality's batch outputs with the
  *   stored outputs of the other modality over the whole training set (the batch's own rows
  *   refreshed with this step's outputs, treated as constants); "batch" pairs the batch's

@@ -236,7 +236,7 @@ export class CpahModel implements HashModel {
           ? adversarialTerm(this.D!.apply(v.c, true), this.D!.apply(t.c, true))
           : zero(),
       };
-      const scale = termScales(this.config, partners, this.#info.classes);
+      const scale = termScales(this.config, { batch: m, partners, classes: this.#info.classes });
       for (const k of Object.keys(terms) as (keyof NetworkTerms)[]) {
         if (scale[k] !== 1) terms[k] = tf.mul(terms[k], scale[k]);
       }

@@ -100,18 +100,58 @@ export interface NetworkTerms {
   adv: tf.Scalar;
 }
 
+/** What the scale of the terms depends on: the batch and the pairs it sees. */
+export interface TermCounts {
+  /** Batch size m. */
+  batch: number;
+  /** Partners each batch row is paired with in L_pair (n stored rows, or m in "batch" mode). */
+  partners: number;
+  /** Label classes c. */
+  classes: number;
+}
+
 /**
- * Factors that turn the mean-form terms above into the configured normalisation. "perItem":
- * L_pair x partners (n stored rows, or the batch size m), L_q x K, L_label x c, L_cons x 4,
- * L_adv x 1 (already a sum over the pair's two items); "mean": all 1.
+ * Factors that turn the mean-form terms above (each a mean, src/nn/losses.ts) into the
+ * configured normalisation. Every convention is a per-batch-item scale (the sums divided by m);
+ * Adam is invariant to a global factor, so only the ratios between the terms matter.
+ *
+ * "reference" — the relative weights that alpha, beta and gamma have in the public CPAH code
+ * they come from (comrados/cpah), where L_pair is summed over the m x m pairs of the batch with
+ * one symmetric likelihood per pair, L_q over m x K entries of both modalities, L_cons over
+ * the 4m parts, L_label over m x c entries of both modalities, and L_adv is the MEAN over the
+ * batch of the image side's log-likelihood. Divided by m, per item: m pair terms, K (x2
+ * modalities) quantisation entries, 4 consistency items, c (x2) label entries, and 1/m of an
+ * adversarial item. Our L_pair is the sum of two directional means (image rows vs text partners
+ * and text rows vs image partners), each an estimate of the per-pair likelihood, so the factor
+ * m/2 makes it m pair terms whatever the number of stored partners; our L_adv is the sum of
+ * the two sides' means (image-common and text-common), each an estimate of the reference's one
+ * side, so the factor 1/(2m) makes it 1/m of one side's mean.
+ * Factors: pair m/2, quant K, cons 4, label c, adv 1/(2m).
+ *
+ * "perItem" — each term summed over one training pair's contributions: L_pair over ALL its
+ * partners (n stored rows), L_q over K, L_label over c, L_cons over 4 items, L_adv over its 2
+ * items. With stored partners, L_pair weighs n/m times more than in the reference code.
+ *
+ * "mean" — every term a plain mean (all factors 1).
  */
 export function termScales(
   c: Pick<CpahConfig, "normalization" | "bits">,
-  partners: number,
-  classes: number,
+  n: TermCounts,
 ): Record<keyof NetworkTerms, number> {
-  if (c.normalization === "mean") return { pair: 1, quant: 1, cons: 1, label: 1, adv: 1 };
-  return { pair: partners, quant: c.bits, cons: 4, label: classes, adv: 1 };
+  switch (c.normalization) {
+    case "mean":
+      return { pair: 1, quant: 1, cons: 1, label: 1, adv: 1 };
+    case "perItem":
+      return { pair: n.partners, quant: c.bits, cons: 4, label: n.classes, adv: 1 };
+    case "reference":
+      return {
+        pair: n.batch / 2,
+        quant: c.bits,
+        cons: 4,
+        label: n.classes,
+        adv: 1 / (2 * n.batch),
+      };
+  }
 }
 
 /** L = L_pair + beta L_q + alpha (L_cons + L_label) + gamma L_adv (weights from activeParts). */

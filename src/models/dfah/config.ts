@@ -189,7 +189,9 @@ export function validateDfahConfig(c: DfahConfig): DfahConfig {
     const v = c[k];
     if (typeof v !== "number" || !(v >= 0 && v < 1)) bad(k, "a number in [0, 1)", v);
   }
-  for (const k of ["rounds", "lrDecayEvery", "batchSize", "epochs"] as const) posInt(k);
+  for (const k of ["rounds", "lrDecayEvery", "batchSize", "epochs", "patience"] as const) {
+    posInt(k);
+  }
   return c;
 }
 
@@ -199,8 +201,9 @@ export interface DfahParts {
   fusion: boolean;
   /** Modality Discriminator D, its step and the adversarial term. */
   adversary: boolean;
-  /** Binary codes B, projection P, the discrete step and regression onto B. */
-  discrete: boolean;
+  /** Whether the B-step takes the sign (B in {-1,+1}); false under `relaxed`: the B-step's
+   * real-valued minimiser, everything else (P-step, label term, regression onto B) kept. */
+  binary: boolean;
   /** Names of the network loss terms that are computed (and reported) each batch. */
   terms: string[];
 }
@@ -209,16 +212,15 @@ export interface DfahParts {
 export function activeParts(c: DfahConfig): DfahParts {
   const fusion = !c.noFusion;
   const adversary = !c.noAdversary;
-  const discrete = !c.relaxed;
+  const binary = !c.relaxed;
   const terms = ["pair"];
   if (c.intraImage) terms.push("intraImage");
   if (c.intraText) terms.push("intraText");
   if (fusion) terms.push("fusionPair", "labelEmbed");
-  // Regression target: B (discrete) or u (relaxed, needs the Fusion Learner).
-  if (discrete || fusion) terms.push("quant");
+  terms.push("quant"); // regression onto B, binary or (relaxed) real-valued
   if (adversary) terms.push("adv");
   if (c.balance > 0) terms.push("balance");
-  return { fusion, adversary, discrete, terms };
+  return { fusion, adversary, binary, terms };
 }
 
 /** A recorded DFAH config in today's field names (earlier records: `lrStep`, now `lrDecayEvery`). */

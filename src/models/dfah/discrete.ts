@@ -132,9 +132,11 @@ export function updateP(B: Float32Array, p: DiscreteProblem): Float64Array {
 
 /**
  * B-step: B = sign(U + lambda (H^v + H^t) + mu L P) with sign(0) = +1, the exact minimiser of J
- * over binary B for fixed P (n x K of ±1).
+ * over binary B for fixed P (n x K of ±1). With `binary` false (the `relaxed` ablation) the
+ * sign is the one thing dropped: B = (U + lambda (H^v + H^t) + mu L P) / (1 + 2 lambda + mu),
+ * the exact minimiser of the same J over real-valued B.
  */
-export function updateB(P: Float64Array, p: DiscreteProblem): Float32Array {
+export function updateB(P: Float64Array, p: DiscreteProblem, binary = true): Float32Array {
   checkProblem(p, "updateB");
   const K = p.bits;
   if (P.length !== p.classes * K) {
@@ -142,9 +144,10 @@ export function updateB(P: Float64Array, p: DiscreteProblem): Float32Array {
   }
   const LP = labelTimesP(p, P);
   const B = new Float32Array(p.n * K);
+  const norm = 1 / (1 + 2 * p.lambda + p.mu);
   for (let e = 0; e < B.length; e++) {
     const m = p.U[e] + p.lambda * (p.Hv[e] + p.Ht[e]) + p.mu * LP[e];
-    B[e] = m >= 0 ? 1 : -1;
+    B[e] = binary ? (m >= 0 ? 1 : -1) : m * norm;
   }
   return B;
 }
@@ -173,16 +176,20 @@ export interface DiscreteResult {
   P: Float64Array;
   /** J at the start (when a start P is given), then after every half-step (P, B, P, B, ...). */
   objectives: number[];
-  /** Fraction of entries of B that differ from the starting B. */
+  /** Fraction of entries of B whose sign differs from the starting B's. */
   flipped: number;
 }
 
-/** `rounds` rounds of (P-step, B-step) from B0 (and P0, only used for the first J). */
+/**
+ * `rounds` rounds of (P-step, B-step) from B0 (and P0, only used for the first J); `binary`
+ * false runs the real-valued B-step of the `relaxed` ablation ({@link updateB}).
+ */
 export function discreteStep(
   p: DiscreteProblem,
   B0: Float32Array,
   rounds: number,
   P0?: Float64Array,
+  binary = true,
 ): DiscreteResult {
   if (!Number.isInteger(rounds) || rounds < 1) {
     throw new Error(`discreteStep: rounds must be a positive integer, got ${rounds}`);
@@ -193,10 +200,10 @@ export function discreteStep(
   for (let r = 0; r < rounds; r++) {
     P = updateP(B, p);
     objectives.push(discreteObjective(B, P, p));
-    B = updateB(P, p);
+    B = updateB(P, p, binary);
     objectives.push(discreteObjective(B, P, p));
   }
   let diff = 0;
-  for (let e = 0; e < B.length; e++) if (B[e] !== B0[e]) diff++;
+  for (let e = 0; e < B.length; e++) if ((B[e] >= 0) !== (B0[e] >= 0)) diff++;
   return { B, P, objectives, flipped: diff / Math.max(1, B.length) };
 }

@@ -47,8 +47,8 @@
  *   (batch statistics) without disturbing BatchNorm running statistics.
  * - Ablations (read in {@link activeParts} only): `noFusion` (no G, no P_l, no fusion terms,
  *   U := (H^v + H^t)/2 in the B-step), `noAdversary` (no D, no adversarial term), `relaxed`
- *   (no B, no P, no discrete step: h^v, h^t regress onto the continuous fused output u,
- *   treated as a constant target like B; binarised only at test).
+ *   (the B-step without its sign: B is the real-valued minimiser of the same J, so the P-step,
+ *   the label term and the regression onto B stay; binarised only at test).
  * - Test-time codes: sign of the modality's hash head (sign(0) = +1); G is training-only.
  *
  * @module

@@ -13,7 +13,7 @@ import { checkBatch, checkFeatureCols, checkTrainingSetInfo, encodeInBatches } f
 import { gatherCodeRows, learningRateFactor, scatterCodeRows } from "../model.ts";
 import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "../model.ts";
 import { labelSimilarity } from "../../nn/losses.ts";
-import { Adam, Linear, Mlp, type NamedArrays, ParamStore, stopGradient } from "../../nn/mod.ts";
+import { Adam, Linear, Mlp, type NamedArrays, ParamStore } from "../../nn/mod.ts";
 import { Rng } from "../../random.ts";
 import { type Matrix, type PackedCodes } from "../../types.ts";
 
@@ -120,10 +120,8 @@ export class DfahModel implements HashModel {
     this.Hv = new Float32Array(n * K);
     this.Ht = new Float32Array(n * K);
     if (this.parts.fusion) this.U = new Float32Array(n * K);
-    if (this.parts.discrete) {
-      this.#P = Float64Array.from(rng.fork(8).normals(this.#classes * K));
-      this.#B = updateB(this.#P, this.discreteProblem());
-    }
+    this.#P = Float64Array.from(rng.fork(8).normals(this.#classes * K));
+    this.#B = updateB(this.#P, this.discreteProblem(), this.parts.binary);
   }
 
   /** Code length K. */
@@ -131,12 +129,12 @@ export class DfahModel implements HashModel {
     return this.config.bits;
   }
 
-  /** Current training codes B (n x K of ±1), or undefined under `relaxed`. */
+  /** Current training codes B (n x K; ±1, or real-valued under `relaxed`). */
   get B(): Float32Array | undefined {
     return this.#B;
   }
 
-  /** Current label projection P of the discrete step (c x K), or undefined under `relaxed`. */
+  /** Current label projection P of the discrete step (c x K). */
   get P(): Float64Array | undefined {
     return this.#P;
   }
@@ -222,14 +220,12 @@ export class DfahModel implements HashModel {
           terms.labelEmbed = labelEmbeddingTerm(batch.labels, this.Pl! as tf.Tensor2D, u!);
           break;
         case "quant":
-          terms.quant = this.parts.discrete
-            ? quantizationTerm(
-              tf.tensor2d(gatherCodeRows(this.#B!, batch.pos, K), [batch.pos.length, K]),
-              hv,
-              ht,
-              u,
-            )
-            : quantizationTerm(stopGradient(u!), hv, ht);
+          terms.quant = quantizationTerm(
+            tf.tensor2d(gatherCodeRows(this.#B!, batch.pos, K), [batch.pos.length, K]),
+            hv,
+            ht,
+            u,
+          );
           break;
         case "adv":
           terms.adv = adversarialTerm(this.D!.apply(fv, true), this.D!.apply(ft, true));
@@ -302,13 +298,12 @@ export class DfahModel implements HashModel {
 
   /**
    * The discrete step: `rounds` rounds of P- then B-step on the stored outputs. Returns J per
-   * code entry before and after ("discJ0", "discJ") and the fraction of bits flipped.
-   * Nothing under `relaxed`.
+   * code entry before and after ("discJ0", "discJ") and the fraction of bits flipped (signs,
+   * under `relaxed`).
    */
   endEpoch(_epoch: number): LossTerms {
-    if (!this.parts.discrete) return {};
     const prob = this.discreteProblem();
-    const res = discreteStep(prob, this.#B!, this.config.rounds, this.#P);
+    const res = discreteStep(prob, this.#B!, this.config.rounds, this.#P, this.parts.binary);
     this.#B = res.B;
     this.#P = res.P;
     const nk = prob.n * prob.bits;
@@ -365,9 +360,9 @@ export class DfahModel implements HashModel {
     this.Hv.set(get("stored.Hv", [n, K]));
     this.Ht.set(get("stored.Ht", [n, K]));
     if (this.U) this.U.set(get("stored.U", [n, K]));
-    if (this.parts.discrete) {
+    {
       const B = get("codes.B", [n, K]);
-      for (let i = 0; i < B.length; i++) {
+      for (let i = 0; this.parts.binary && i < B.length; i++) {
         if (B[i] !== 1 && B[i] !== -1) {
           throw new Error(`${source}: DFAH state entry 'codes.B' has value ${B[i]}, expected ±1`);
         }

@@ -58,8 +58,8 @@ export function labelEmbeddingTerm(
 
 /**
  * Quantisation / regression (claim 4): mean(target - h^v)^2 + mean(target - h^t)^2
- * (+ mean(target - u)^2 when `u` is given). Target = the batch rows of B; under `relaxed`,
- * the fused output u held constant.
+ * (+ mean(target - u)^2 when `u` is given). Target = the batch rows of B (±1, or real-valued
+ * under `relaxed`).
  */
 export function quantizationTerm(
   target: tf.Tensor2D,
