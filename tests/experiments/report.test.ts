@@ -36,6 +36,11 @@ import {
   SSAH_TABLE2,
 } from "../../src/experiments/published.ts";
 import { resultsDocument } from "../../src/experiments/results_doc.ts";
+import {
+  pairedAblationTables,
+  selectedLast,
+  trainingTable,
+} from "../../src/experiments/report/paired.ts";
 
 // ------------------------------------------------------------------------------- fixtures
 
@@ -237,6 +242,42 @@ Deno.test("one ablation table per method that has ablations: full first, then ea
   assert.equal(r[2]["I→T 16"], "0.5500");
   assert.equal(r[2].seeds, "1");
   assert.match(String(r[1].removes), /consistency-refined/);
+});
+
+Deno.test("paired ablation table: differences over shared seeds, 95% CI, Holm-corrected p, verdicts", () => {
+  const { sections } = groupSections(wikiResults());
+  const tables = pairedAblationTables(sections[0]);
+  assert.deepEqual(tables.map((t) => t.id), ["paired-cpah"]);
+  const r = rows(tables[0].display);
+  assert.deepEqual(r.map((x) => `${x.ablation} ${x.bits}`), ["noCR 16", "relaxed 16"]);
+  // noCR - full over seeds 1, 2: I2T -0.21, -0.21 (no spread: p = 0); T2I -0.20, -0.16:
+  // mean -0.18, sd 0.0283, t = -9 with 1 df, p = 1 - 2 atan(9) / pi = 0.0704; Holm over the
+  // two testable p-values: 0 * 2 = 0 and max(0, 0.0704 * 1) = 0.0704.
+  assert.match(String(r[0]["Δ I→T [95% CI]"]), /^−0\.2100/);
+  assert.equal(r[0]["Δ T→I [95% CI]"], "−0.1800 [−0.4341, +0.0741]"); // 0.02 x t(0.975, 1) 12.706
+  assert.equal(r[0]["p I→T (Holm)"], "<0.001");
+  assert.equal(r[0]["p T→I (Holm)"], (1 - 2 * Math.atan(9) / Math.PI).toFixed(3));
+  assert.equal(
+    r[0].verdict,
+    "I→T: significantly lower than full; T→I: no significant difference at 5%",
+  );
+  assert.equal(r[1].seeds, "1");
+  assert.match(String(r[1].verdict), /too few seeds to test/);
+});
+
+Deno.test("training table: selected epochs, early stops, and cells that may be undertrained", () => {
+  const { sections } = groupSections(wikiResults());
+  const t = trainingTable(sections[0])!;
+  const r = rows(t.display);
+  const full16 = r.find((x) => x.series === "CPAH full" && x.bits === "16")!;
+  assert.equal(full16["selected epoch"], "3"); // the fixtures select their last epoch
+  assert.equal(full16["stopped early"], "0/3");
+  assert.equal(full16["may be undertrained"], "yes (3/3)");
+  assert.match(t.notes[0], /still rising/);
+  const early = result({ method: "cpah", bits: 16, seed: 9, i2t: 0.6, t2i: 0.5, epochs: 5 });
+  early.training.selectedEpoch = 1;
+  early.training.stoppedEarly = true;
+  assert.equal(selectedLast(early), false);
 });
 
 Deno.test("summaries use the sample standard deviation and none for a single value", () => {
@@ -493,8 +534,11 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
       "report.md",
       "tables/mirflickr25k-simimg-permutation__main.csv",
       "tables/mirflickr25k-simimg-permutation__published.csv",
+      "tables/mirflickr25k-simimg-permutation__training.csv",
       "tables/wikipedia-fixed__ablations-cpah.csv",
       "tables/wikipedia-fixed__main.csv",
+      "tables/wikipedia-fixed__paired-cpah.csv",
+      "tables/wikipedia-fixed__training.csv",
     ]);
     const left = [...Deno.readDirSync(join(dir, "figures"))].map((e) => e.name);
     assert.deepEqual(left, ["notes.png"]);
@@ -532,7 +576,7 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
     const cpahTrace = pr.fig.data.find((t) => t.name === "CPAH")!;
     // 16-bit CPAH seeds have curve shifts 0, 0.02, 0.04: precision at radius 0 is 0.88
     assert.ok(Math.abs((cpahTrace.y as number[])[0] - 0.88) < 1e-12);
-    assert.equal(html.match(/<table>/g)?.length, 4);
+    assert.equal(html.match(/<table>/g)?.length, 7); // main x2, ablations, published, paired, training x2
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

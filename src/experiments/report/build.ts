@@ -6,6 +6,7 @@
  */
 import { bitsOf, type NamedFigure, sectionFigures } from "../figures/mod.ts";
 import { publishedComparison } from "./published_table.ts";
+import { pairedAblationTables, trainingTable } from "./paired.ts";
 import {
   ablationTables,
   type BuildOptions,
@@ -132,7 +133,13 @@ export function buildReport(results: readonly CellResult[], opts: BuildOptions =
     provenance.push("no results");
   }
   const out: SectionReport[] = sections.map((section) => {
-    const tables = [mainTable(section), ...ablationTables(section)];
+    const training = trainingTable(section);
+    const tables = [
+      mainTable(section),
+      ...ablationTables(section),
+      ...pairedAblationTables(section),
+      ...(training ? [training] : []),
+    ];
     const notes: string[] = [];
     const cmp = publishedComparison(section);
     if (cmp.table) tables.push(cmp.table);

@@ -1,7 +1,8 @@
 /**
  * Paper-style reports of an experiment grid: per dataset section (dataset, variant, split) a
  * main MAP table (full models and the random-projection baseline by code length), one ablation
- * table per method, and, on the published benchmarks, our rows beside the published rows of
+ * table per method, the ablations as paired differences with confidence intervals and
+ * Holm-corrected tests, the training record (selected epochs, early stops), and, on the published benchmarks, our rows beside the published rows of
  * src/experiments/published.ts with the differences in image features and protocol spelled
  * out. Every number shown is read from the result files: mean ± sample standard deviation over
  * seeds, "—" where a cell has no result.
@@ -25,6 +26,7 @@ export {
   type SectionReport,
 } from "./tables.ts";
 export { publishedComparison } from "./published_table.ts";
+export { pairedAblationTables, selectedLast, trainingTable } from "./paired.ts";
 export { buildReport, describeBackend, formatSeconds } from "./build.ts";
 export { figureKey, type MarkdownOptions, reportMarkdown, tableMarkdown } from "./markdown.ts";
 export { reportHtml } from "./html.ts";

@@ -1,0 +1,182 @@
+/**
+ * Two tables of a section built from the per-seed result files: each ablation against the
+ * full model as paired differences over the same seeds (mean, 95% confidence interval, paired
+ * t-test p-value Holm-corrected across the table, a verdict; src/experiments/stats.ts), and the
+ * training record of every series (selected epoch, epochs run, early stops), which flags cells
+ * whose selected epoch is the last one trained — those may be undertrained.
+ *
+ * @module
+ */
+import * as aq from "arquero";
+import { bitsOf, DIRECTION_LABELS, type Series, seriesOf } from "../figures/mod.ts";
+import { type CellResult } from "../results.ts";
+import { holm, type PairedComparison, pairedComparison, verdict } from "../stats.ts";
+import { ablationDescription, methodLabel } from "../../models/mod.ts";
+import type { Direction } from "../../types.ts";
+import { CROSS, type DatasetSection, MISSING, type ReportTable, slugify } from "./tables.ts";
+
+/** MAP@all of a series' cells at `bits`, by seed. */
+function bySeed(s: Series, bits: number, dir: Direction): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of s.results) {
+    const v = r.metrics[dir]?.mapAll;
+    if (r.spec.bits === bits && typeof v === "number") out.set(r.spec.seed, v);
+  }
+  return out;
+}
+
+/** "+0.0123 [−0.0040, +0.0286]" (signed mean and 95% CI), or "—". */
+function formatDiff(c: PairedComparison): string {
+  const f = (x: number) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(4);
+  if (!Number.isFinite(c.mean)) return MISSING;
+  return Number.isFinite(c.ci[0]) ? `${f(c.mean)} [${f(c.ci[0])}, ${f(c.ci[1])}]` : f(c.mean);
+}
+
+function formatP(p: number): string {
+  if (!Number.isFinite(p)) return MISSING;
+  return p < 0.001 ? "<0.001" : p.toFixed(3);
+}
+
+/**
+ * One table per trained method with ablations: rows = ablation x code length, for I→T and T→I
+ * the paired difference ablation − full over the seeds both have, its 95% CI and the
+ * Holm-corrected p-value (the family: every test of the table), and a verdict per row.
+ */
+export function pairedAblationTables(section: DatasetSection): ReportTable[] {
+  const all = seriesOf(section.results);
+  const bits = bitsOf(section.results);
+  const out: ReportTable[] = [];
+  for (const m of [...new Set(all.filter((s) => s.method !== "random").map((s) => s.method))]) {
+    const full = all.find((s) => s.method === m && s.ablation === "full");
+    const abl = all.filter((s) => s.method === m && s.ablation !== "full");
+    if (!full || !abl.length) continue;
+    type Row = { s: Series; bits: number; tests: PairedComparison[] };
+    const rows: Row[] = [];
+    for (const s of abl) {
+      for (const b of bits) {
+        const tests = CROSS.map((d) => {
+          const f = bySeed(full, b, d), a = bySeed(s, b, d);
+          const seeds = [...a.keys()].filter((k) => f.has(k)).sort((x, y) => x - y);
+          return pairedComparison(seeds.map((k) => a.get(k)!), seeds.map((k) => f.get(k)!));
+        });
+        if (tests.some((t) => t.n > 0)) rows.push({ s, bits: b, tests });
+      }
+    }
+    if (!rows.length) continue;
+    const corrected = holm(rows.flatMap((r) => r.tests.map((t) => t.p)));
+    const pOf = (i: number, d: number) => corrected[i * CROSS.length + d];
+    const display: Record<string, string[]> = {
+      ablation: rows.map((r) => r.s.ablation),
+      bits: rows.map((r) => String(r.bits)),
+      seeds: rows.map((r) => String(Math.min(...r.tests.map((t) => t.n)))),
+    };
+    CROSS.forEach((d, di) => {
+      display[`Δ ${DIRECTION_LABELS[d]} [95% CI]`] = rows.map((r) => formatDiff(r.tests[di]));
+      display[`p ${DIRECTION_LABELS[d]} (Holm)`] = rows.map((_, i) => formatP(pOf(i, di)));
+    });
+    display.verdict = rows.map((r, i) =>
+      CROSS.map((d, di) => `${DIRECTION_LABELS[d]}: ${verdict(r.tests[di], pOf(i, di))}`).join("; ")
+    );
+    const data: Record<string, (string | number | null)[]> = {
+      method: rows.map(() => m),
+      ablation: rows.map((r) => r.s.ablation),
+      bits: rows.map((r) => r.bits),
+    };
+    CROSS.forEach((d, di) => {
+      const num = (x: number) => (Number.isFinite(x) ? x : null);
+      data[`${d}_n`] = rows.map((r) => r.tests[di].n);
+      data[`${d}_diff_mean`] = rows.map((r) => num(r.tests[di].mean));
+      data[`${d}_ci_low`] = rows.map((r) => num(r.tests[di].ci[0]));
+      data[`${d}_ci_high`] = rows.map((r) => num(r.tests[di].ci[1]));
+      data[`${d}_p`] = rows.map((r) => num(r.tests[di].p));
+      data[`${d}_p_holm`] = rows.map((_, i) => num(pOf(i, di)));
+    });
+    out.push({
+      id: `paired-${slugify(m)}`,
+      title: `${
+        methodLabel(m)
+      } ablations against the full model, paired by seed — ${section.heading}`,
+      caption: "Δ = ablation − full model in MAP@all, paired over the seeds both have (mean and " +
+        "95% confidence interval from the t distribution); p = two-sided paired t-test, " +
+        "Holm-corrected across every test of this table; verdict at 5%. Negative Δ: the " +
+        "ablation retrieves worse. Ablations: " +
+        abl.map((s) => `${s.ablation} — ${ablationDescription(m, s.ablation)}`).join("; ") +
+        ".",
+      notes: [],
+      display: aq.table(display),
+      data: aq.table(data),
+    });
+  }
+  return out;
+}
+
+/** Whether a cell's selected epoch is the last one it trained (it may be undertrained). */
+export function selectedLast(r: CellResult): boolean {
+  const h = r.training.history;
+  return h.length > 0 && r.training.selectedEpoch === h[h.length - 1].epoch;
+}
+
+/**
+ * Training record per series and code length: the selected (best validation) epoch over the
+ * seeds, the epochs trained, how many seeds stopped early, and a flag when a seed's selected
+ * epoch is the last epoch it trained ("may be undertrained").
+ */
+export function trainingTable(section: DatasetSection): ReportTable | null {
+  const series = seriesOf(section.results).filter((s) => s.method !== "random");
+  const bits = bitsOf(section.results);
+  const rows: { s: Series; bits: number; rs: CellResult[] }[] = [];
+  for (const s of series) {
+    for (const b of bits) {
+      const rs = s.results.filter((r) => r.spec.bits === b && r.training.history.length);
+      if (rs.length) rows.push({ s, bits: b, rs });
+    }
+  }
+  if (!rows.length) return null;
+  const range = (xs: number[]) => {
+    const lo = Math.min(...xs), hi = Math.max(...xs);
+    return lo === hi ? String(lo) : `${lo}–${hi}`;
+  };
+  const flagged = rows.map((r) => r.rs.filter(selectedLast).length);
+  return {
+    id: "training",
+    title: `Training: selected epochs and early stopping — ${section.heading}`,
+    caption: "Per series and code length, over its seeds: the selected epoch (best validation " +
+      "MAP on the held-out training slice; 1-based), the epochs trained, and how many seeds " +
+      "stopped early (no better validation MAP for the patience). 'may be undertrained' counts " +
+      "the seeds whose selected epoch is the last epoch they trained.",
+    notes: flagged.some((f) => f > 0)
+      ? [
+        `${flagged.filter((f) => f > 0).length} of ${rows.length} rows have seeds whose selected ` +
+        "epoch is their last: their validation MAP was still rising when training ended.",
+      ]
+      : [],
+    display: aq.table({
+      series: rows.map((r) => `${methodLabel(r.s.method)} ${r.s.ablation}`),
+      bits: rows.map((r) => String(r.bits)),
+      seeds: rows.map((r) => String(r.rs.length)),
+      "selected epoch": rows.map((r) => range(r.rs.map((x) => x.training.selectedEpoch + 1))),
+      "epochs trained": rows.map((r) => range(r.rs.map((x) => x.training.history.length))),
+      "stopped early": rows.map((r) =>
+        `${r.rs.filter((x) => x.training.stoppedEarly).length}/${r.rs.length}`
+      ),
+      "may be undertrained": rows.map((_, i) =>
+        flagged[i] ? `yes (${flagged[i]}/${rows[i].rs.length})` : "no"
+      ),
+    }),
+    data: aq.table({
+      method: rows.map((r) => r.s.method),
+      ablation: rows.map((r) => r.s.ablation),
+      bits: rows.map((r) => r.bits),
+      seeds: rows.map((r) => r.rs.length),
+      selected_epoch_min: rows.map((r) =>
+        Math.min(...r.rs.map((x) => x.training.selectedEpoch + 1))
+      ),
+      selected_epoch_max: rows.map((r) =>
+        Math.max(...r.rs.map((x) => x.training.selectedEpoch + 1))
+      ),
+      epochs_trained_max: rows.map((r) => Math.max(...r.rs.map((x) => x.training.history.length))),
+      stopped_early: rows.map((r) => r.rs.filter((x) => x.training.stoppedEarly).length),
+      selected_last: flagged,
+    }),
+  };
+}
