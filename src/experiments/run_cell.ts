@@ -79,11 +79,14 @@ export function evaluateModel(
   split: Split,
 ): Record<Direction, RetrievalMetrics> {
   const q = split.query, db = split.database;
+  const dbImage = gatherRows(ds.image, db), dbText = gatherRows(ds.text, db);
+  // Unified database codes (both modalities of a pair, e.g. CMFH) serve both directions.
+  const unified = model.encodeDatabase?.(dbImage, dbText);
   return evaluateDirections({
     imageQuery: model.encodeImage(gatherRows(ds.image, q)),
     textQuery: model.encodeText(gatherRows(ds.text, q)),
-    imageDb: model.encodeImage(gatherRows(ds.image, db)),
-    textDb: model.encodeText(gatherRows(ds.text, db)),
+    imageDb: unified ?? model.encodeImage(dbImage),
+    textDb: unified ?? model.encodeText(dbText),
     queryLabels: gatherLabelRows(ds.labels, q) as LabelMatrix,
     dbLabels: gatherLabelRows(ds.labels, db) as LabelMatrix,
   }) as Record<Direction, RetrievalMetrics>;
@@ -160,6 +163,15 @@ export async function runCell(
       epochsRun: res.epochsRun,
       stoppedEarly: res.stoppedEarly,
     };
+  } else if (entry.fit) {
+    // Closed form: fitted to every training pair (nothing is selected, so nothing is held out).
+    const rows = Int32Array.from([...split.train, ...split.validation]);
+    const seconds = entry.fit(model, {
+      image: gatherRows(ds.image, rows),
+      text: gatherRows(ds.text, rows),
+      labels: gatherLabelRows(ds.labels, rows),
+    });
+    training = { history: [], selectedEpoch: -1, seconds };
   }
 
   const t0 = performance.now();

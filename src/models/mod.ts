@@ -16,6 +16,10 @@ import {
   randomProjectionConfig,
 } from "./random_projection.ts";
 import { readCheckpoint, writeCheckpoint } from "../nn/checkpoint.ts";
+import type { LabelMatrix, Matrix } from "../types.ts";
+import { type CmfhConfig, cmfhConfig, createCmfh } from "./cmfh.ts";
+import { createScm, type Scm, type ScmConfig, scmConfig } from "./scm.ts";
+import type { Cmfh } from "./cmfh.ts";
 
 /**
  * How a method gets its parameters: "trained" by the trainer's epochs (gradient steps and
@@ -52,10 +56,22 @@ export interface MethodEntry<C extends object = object> {
   create(info: TrainingSetInfo, config: C): HashModel;
   /** A recorded config (result file, saved model) in today's field names. */
   upgradeConfig?(config: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Kind "closed-form": fit a model built by {@link create} to its training pairs (all of them:
+   * nothing is selected, so no validation slice is held out). Returns the seconds it took.
+   */
+  fit?(model: HashModel, train: TrainingPairs): number;
+}
+
+/** The training pairs a closed-form method is fitted to (row i of each is pair i). */
+export interface TrainingPairs {
+  image: Matrix;
+  text: Matrix;
+  labels: LabelMatrix;
 }
 
 /** Method names: the keys of {@link METHODS}. */
-export type MethodName = "cpah" | "dfah" | "random";
+export type MethodName = "cpah" | "dfah" | "scm-seq" | "scm-orth" | "cmfh" | "random";
 
 /** Whether a method runs the trainer (its kind is "trained"). */
 export function isTrainable(entry: Pick<MethodEntry, "kind">): boolean {
@@ -67,7 +83,7 @@ function entry<C extends object>(
   name: MethodName,
   label: string,
   kind: MethodKind,
-  parts: Pick<MethodEntry<C>, "config" | "create" | "upgradeConfig">,
+  parts: Pick<MethodEntry<C>, "config" | "create" | "upgradeConfig" | "fit">,
   ablations: [string, string][] = [],
 ): MethodEntry {
   return {
@@ -75,7 +91,7 @@ function entry<C extends object>(
     label,
     kind,
     ablations: ablations.map(([flag, description]) => ({ flag, description })),
-    ...(parts as unknown as Pick<MethodEntry, "config" | "create" | "upgradeConfig">),
+    ...(parts as unknown as Pick<MethodEntry, "config" | "create" | "upgradeConfig" | "fit">),
   };
 }
 
@@ -111,6 +127,21 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
       "B-step without the sign: real-valued B (P-step, label term kept); binarised at test",
     ],
   ]),
+  "scm-seq": entry<ScmConfig>("scm-seq", "SCM-Seq", "closed-form", {
+    config: (_d, bits, o) => scmConfig(bits, { ...o, variant: "seq" }),
+    create: createScm,
+    fit: (m, t) => (m as Scm).fit(t.image, t.text, t.labels).seconds,
+  }),
+  "scm-orth": entry<ScmConfig>("scm-orth", "SCM-Orth", "closed-form", {
+    config: (_d, bits, o) => scmConfig(bits, { ...o, variant: "orth" }),
+    create: createScm,
+    fit: (m, t) => (m as Scm).fit(t.image, t.text, t.labels).seconds,
+  }),
+  cmfh: entry<CmfhConfig>("cmfh", "CMFH", "closed-form", {
+    config: (_d, bits, o, cell) => cmfhConfig(bits, withSeed(o, cell)),
+    create: createCmfh,
+    fit: (m, t) => (m as Cmfh).fit(t.image, t.text, t.labels).seconds,
+  }),
   random: entry<RandomProjectionConfig>("random", "Random projection", "random", {
     config: (_d, bits, o, cell) => randomProjectionConfig(bits, withSeed(o, cell)),
     create: createRandomProjection,

@@ -119,6 +119,12 @@ export interface HashModel {
   encodeImage(x: Matrix): PackedCodes;
   /** Encode text features with the test-time path. */
   encodeText(y: Matrix): PackedCodes;
+  /**
+   * Methods whose database items get one unified code from both modalities (e.g. CMFH): the
+   * codes of the database pairs, used for both directions' database. Absent: each modality's
+   * database side is encoded on its own.
+   */
+  encodeDatabase?(image: Matrix, text: Matrix): PackedCodes;
   /** Everything needed to resume or reuse: weights, running stats, B, optimiser state. */
   state(): NamedArrays;
   /** Restore from {@link state}; `source` names the file in error messages. */

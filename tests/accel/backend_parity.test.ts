@@ -43,7 +43,7 @@ function infoOf(ds: CrossModalDataset, rows: Int32Array): TrainingSetInfo {
 const L64 = { imageLayers: [64, 64], textLayers: [64, 64], discLayers: [16], consLayers: [16] };
 
 /** Small networks: the learning runs take seconds on every configuration, cpu included. */
-const SMALL: Record<MethodName, object> = {
+const SMALL: Partial<Record<MethodName, object>> = {
   cpah: { ...L64, lr: 1e-3, discLr: 1e-3 },
   dfah: { imageLayers: [64, 32], textLayers: [64, 32], fusionLayers: [32], discLayers: [16] },
   random: {},

@@ -34,6 +34,7 @@ import {
   PUBLISHED_ROWS,
   type PublishedSource,
   SSAH_TABLE2,
+  WIKIPEDIA_BASELINES,
 } from "../../src/experiments/published.ts";
 import { resultsDocument } from "../../src/experiments/results_doc.ts";
 import {
@@ -309,70 +310,67 @@ Deno.test("published comparison appears only for published benchmarks", () => {
     "wikipedia",
   ]);
   const [mir, syn, wiki] = sections.map(publishedComparison);
-  assert.equal(wiki.table, null);
-  assert.match(wiki.reason!, /Wikipedia: .*no published rows/);
   assert.equal(syn.table, null);
   assert.match(syn.reason!, /not one of the published benchmarks/);
+  // Simulated image features are not the benchmark: no published rows beside them.
+  assert.equal(mir.table, null);
+  assert.match(mir.reason!, /SIMULATED .* published rows of real-image papers are not shown/);
 
-  const t = mir.table!;
+  const t = wiki.table!;
   assert.ok(t);
   const r = rows(t.display);
-  // our rows first (full CPAH and the baseline), then SSAH 7 + AGAH 5 + DCMH 1 MIRFlickr rows
-  assert.equal(r.length, 2 + 7 + 5 + 1);
-  assert.deepEqual(r.slice(0, 2).map((x) => x.method), ["CPAH (ours)", "Random projection (ours)"]);
-  assert.equal(r[0]["I→T 16"], "0.7000");
+  // our full rows (CPAH, DFAH, the baseline), then the published SCM-Seq and CMFH rows
+  assert.deepEqual(r.map((x) => x.method), [
+    "CPAH (ours)",
+    "DFAH (ours)",
+    "Random projection (ours)",
+    "SCM-Seq",
+    "CMFH",
+  ]);
+  assert.equal(r[0]["I→T 16"], "0.6533 ± 0.0451");
   assert.equal(r[0]["I→T 64"], "—"); // no 64-bit run
-  for (const ours of r.slice(0, 2)) {
-    assert.match(String(ours["image features"]), /SIMULATED/);
-    assert.match(String(ours.note), /SIMULATED image side: not comparable/);
-  }
-  const ssah = r.find((x) => x.method === "SSAH" && String(x.source).startsWith("SSAH"))!;
-  assert.deepEqual([ssah["I→T 16"], ssah["I→T 32"], ssah["I→T 64"]], ["0.782", "0.790", "0.800"]);
-  assert.match(String(ssah["image features"]), /CNN-F/);
-  const agah = r.find((x) => x.method === "AGAH")!;
-  assert.equal(agah["T→I 64"], "0.8049");
-  assert.ok(t.notes.some((n) => /SIMULATED image side/.test(n) && /CNN-F/.test(n)));
-  assert.ok(t.notes.some((n) => /validation slice/.test(n)));
+  const scm = r.find((x) => x.method === "SCM-Seq")!;
+  assert.deepEqual([scm["I→T 16"], scm["T→I 64"]], ["0.2341", "0.2482"]);
+  assert.match(String(scm.source), /not identified/);
+  assert.ok(t.notes.some((n) => /Same data and split as the published rows/.test(n)));
 
   const md = reportMarkdown(
     buildReport([...wikiResults(), ...simimgResults()], { figures: false }),
   );
-  assert.match(md, /Ours beside published MAP@all on MIRFlickr-25K/);
+  assert.match(md, /Ours beside published MAP@all on Wikipedia/);
   assert.equal((md.match(/Ours beside published/g) ?? []).length, 1);
-  assert.match(md, /Wikipedia: .*no published rows/);
+  assert.match(md, /SIMULATED .* published rows of real-image papers are not shown/);
 });
 
-/** Parse reported-tables.md into {source index, method, benchmark, i2t, t2i}. */
-function parseReportedTables(text: string) {
-  const bench: Record<string, string> = {
-    MIR: "MIRFlickr-25K",
-    NUS: "NUS-WIDE",
-    COCO: "MS-COCO",
-    IAPR: "IAPR TC-12",
-  };
+/**
+ * Parse the tables of docs/published.md (the readers' list of the published numbers) into
+ * {source index, method, benchmark, i2t, t2i}: section k (## k. ...) is source k - 1; a column
+ * "MIRFlickr-25K I→T" names its benchmark, a bare "I→T" belongs to the section's benchmark.
+ */
+function parsePublishedDoc(text: string) {
   const out: { source: number; method: string; benchmark: string; i2t: number[]; t2i: number[] }[] =
     [];
-  let source = -1;
-  let header: string[] = [];
+  let source = -1, header: string[] = [];
   for (const line of text.split("\n")) {
-    if (line.startsWith("## ")) {
+    if (/^## \d+\./.test(line)) {
       source++;
       header = [];
       continue;
     }
-    if (!line.startsWith("|") || line.startsWith("|---")) continue;
+    if (!line.startsWith("|") || /^\| -/.test(line)) continue;
     const cells = line.split("|").slice(1, -1).map((c) => c.trim());
     if (cells[0] === "method") {
       header = cells;
       continue;
     }
+    if (!header.length || cells[0] === "field") continue;
     for (let c = 1; c < cells.length; c += 2) {
-      const b = bench[header[c].split(" ")[0]];
-      const nums = (s: string) => s.split("/").map(Number);
+      const bench = header[c].replace(/ ?I→T$/, "") || "Wikipedia";
+      const nums = (v: string) => v.split("/").map((x) => Number(x.trim()));
       out.push({
         source,
         method: cells[0],
-        benchmark: b,
+        benchmark: bench,
         i2t: nums(cells[c]),
         t2i: nums(cells[c + 1]),
       });
@@ -381,31 +379,19 @@ function parseReportedTables(text: string) {
   return out;
 }
 
-const REPORTED = new URL("../../../shared/docs/reported-tables.md", import.meta.url);
-const haveReported = (() => {
-  try {
-    return Deno.statSync(REPORTED).isFile;
-  } catch {
-    return false;
+Deno.test("published rows equal docs/published.md cell by cell", () => {
+  const doc = new URL("../../docs/published.md", import.meta.url);
+  const parsed = parsePublishedDoc(Deno.readTextFileSync(doc));
+  const sources: PublishedSource[] = [SSAH_TABLE2, AGAH_TABLE1, DCMH_OWN, WIKIPEDIA_BASELINES];
+  assert.equal(parsed.length, PUBLISHED_ROWS.length);
+  for (const p of parsed) {
+    const row = PUBLISHED_ROWS.find((r) =>
+      r.source === sources[p.source] && r.method === p.method && r.benchmark === p.benchmark
+    );
+    assert.ok(row, `${p.method} ${p.benchmark} of source ${p.source}`);
+    assert.deepEqual([...row.i2t], p.i2t);
+    assert.deepEqual([...row.t2i], p.t2i);
   }
-})();
-
-Deno.test({
-  name: "published rows equal reported-tables.md cell by cell (skipped when the file is absent)",
-  ignore: !haveReported,
-  fn: () => {
-    const parsed = parseReportedTables(Deno.readTextFileSync(REPORTED));
-    const sources: PublishedSource[] = [SSAH_TABLE2, AGAH_TABLE1, DCMH_OWN];
-    assert.equal(parsed.length, PUBLISHED_ROWS.length);
-    for (const p of parsed) {
-      const row = PUBLISHED_ROWS.find((r) =>
-        r.source === sources[p.source] && r.method === p.method && r.benchmark === p.benchmark
-      );
-      assert.ok(row, `${p.method} ${p.benchmark} of source ${p.source}`);
-      assert.deepEqual([...row.i2t], p.i2t);
-      assert.deepEqual([...row.t2i], p.t2i);
-    }
-  },
 });
 
 // ------------------------------------------------------------------------------- figures
@@ -533,11 +519,11 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
       "report.html",
       "report.md",
       "tables/mirflickr25k-simimg-permutation__main.csv",
-      "tables/mirflickr25k-simimg-permutation__published.csv",
       "tables/mirflickr25k-simimg-permutation__training.csv",
       "tables/wikipedia-fixed__ablations-cpah.csv",
       "tables/wikipedia-fixed__main.csv",
       "tables/wikipedia-fixed__paired-cpah.csv",
+      "tables/wikipedia-fixed__published.csv",
       "tables/wikipedia-fixed__training.csv",
     ]);
     const left = [...Deno.readDirSync(join(dir, "figures"))].map((e) => e.name);
@@ -564,7 +550,7 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
     const html = await Deno.readTextFile(join(dir, "report.html"));
     assert.match(html.slice(0, 5000), /<script>\/\*\*\s*\* plotly\.js v\d/); // bundle inlined
     assert.doesNotMatch(html, /<script src=/); // nothing fetched
-    assert.match(html, /SIMULATED image side/);
+    assert.match(html, /image side is SIMULATED/);
     const m = /<script type="application\/json" id="figure-data">([\s\S]*?)<\/script>/.exec(html);
     assert.ok(m);
     const figs = JSON.parse(m[1]) as { div: string; fig: { data: Row[] } }[];
@@ -612,7 +598,7 @@ Deno.test("results document: generated header, each directory's command and its 
     assert.match(doc, /`deno task reproduce --dataset wikipedia`/);
     assert.match(doc, /`deno task reproduce --dataset mirflickr25k-simimg`/);
     assert.match(doc, /\| CPAH \| 2–3 \| 0\.6533 ± 0\.0451/);
-    assert.match(doc, /Ours beside published MAP@all on MIRFlickr-25K/);
+    assert.match(doc, /Ours beside published MAP@all on Wikipedia/);
     assert.match(doc, /\]\(\.\.\/results\/wikipedia\/figures\/wikipedia-fixed__map_vs_bits\.png\)/);
     assert.match(doc, /- Precision-recall by Hamming radius, methods, 16 bits/);
     await assert.rejects(() => resultsDocument({ from: [join(root, "nope")] }), /does not exist/);
