@@ -7,6 +7,7 @@
 import * as aq from "arquero";
 import { DIRECTION_LABELS, seriesOf } from "../figures/mod.ts";
 import { benchmarkOf, PUBLISHED_BITS, publishedRowsFor } from "../published.ts";
+import { method } from "../../models/mod.ts";
 import {
   CROSS,
   type DatasetSection,
@@ -67,15 +68,23 @@ export function publishedComparison(
   }
   data.note = [];
 
+  const publishedLabels = new Set(published.map((p) => p.method));
   ours.forEach((s, i) => {
     const rs = s.results;
+    const kind = method(s.method).kind;
     const epochs = distinct(rs.map((r) => r.spec.epochs)).join("/");
-    const protocol = `split ${section.split}; ${splitSizes(rs)} (validation held out of the ` +
-      `training pairs, used for epoch selection)` +
-      (s.method === "random" ? "" : `; ${epochs} epochs`);
+    const sizes = splitSizes(rs);
+    const protocol = `split ${section.split}; ${sizes}` +
+      (kind === "trained"
+        ? ` (validation held out of the training pairs, used for epoch selection); ${epochs} epochs`
+        : kind === "closed-form"
+        ? " (fitted to all training pairs, validation included: nothing is selected)"
+        : "");
     const note = (simulated ? "SIMULATED image side: not comparable to the published rows. " : "") +
-      (s.method === "random"
+      (kind === "random"
         ? "Untrained baseline (chance level)."
+        : publishedLabels.has(s.label)
+        ? "This toolkit's implementation of a published row below."
         : "This toolkit's implementation; no published numbers of this method are available.");
     rowsDisplay.method.push(`${s.label} (ours)`);
     rowsDisplay.source.push("this run");
@@ -112,7 +121,7 @@ export function publishedComparison(
         data[`${d}_${b}_n`].push(null);
       });
     });
-    const note = "Published (copied from the paper's table).";
+    const note = "Published (see the source column).";
     rowsDisplay.note.push(note);
     data.row.push("published");
     data.method.push(p.method);
