@@ -105,7 +105,7 @@ async function readManifest(dir: string): Promise<FigureManifest> {
 function manifestText(m: FigureManifest): string {
   const figures: FigureManifest["figures"] = {};
   for (const k of Object.keys(m.figures).sort()) figures[k] = m.figures[k];
-  return JSON.stringify({ format: m.format, figures }, null, 1) + "\n";
+  return JSON.stringify({ format: m.format, figures }, null, 2) + "\n";
 }
 
 /**

@@ -118,12 +118,20 @@ export function scriptSafe(js: string): string {
   return js.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 }
 
-/** The JSON of a figure, safe to embed in a `<script>` element. */
-export function figureJson(fig: PlotlyFigure): string {
-  return scriptSafe(JSON.stringify(fig)).replace(/\u2028/g, "\\u2028").replace(
-    /\u2029/g,
-    "\\u2029",
+/**
+ * The JSON of a figure, safe to embed in a `<script>` element. `digits`: round every
+ * non-integer number to that many significant digits (smaller pages; 5 keeps every value in
+ * [0.01, 1) exact to the 4 decimals that the hover text shows).
+ */
+export function figureJson(fig: PlotlyFigure, digits?: number): string {
+  const json = digits === undefined ? JSON.stringify(fig) : JSON.stringify(
+    fig,
+    (_, v) =>
+      typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)
+        ? Number(v.toPrecision(digits))
+        : v,
   );
+  return scriptSafe(json).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
 /**

@@ -75,7 +75,7 @@ const MORE_CAPTION =
   "Every direction: I→T and T→I across modalities, I→I and T→T within one. MAP@all = mean " +
   "average precision over the whole ranking; MAP@k = over the top k, 'standard' " +
   "1/min(k,R) Σ P@r·rel(r), 'legacy' = the public DCMH/DADH code's mean of j/rank_j over the " +
-  "first min(k,R) relevant items (higher than standard on the same ranking); P (r≤2) = " +
+  "first min(k,R) relevant items; P (r≤2) = " +
   "precision of the items within Hamming radius 2 (a query with none counts by the recorded " +
   "empty-retrieved convention). Mean ± sample standard deviation over seeds; — = no result. " +
   "Precision@N and precision-recall curves are in the figures; every per-seed number is in " +
