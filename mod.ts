@@ -178,4 +178,11 @@ export * as figures from "./src/experiments/figures/mod.ts";
 export { TOOLKIT_VERSION } from "./src/version.ts";
 
 // Notebook display helpers (Deno's Jupyter kernel).
-export { type RenderableTable, showFigure, showTable } from "./src/experiments/notebook.ts";
+export {
+  figureBundle,
+  type RenderableTable,
+  showFigure,
+  type ShowFigureOptions,
+  showFigures,
+  showTable,
+} from "./src/experiments/notebook.ts";

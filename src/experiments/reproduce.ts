@@ -26,7 +26,7 @@ const HELP = `deno task reproduce [options]
 
 Runs a grid of experiments (dataset x method x ablation x code length x seed), writes one
 result JSON per cell (finished cells are skipped on rerun), then the tables (Markdown, CSV,
-HTML) and figures (HTML; PNG when Chromium is installed) into the output directory.
+HTML) and figures (HTML; SVG and PNG when Chromium is installed) into the output directory.
 
 With no options: the built-in default — synthetic data, CPAH and DFAH, every ablation,
 16/32/64 bits, seed 1, 6 epochs (measured: 3.5 minutes on 2 idle cores).
@@ -53,7 +53,7 @@ Options
   --backend NAME     ${BACKEND_NAMES.join(" | ")}  (default: env HASH_BACKEND, else wasm)
   --out DIR          results directory              (default results/<dataset>)
   --quick            smoke run: 16 bits, 2 epochs, full models only
-  --no-png           skip PNG figures even when Chromium is available
+  --no-png           skip the SVG and PNG figures even when Chromium is available
   --help             this text
 
 On a Slurm cluster (the repository, --out and the data directory on a shared filesystem)

@@ -14,20 +14,30 @@ import {
   ablationTables,
   buildReport,
   groupSections,
+  LONG_COLUMNS,
+  longTable,
   mainTable,
+  moreMetricsTables,
   publishedComparison,
   reportMarkdown,
   writeReports,
 } from "../../src/experiments/report/mod.ts";
 import {
+  bundleFor,
   curveBits,
+  findChromium,
+  imagesUnavailable,
   mapVsBitsFigure,
   prCurvesFigure,
+  renderImages,
   renderPngs,
   sectionFigures,
+  stableSvg,
   summarize,
   trainingCurvesFigure,
 } from "../../src/experiments/figures/mod.ts";
+import { parseImagesDom } from "../../src/experiments/figures/render.ts";
+import { figureBundle } from "../../src/experiments/notebook.ts";
 import {
   AGAH_TABLE1,
   DCMH_OWN,
@@ -281,6 +291,103 @@ Deno.test("training table: selected epochs, early stops, and cells that may be u
   assert.equal(selectedLast(early), false);
 });
 
+Deno.test("more metrics: one folded table per code length, all four directions, MAP@k standard and legacy, P within radius 2", () => {
+  const { sections } = groupSections(wikiResults());
+  const tables = moreMetricsTables(sections[0]);
+  assert.deepEqual(tables.map((t) => t.id), ["metrics-16b", "metrics-32b"]);
+  assert.ok(tables.every((t) => t.collapsed));
+  const t16 = tables[0];
+  assert.deepEqual(t16.display.columnNames(), [
+    "series",
+    "direction",
+    "seeds",
+    "MAP@all",
+    "MAP@50",
+    "MAP@100",
+    "MAP@50 legacy",
+    "MAP@100 legacy",
+    "P (r≤2)",
+  ]);
+  const r = rows(t16.display);
+  // 16 bits: CPAH full, noCR, relaxed, DFAH, random -> 5 series x 4 directions
+  assert.equal(r.length, 5 * 4);
+  assert.deepEqual(r.slice(0, 4).map((x) => x.direction), ["I→T", "T→I", "I→I", "T→T"]);
+  const i2i = r.find((x) => x.series === "CPAH" && x.direction === "I→I")!;
+  // I2I MAP@all = the I2T values 0.61/0.65/0.70; MAP@50 standard = +0.05, legacy = +0.06
+  assert.equal(i2i["MAP@all"], "0.6533 ± 0.0451");
+  assert.equal(i2i["MAP@50"], "0.7033 ± 0.0451");
+  assert.equal(i2i["MAP@50 legacy"], "0.7133 ± 0.0451");
+  assert.equal(i2i["MAP@100"], "0.6833 ± 0.0451");
+  // P (r<=2) = 0.9 - 1/16 - curve, curves 0/0.02/0.04: mean 0.8175, std 0.02
+  assert.equal(i2i["P (r≤2)"], "0.8175 ± 0.0200");
+  assert.equal(i2i.seeds, "3");
+  const t2t = r.find((x) => x.series === "CPAH" && x.direction === "T→T")!;
+  assert.equal(t2t["MAP@all"], "0.5200 ± 0.0200");
+  const rnd = r.find((x) => x.series === "Random projection" && x.direction === "T→I")!;
+  assert.equal(rnd["MAP@all"], "0.1111");
+  const d = rows(t16.data);
+  assert.equal(d[0].direction, "I2T");
+  assert.equal(d[0].bits, 16);
+  assert.ok(Math.abs((d[0].map_at_50_legacy_mean as number) - (1.96 / 3 + 0.06)) < 1e-12);
+  assert.equal(d[0].precision_within_radius_2_n, 3);
+  // at 32 bits: CPAH full (2 seeds) and the baseline
+  assert.equal(rows(tables[1].display).length, 2 * 4);
+  // in the report: after the other tables, folded in Markdown
+  const md = reportMarkdown(buildReport(wikiResults(), { figures: false }));
+  assert.match(md, /<details>\n<summary><b>Table \d+\. More metrics at 16 bits: all directions/);
+  assert.equal((md.match(/<details>/g) ?? []).length, 2);
+  assert.equal((md.match(/<\/details>/g) ?? []).length, 2);
+});
+
+Deno.test("long format: one row per result file x direction x metric x k, every per-seed number", () => {
+  const rs = wikiResults();
+  const { sections } = groupSections(rs);
+  const t = longTable(sections[0]);
+  assert.deepEqual(t.columnNames(), [...LONG_COLUMNS]);
+  assert.deepEqual(t.columnNames(), [
+    "dataset",
+    "variant",
+    "split",
+    "method",
+    "ablation",
+    "bits",
+    "seed",
+    "epochs",
+    "backend",
+    "direction",
+    "metric",
+    "k",
+    "value",
+  ]);
+  // per result and direction: MAP@all 1, MAP@k standard 2 + legacy 2, P@N 4, P(r<=2) 1,
+  // PR precision and recall (bits + 1 radii each)
+  const perDirection = (bits: number) => 1 + 2 + 2 + 4 + 1 + 2 * (bits + 1);
+  const expected = rs.reduce((n, r) => n + 4 * perDirection(r.spec.bits), 0);
+  assert.equal(t.numRows(), expected);
+  // 9 results at 16 bits, 3 at 32 bits: 9 x 4 x 44 + 3 x 4 x 76
+  assert.equal(expected, 9 * 4 * perDirection(16) + 3 * 4 * perDirection(32));
+  assert.equal(expected, 2496);
+  const all = rows(t);
+  // seed 2 of CPAH full at 16 bits, T2I: MAP@all 0.52, MAP@100 legacy 0.56, P@500 0.6 - 0.02
+  const one = (metric: string, k: number | null) =>
+    all.filter((x) =>
+      x.method === "cpah" && x.ablation === "full" && x.bits === 16 && x.seed === 2 &&
+      x.direction === "T2I" && x.metric === metric && x.k === k
+    );
+  assert.deepEqual(one("map_all", null).map((x) => x.value), [0.52]);
+  assert.ok(Math.abs((one("map_at_k_legacy", 100)[0].value as number) - 0.56) < 1e-12);
+  assert.ok(Math.abs((one("precision_at_n", 500)[0].value as number) - 0.58) < 1e-12);
+  assert.ok(Math.abs((one("pr_recall", 8)[0].value as number) - 0.5) < 1e-12);
+  assert.equal(one("precision_within_radius", 2).length, 1);
+  assert.equal(all[0].variant, "");
+  assert.equal(all[0].dataset, "wikipedia");
+  // series order (CPAH full first), then bits, then seed
+  assert.deepEqual(
+    [...new Set(all.map((x) => `${x.method}/${x.ablation}/${x.bits}/${x.seed}`))].slice(0, 5),
+    ["cpah/full/16/1", "cpah/full/16/2", "cpah/full/16/3", "cpah/full/32/1", "cpah/full/32/2"],
+  );
+});
+
 Deno.test("summaries use the sample standard deviation and none for a single value", () => {
   const s = summarize([1, 2, 3, 4])!;
   assert.equal(s.mean, 2.5);
@@ -456,16 +563,39 @@ Deno.test("training curves show each loss term and validation MAP per epoch, mea
   );
 });
 
-Deno.test("section figures: method and ablation curves, training curves of full models, MAP vs bits", () => {
+Deno.test("section figures: PR and P@N at every code length, training curves of full models, MAP vs bits", () => {
   const ids = sectionFigures(wikiResults()).map((f) => f.id);
   assert.deepEqual(ids, [
     "pr_methods_16b",
     "patn_methods_16b",
     "pr_cpah-ablations_16b",
     "patn_cpah-ablations_16b",
+    // at 32 bits only CPAH full and the baseline: methods only (one CPAH setting, no ablations)
+    "pr_methods_32b",
+    "patn_methods_32b",
     "training_cpah-full_16b",
     "training_dfah-full_16b",
     "map_vs_bits",
+  ]);
+  // a complete grid: methods and each method's ablations at each of 16/32/64 bits
+  const grid = [16, 32, 64].flatMap((bits) =>
+    [["cpah", "full"], ["cpah", "noCR"], ["dfah", "full"], ["dfah", "noFusion"], ["random", "full"]]
+      .map(([method, ablation]) =>
+        result({ method: method as CellMethod, ablation, bits, seed: 1, i2t: 0.5, t2i: 0.5 })
+      )
+  );
+  const gridIds = sectionFigures(grid).map((f) => f.id);
+  for (const bits of [16, 32, 64]) {
+    for (const what of ["methods", "cpah-ablations", "dfah-ablations"]) {
+      for (const kind of ["pr", "patn"]) {
+        assert.ok(gridIds.includes(`${kind}_${what}_${bits}b`), `${kind}_${what}_${bits}b`);
+      }
+    }
+  }
+  assert.equal(gridIds.length, 3 * 6 + 2 + 1); // curves per bits, 2 training, MAP vs bits
+  assert.deepEqual(gridIds.filter((id) => id.startsWith("training")), [
+    "training_cpah-full_32b",
+    "training_dfah-full_32b",
   ]);
   // at 32 bits only CPAH full and the baseline exist: no ablation curves, no DFAH training
   const ids32 = sectionFigures(wikiResults().filter((r) => r.spec.bits === 32)).map((f) => f.id);
@@ -493,6 +623,84 @@ Deno.test("PNG rendering is skipped with a reason when there is no Chromium", as
   }
 });
 
+Deno.test("static images: the basic plotly bundle when every trace is scatter/bar/pie; stable SVG ids", () => {
+  assert.equal(bundleFor(sectionFigures(wikiResults()).map((f) => f.figure)), "basic");
+  assert.equal(bundleFor([{ data: [{ type: "heatmap", z: [[1]] }], layout: {} }]), "full");
+  assert.equal(bundleFor([{ data: [{ y: [1, 2] }], layout: {} }]), "basic"); // scatter default
+  // plotly names clip paths after a random id, and orders the root attributes either way
+  const a = `<svg width="10" style="" viewBox="0 0 10 10"><defs id="defs-3fa9c1"></defs>` +
+    `<clipPath id="clip3fa9c1xyplot"></clipPath><g clip-path="url(#clip3fa9c1xyplot)"></g></svg>`;
+  const b = `<svg viewBox="0 0 10 10" width="10" style=""><defs id="defs-a0b1c2"></defs>` +
+    `<clipPath id="clipa0b1c2xyplot"></clipPath><g clip-path="url(#clipa0b1c2xyplot)"></g></svg>`;
+  assert.equal(stableSvg(a), stableSvg(b));
+  assert.match(stableSvg(a), /^<svg viewBox="0 0 10 10" width="10"><defs id="defs-fig">/);
+  assert.equal(
+    stableSvg(`<rect y="1" x="0" style="fill: red"/><text b="2" a="1">x &lt; y</text>`),
+    `<rect style="fill: red" x="0" y="1"/><text a="1" b="2">x &lt; y</text>`,
+  );
+  // the page's output: the status, then the data URLs as JSON
+  const svg = "<svg>x &amp; y</svg>";
+  const dom = `<html><body><pre id="status">ok</pre><pre id="out">${
+    JSON.stringify([{
+      svg: "data:image/svg+xml," + encodeURIComponent(svg),
+      png: "data:image/png;base64,iVBORw==",
+    }])
+  }</pre></body></html>`;
+  const parsed = parseImagesDom(dom, 1);
+  assert.ok(Array.isArray(parsed));
+  assert.equal(parsed[0].svg, svg);
+  assert.deepEqual([...parsed[0].png!], [0x89, 0x50, 0x4e, 0x47]);
+  assert.match(String(parseImagesDom(dom, 2)), /expected 2 rendered figures, got 1/);
+  assert.equal(
+    parseImagesDom(`<pre id="status">error: boom</pre>`, 1),
+    "error: boom",
+  );
+  assert.equal(
+    parseImagesDom(`<pre id="status">running</pre>`, 1),
+    "the page did not finish rendering",
+  );
+  assert.match(String(imagesUnavailable(null)), /^no Chromium on PATH/);
+});
+
+Deno.test({
+  name:
+    "static images: headless Chromium renders SVG and PNG, the same SVG every time (skipped without Chromium)",
+  ignore: imagesUnavailable() !== null,
+  fn: async () => {
+    const small = mapVsBitsFigure(wikiResults()).figure;
+    const fig = { data: small.data, layout: { ...small.layout, width: 500, height: 300 } };
+    const r = await renderImages([fig, fig], { timeoutSeconds: 120 });
+    assert.ok(r.ok, r.ok ? "" : r.reason);
+    const [one, two] = r.images;
+    assert.match(one.svg!, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(one.svg!, /CPAH noCR/); // legend text is text, not pixels
+    assert.equal(one.svg, two.svg); // ids made stable: the same figure gives the same file
+    assert.deepEqual([...one.png!.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]); // PNG signature
+    const view = new DataView(one.png!.buffer, one.png!.byteOffset);
+    assert.deepEqual([view.getUint32(16), view.getUint32(20)], [500, 300]); // IHDR width, height
+    assert.ok(findChromium());
+  },
+});
+
+Deno.test("notebook figures: static SVG and PNG beside the plotly JSON, or the JSON with a note", () => {
+  const fig = mapVsBitsFigure(wikiResults()).figure;
+  const b = figureBundle(fig, { svg: "<svg/>", png: new Uint8Array([0x89, 0x50, 0x4e, 0x47]) });
+  assert.deepEqual(Object.keys(b).sort(), [
+    "application/vnd.plotly.v1+json",
+    "image/png",
+    "image/svg+xml",
+    "text/plain",
+  ]);
+  assert.equal(b["image/png"], "iVBORw==");
+  assert.equal(b["application/vnd.plotly.v1+json"], fig);
+  const d = figureBundle(fig, { reason: "no Chromium on PATH" });
+  assert.deepEqual(Object.keys(d).sort(), ["application/vnd.plotly.v1+json", "text/plain"]);
+  assert.match(
+    String(d["text/plain"]),
+    /^\[plotly figure: MAP@all vs code length.*no static image: no Chromium on PATH\)$/,
+  );
+});
+
 // ------------------------------------------------------------------------------- files
 
 Deno.test("writeReports writes Markdown, one CSV per table and a self-contained HTML with the figures", async () => {
@@ -507,25 +715,41 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
     await Deno.mkdir(join(dir, "figures"));
     await Deno.writeTextFile(join(dir, "tables", "wikipedia-fixed__old.csv"), "stale");
     await Deno.writeTextFile(join(dir, "figures", "wikipedia-fixed__old.png"), "stale");
+    await Deno.writeTextFile(join(dir, "figures", "wikipedia-fixed__old.svg"), "stale");
     await Deno.writeTextFile(join(dir, "figures", "notes.png"), "mine");
     const lines: string[] = [];
     const res = await writeReports([...wikiResults(), ...simimgResults()], dir, {
       png: false,
       log: (l) => lines.push(l),
     });
-    assert.ok(lines.some((l) => l.startsWith("PNG skipped: disabled")));
+    assert.ok(lines.some((l) => l.startsWith("SVG and PNG skipped: disabled")));
     const names = res.files.map((f) => f.slice(dir.length + 1)).sort();
     assert.deepEqual(names, [
       "report.html",
       "report.md",
+      "tables/mirflickr25k-simimg-permutation__long.csv",
       "tables/mirflickr25k-simimg-permutation__main.csv",
+      "tables/mirflickr25k-simimg-permutation__metrics-16b.csv",
+      "tables/mirflickr25k-simimg-permutation__metrics-32b.csv",
       "tables/mirflickr25k-simimg-permutation__training.csv",
       "tables/wikipedia-fixed__ablations-cpah.csv",
+      "tables/wikipedia-fixed__long.csv",
       "tables/wikipedia-fixed__main.csv",
+      "tables/wikipedia-fixed__metrics-16b.csv",
+      "tables/wikipedia-fixed__metrics-32b.csv",
       "tables/wikipedia-fixed__paired-cpah.csv",
       "tables/wikipedia-fixed__published.csv",
       "tables/wikipedia-fixed__training.csv",
     ]);
+    const long = (await Deno.readTextFile(join(dir, "tables/wikipedia-fixed__long.csv"))).trim()
+      .split("\n");
+    assert.equal(long[0], LONG_COLUMNS.join(","));
+    assert.equal(long.length - 1, 2496); // see the long-format test
+    assert.equal(long[1], "wikipedia,,fixed,cpah,full,16,1,3,wasm,I2T,map_all,,0.61");
+    assert.match(
+      res.markdown,
+      /\[tables\/wikipedia-fixed__long\.csv\]\(tables\/wikipedia-fixed__long\.csv\)/,
+    );
     const left = [...Deno.readDirSync(join(dir, "figures"))].map((e) => e.name);
     assert.deepEqual(left, ["notes.png"]);
     assert.equal(Deno.statSync(join(dir, "tables")).isDirectory, true);
@@ -548,7 +772,10 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
     assert.equal(dfah[header.indexOf("I2T_32_mean")], ""); // missing stays empty
 
     const html = await Deno.readTextFile(join(dir, "report.html"));
-    assert.match(html.slice(0, 5000), /<script>\/\*\*\s*\* plotly\.js v\d/); // bundle inlined
+    // the basic bundle inlined (every figure is scatter traces): small and self-contained
+    assert.match(html.slice(0, 5000), /<script>\/\*\*\s*\* plotly\.js \(basic - minified\) v\d/);
+    const bytes = new TextEncoder().encode(html).length;
+    assert.ok(bytes < 1.5e6, `report.html is ${bytes} bytes`);
     assert.doesNotMatch(html, /<script src=/); // nothing fetched
     assert.match(html, /image side is SIMULATED/);
     const m = /<script type="application\/json" id="figure-data">([\s\S]*?)<\/script>/.exec(html);
@@ -562,34 +789,76 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
     const cpahTrace = pr.fig.data.find((t) => t.name === "CPAH")!;
     // 16-bit CPAH seeds have curve shifts 0, 0.02, 0.04: precision at radius 0 is 0.88
     assert.ok(Math.abs((cpahTrace.y as number[])[0] - 0.88) < 1e-12);
-    assert.equal(html.match(/<table>/g)?.length, 7); // main x2, ablations, published, paired, training x2
+    // main x2, ablations, published, paired, training x2, more metrics at 16 and 32 bits x2
+    assert.equal(html.match(/<table>/g)?.length, 11);
+    assert.equal(html.match(/<details><summary>Table \d+\. More metrics/g)?.length, 4);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("results document: generated header, each directory's command and its tables", async () => {
+/** Two result directories (Wikipedia grid, MIRFlickr simulated) with their command.txt. */
+async function resultDirs(root: string): Promise<{ a: string; b: string }> {
+  const a = join(root, "results", "wikipedia"), b = join(root, "results", "mir");
+  for (
+    const [dir, rs, cmd] of [
+      [a, wikiResults(), "deno task reproduce --dataset wikipedia"],
+      [b, simimgResults(), "deno task reproduce --dataset mirflickr25k-simimg"],
+    ] as const
+  ) {
+    await Deno.mkdir(join(dir, "figures"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "command.txt"), cmd + "\n");
+    for (const r of rs) await Deno.writeTextFile(join(dir, `${r.id}.json`), JSON.stringify(r));
+  }
+  return { a, b };
+}
+
+/** A document with its timestamps blanked. */
+function untimed(doc: string): string {
+  return doc.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "<time>");
+}
+
+Deno.test("results document: generated header, each directory's command, its tables and its figures", async () => {
   const root = await Deno.makeTempDir();
   try {
-    const a = join(root, "results", "wikipedia"), b = join(root, "results", "mir");
-    for (
-      const [dir, rs, cmd] of [
-        [a, wikiResults(), "deno task reproduce --dataset wikipedia"],
-        [b, simimgResults(), "deno task reproduce --dataset mirflickr25k-simimg"],
-      ] as const
-    ) {
-      await Deno.mkdir(join(dir, "figures"), { recursive: true });
-      await Deno.writeTextFile(join(dir, "command.txt"), cmd + "\n");
-      for (const r of rs) await Deno.writeTextFile(join(dir, `${r.id}.json`), JSON.stringify(r));
-    }
-    // a PNG that exists is linked relative to the document; the others are listed
-    await Deno.writeTextFile(join(a, "figures", "wikipedia-fixed__map_vs_bits.png"), "png");
-    const doc = await resultsDocument({
-      from: [a, b],
-      to: join(root, "docs", "results.md"),
-      command: "deno run -A src/experiments/results_doc.ts --from x --to y",
-      now: new Date("2025-02-03T04:05:06Z"),
-    });
+    const { a, b } = await resultDirs(root);
+    // Without Chromium: an image the result directory has is copied into docs/figures/ and
+    // embedded; an image whose figure data changed since it was drawn is not shown; images of
+    // figures that no longer exist are deleted.
+    await Deno.writeTextFile(join(a, "figures", "wikipedia-fixed__map_vs_bits.svg"), "<svg/>");
+    const figs = join(root, "docs", "figures", "wikipedia");
+    await Deno.mkdir(figs, { recursive: true });
+    await Deno.writeTextFile(join(figs, "wikipedia-fixed__pr_methods_16b.svg"), "<svg/>");
+    await Deno.writeTextFile(join(figs, "wikipedia-fixed__gone.svg"), "<svg/>");
+    await Deno.writeTextFile(
+      join(figs, "figures.json"),
+      JSON.stringify({
+        format: "cmh-figures-1",
+        figures: {
+          "wikipedia-fixed__pr_methods_16b": {
+            sha256: "old",
+            title: "t",
+            files: ["wikipedia-fixed__pr_methods_16b.svg"],
+          },
+          "wikipedia-fixed__gone": {
+            sha256: "x",
+            title: "t",
+            files: ["wikipedia-fixed__gone.svg"],
+          },
+        },
+      }),
+    );
+    const lines: string[] = [];
+    const make = (now: string) =>
+      resultsDocument({
+        from: [a, b],
+        to: join(root, "docs", "results.md"),
+        command: "deno run -A src/experiments/results_doc.ts --from x --to y",
+        now: new Date(now),
+        chromium: null,
+        log: (l) => lines.push(l),
+      });
+    const doc = await make("2025-02-03T04:05:06Z");
     assert.match(doc, /^# Results\n/);
     assert.match(
       doc,
@@ -599,10 +868,67 @@ Deno.test("results document: generated header, each directory's command and its 
     assert.match(doc, /`deno task reproduce --dataset mirflickr25k-simimg`/);
     assert.match(doc, /\| CPAH \| 2–3 \| 0\.6533 ± 0\.0451/);
     assert.match(doc, /Ours beside published MAP@all on Wikipedia/);
-    assert.match(doc, /\]\(\.\.\/results\/wikipedia\/figures\/wikipedia-fixed__map_vs_bits\.png\)/);
-    assert.match(doc, /- Precision-recall by Hamming radius, methods, 16 bits/);
+    assert.match(doc, /More metrics at 32 bits/);
+    assert.match(
+      doc,
+      /!\[MAP@all vs code length[^\]]*\]\(figures\/wikipedia\/wikipedia-fixed__map_vs_bits\.svg\)/,
+    );
+    assert.match(doc, /- Precision-recall by Hamming radius, methods, 16 bits/); // outdated: listed
+    assert.equal(await Deno.readTextFile(join(figs, "wikipedia-fixed__map_vs_bits.svg")), "<svg/>");
+    assert.throws(() => Deno.statSync(join(figs, "wikipedia-fixed__gone.svg")));
+    const manifest = JSON.parse(await Deno.readTextFile(join(figs, "figures.json")));
+    assert.deepEqual(Object.keys(manifest.figures), [
+      "wikipedia-fixed__map_vs_bits",
+      "wikipedia-fixed__pr_methods_16b",
+    ]);
+    assert.ok(lines.some((l) => /figures not rendered \(no Chromium on PATH/.test(l)));
+    // deterministic apart from the time
+    assert.equal(untimed(await make("2026-01-01T00:00:00Z")), untimed(doc));
     await assert.rejects(() => resultsDocument({ from: [join(root, "nope")] }), /does not exist/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "results document renders every figure once into docs/figures and embeds it (skipped without Chromium)",
+  ignore: imagesUnavailable() !== null,
+  fn: async () => {
+    const root = await Deno.makeTempDir();
+    try {
+      const { b } = await resultDirs(root);
+      const lines: string[] = [];
+      const make = () =>
+        resultsDocument({
+          from: [b],
+          to: join(root, "docs", "results.md"),
+          log: (l) => lines.push(l),
+        });
+      const doc = await make();
+      const ids = sectionFigures(simimgResults()).map((f) => f.id);
+      for (const id of ids) {
+        const file = `figures/mir/mirflickr25k-simimg-permutation__${id}.svg`;
+        assert.ok(doc.includes(`](${file})`), file);
+        const svg = await Deno.readTextFile(join(root, "docs", file));
+        assert.match(svg, /^<svg /);
+      }
+      assert.ok(lines.some((l) => l.startsWith(`results_doc: ${ids.length} figures rendered`)));
+      // a second run renders nothing and writes the same document and images
+      const before = await Deno.readTextFile(
+        join(root, "docs", "figures", "mir", `mirflickr25k-simimg-permutation__${ids[0]}.svg`),
+      );
+      lines.length = 0;
+      assert.equal(untimed(await make()), untimed(doc));
+      assert.ok(!lines.some((l) => /rendered/.test(l)), lines.join("\n"));
+      assert.equal(
+        await Deno.readTextFile(
+          join(root, "docs", "figures", "mir", `mirflickr25k-simimg-permutation__${ids[0]}.svg`),
+        ),
+        before,
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });

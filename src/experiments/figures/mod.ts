@@ -6,9 +6,11 @@
  * missing result is a missing trace. Notebooks can show a figure with
  * `Deno.jupyter.display({"application/vnd.plotly.v1+json": fig}, {raw: true})`.
  *
- * plotly.js needs a DOM, so it is never imported here: {@link readPlotlyJs} reads the
- * `plotly.js-dist` bundle from the npm package folder for inlining into self-contained HTML,
- * and {@link renderPngs} renders PNG files with headless Chromium when it is installed.
+ * plotly.js needs a DOM, so it is never imported here: {@link readPlotlyJs} reads a bundle
+ * from its npm package folder for inlining into self-contained HTML (the ~1.1 MB basic bundle
+ * when every trace is a scatter, bar or pie trace, {@link bundleFor}), and
+ * {@link renderImages} / {@link writeFigureImages} render static SVG and PNG images with
+ * headless Chromium when it is installed.
  *
  * @module
  */
@@ -39,13 +41,27 @@ export {
   type TrainingFigureOptions,
 } from "./training.ts";
 export {
+  BASIC_TRACE_TYPES,
+  bundleFor,
   escapeHtml,
+  type FigureImages,
   figureJson,
   figurePage,
   findChromium,
+  type ImageFileOptions,
+  type ImageFiles,
+  type ImageFormat,
+  imagesUnavailable,
+  type PlotlyBundle,
   plotlyJsPath,
   type PngOptions,
   readPlotlyJs,
+  renderImages,
+  type RenderImagesOptions,
+  type RenderOutcome,
   renderPngs,
   scriptSafe,
+  stableSvg,
+  toBase64,
+  writeFigureImages,
 } from "./render.ts";

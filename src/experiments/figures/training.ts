@@ -205,31 +205,34 @@ export function mapVsBitsFigure(
 }
 
 /**
- * The standard figures of one dataset section: PR and precision@N curves comparing the full
- * models and the baseline; the same per method comparing its ablations (when it has any);
- * training curves of each full trained model; MAP versus code length.
+ * The standard figures of one dataset section: at EVERY code length, PR and precision@N curves
+ * comparing the full models and the baseline, then the same per method comparing its ablations
+ * (when it has more than one setting at that length); training curves of each full trained
+ * model at {@link curveBits}; MAP versus code length.
  */
 export function sectionFigures(results: readonly CellResult[]): NamedFigure[] {
   if (!results.length) return [];
   checkOneSection(results, "sectionFigures");
   const out: NamedFigure[] = [];
-  const bits = curveBits(results);
   const all = seriesOf(results);
-  const atBits = (s: Series) => s.results.some((r) => r.spec.bits === bits);
-  if (all.some((s) => s.ablation === "full" && atBits(s))) {
-    out.push(prCurvesFigure(results, { bits }), precisionAtNFigure(results, { bits }));
-  }
   const trained = [...new Set(all.filter((s) => s.method !== "random").map((s) => s.method))];
-  for (const m of trained) {
-    const mine = all.filter((s) => s.method === m && atBits(s));
-    if (mine.length > 1) {
-      const compare: CurveComparison = { kind: "ablations", method: m };
-      out.push(
-        prCurvesFigure(results, { bits, compare }),
-        precisionAtNFigure(results, { bits, compare }),
-      );
+  for (const bits of bitsOf(results)) {
+    const atBits = (s: Series) => s.results.some((r) => r.spec.bits === bits);
+    if (all.some((s) => s.ablation === "full" && atBits(s))) {
+      out.push(prCurvesFigure(results, { bits }), precisionAtNFigure(results, { bits }));
+    }
+    for (const m of trained) {
+      const mine = all.filter((s) => s.method === m && atBits(s));
+      if (mine.length > 1) {
+        const compare: CurveComparison = { kind: "ablations", method: m };
+        out.push(
+          prCurvesFigure(results, { bits, compare }),
+          precisionAtNFigure(results, { bits, compare }),
+        );
+      }
     }
   }
+  const bits = curveBits(results);
   for (const m of trained) {
     const has = results.some((r) =>
       r.spec.method === m && r.spec.ablation === "full" && r.spec.bits === bits &&

@@ -7,6 +7,7 @@
 import { bitsOf, type NamedFigure, sectionFigures } from "../figures/mod.ts";
 import { publishedComparison } from "./published_table.ts";
 import { pairedAblationTables, trainingTable } from "./paired.ts";
+import { moreMetricsTables } from "./metrics_tables.ts";
 import {
   ablationTables,
   type BuildOptions,
@@ -144,6 +145,7 @@ export function buildReport(results: readonly CellResult[], opts: BuildOptions =
     const cmp = publishedComparison(section);
     if (cmp.table) tables.push(cmp.table);
     else if (cmp.reason) notes.push(cmp.reason);
+    tables.push(...moreMetricsTables(section));
     let figures: NamedFigure[] = [];
     if (opts.figures ?? true) {
       try {
@@ -156,7 +158,7 @@ export function buildReport(results: readonly CellResult[], opts: BuildOptions =
   });
   return {
     title: opts.title ?? DEFAULT_TITLE,
-    generated: new Date().toISOString(),
+    generated: (opts.now ?? new Date()).toISOString(),
     provenance,
     sections: out,
     warnings,

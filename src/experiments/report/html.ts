@@ -1,5 +1,6 @@
 /**
- * The report as one self-contained HTML page (plotly inlined, figures embedded).
+ * The report as one self-contained HTML page (plotly inlined, figures embedded; long reference
+ * tables folded in `<details>`).
  *
  * @module
  */
@@ -13,16 +14,17 @@ export function inlineHtml(s: string): string {
 export const CSS =
   `body{font-family:"Liberation Sans",Arial,sans-serif;margin:2em auto;max-width:1200px;
 padding:0 1em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 7px;vertical-align:top}th{background:#f2f2f2}
+th,td{border:1px solid #ccc;padding:3px 7px;vertical-align:top;text-align:left}th{background:#f2f2f2}
 .caption{font-size:13px;margin:.2em 0}
 .note{background:#fff4d6;border-left:4px solid #e0a800;padding:.4em .8em;margin:.5em 0;font-size:13px}
 .plot{margin:1em 0;border:1px solid #eee}code{background:#f4f4f4;padding:0 3px}
-.missing{background:#fdecea;border-left:4px solid #d33;padding:.4em .8em}`;
+.missing{background:#fdecea;border-left:4px solid #d33;padding:.4em .8em}
+details{margin:.5em 0 1em}summary{font-weight:bold;font-size:1.05em;cursor:pointer;margin:.6em 0}`;
 
 /**
  * Render a report as one self-contained HTML page: tables, notes and every figure, with the
- * plotly.js bundle inlined (`plotlyJs`; when null the page says figures need plotly.js and
- * still carries the figure data).
+ * plotly.js bundle inlined (`plotlyJs`, e.g. the basic bundle when it draws every figure; when
+ * null the page says figures need plotly.js and still carries the figure data).
  */
 export function reportHtml(report: Report, plotlyJs: string | null): string {
   const parts: string[] = [];
@@ -47,10 +49,13 @@ export function reportHtml(report: Report, plotlyJs: string | null): string {
     parts.push(`<ul>${s.facts.map((f) => `<li>${inlineHtml(f)}</li>`).join("")}</ul>`);
     for (const t of s.tables) {
       n++;
-      parts.push(`<h3>Table ${n}. ${escapeHtml(t.title)}</h3>`);
+      const heading = `Table ${n}. ${escapeHtml(t.title)}`;
+      parts.push(t.collapsed ? `<details><summary>${heading}</summary>` : `<h3>${heading}</h3>`);
       for (const note of t.notes) parts.push(`<p class="note">${inlineHtml(note)}</p>`);
       parts.push(`<p class="caption">${inlineHtml(t.caption)}</p>`);
-      parts.push(t.display.toHTML());
+      // arquero styles every cell alike; the page's CSS does it once (a third of a table's bytes)
+      parts.push(t.display.toHTML().replace(/ style="text-align: left;"/g, ""));
+      if (t.collapsed) parts.push(`</details>`);
     }
     for (const note of s.notes) parts.push(`<p class="note">${inlineHtml(note)}</p>`);
     if (s.figures.length) parts.push(`<h3>Figures</h3>`);
@@ -66,7 +71,7 @@ export function reportHtml(report: Report, plotlyJs: string | null): string {
     }
   }
   const figData = `[${
-    figs.map((f) => `{"div":${JSON.stringify(f.div)},"fig":${figureJson(f.fig.figure)}}`).join(
+    figs.map((f) => `{"div":${JSON.stringify(f.div)},"fig":${figureJson(f.fig.figure, 5)}}`).join(
       ",\n",
     )
   }]`;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type NamedFigure } from "../figures/mod.ts";
+import { escapeHtml, type NamedFigure } from "../figures/mod.ts";
 import { type DatasetSection, MISSING, type Report, type ReportTable } from "./tables.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -30,8 +30,15 @@ export function tableMarkdown(t: ReportTable): string {
 export interface MarkdownOptions {
   /** Level of the title heading (default 1; sections one deeper). */
   headingLevel?: number;
-  /** Link for a figure's PNG, by `<section slug>/<figure id>`; figures without one are listed. */
+  /**
+   * Link of a figure's image (SVG or PNG), by `<section slug>/<figure id>`
+   * ({@link figureKey}): the figure is embedded; figures without one are listed by title.
+   */
+  imageLinks?: Map<string, string>;
+  /** Former name of {@link imageLinks} (used when imageLinks is absent). */
   pngLinks?: Map<string, string>;
+  /** Link of a section's long-format CSV, by section slug. */
+  longCsvLinks?: Map<string, string>;
   /** Omit the title line (when embedding in another document). */
   omitTitle?: boolean;
 }
@@ -61,17 +68,37 @@ export function reportMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     lines.push("");
     for (const t of s.tables) {
       n++;
-      lines.push(`**Table ${n}. ${t.title}.** ${t.caption}`, "");
+      if (t.collapsed) {
+        lines.push(
+          "<details>",
+          `<summary><b>Table ${n}. ${escapeHtml(t.title)}</b> (click to expand)</summary>`,
+          "",
+          t.caption,
+          "",
+        );
+      } else lines.push(`**Table ${n}. ${t.title}.** ${t.caption}`, "");
       for (const note of t.notes) lines.push(`> ${note}`, "");
       lines.push(tableMarkdown(t), "");
+      if (t.collapsed) lines.push("</details>", "");
     }
     for (const note of s.notes) lines.push(`*${note}*`, "");
+    const long = opts.longCsvLinks?.get(s.section.slug);
+    if (long) {
+      lines.push(
+        `Every per-seed number of this section in long format (one row per result file × ` +
+          `direction × metric × k): [${long}](${long}).`,
+        "",
+      );
+    }
+    const links = opts.imageLinks ?? opts.pngLinks;
     if (s.figures.length) {
       lines.push(`${h(2)} Figures`, "");
       for (const f of s.figures) {
-        const link = opts.pngLinks?.get(figureKey(s.section, f));
+        const link = links?.get(figureKey(s.section, f));
         lines.push(
-          link ? `![${f.title}](${link})` : `- ${f.title} (interactive in report.html)`,
+          link
+            ? `![${f.title.replace(/[[\]]/g, "")}](${link})`
+            : `- ${f.title} (interactive in report.html)`,
           "",
         );
       }

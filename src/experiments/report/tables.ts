@@ -37,6 +37,8 @@ export interface ReportTable {
   display: ColumnTable;
   /** The same rows as numbers (mean, std, n per cell; empty when missing), for CSV. */
   data: ColumnTable;
+  /** Shown folded (a `<details>` block) in Markdown and HTML: long reference tables. */
+  collapsed?: boolean;
 }
 
 /** Results of one dataset, variant and split. */
@@ -84,6 +86,8 @@ export interface BuildOptions {
   commands?: string[];
   /** Build the figures too (default true). */
   figures?: boolean;
+  /** The report's time (default now). */
+  now?: Date;
 }
 
 export const DEFAULT_TITLE = "Cross-modal hashing — reproduction report";

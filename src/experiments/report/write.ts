@@ -1,12 +1,20 @@
 /**
- * Writing a results directory's reports: report.md, report.html, one CSV per table and,
- * when Chromium is available, PNG figures; and the commands recorded in command.txt.
+ * Writing a results directory's reports: report.md, report.html, one CSV per table, the long
+ * CSV per section and, when Chromium is available, SVG and PNG figures; and the commands
+ * recorded in command.txt.
  *
  * @module
  */
 import { join } from "node:path";
-import { readPlotlyJs, renderPngs } from "../figures/mod.ts";
+import {
+  bundleFor,
+  type ImageFormat,
+  type PlotlyBundle,
+  readPlotlyJs,
+  writeFigureImages,
+} from "../figures/mod.ts";
 import { buildReport } from "./build.ts";
+import { longTable } from "./metrics_tables.ts";
 import { reportHtml } from "./html.ts";
 import { figureKey, reportMarkdown } from "./markdown.ts";
 import { type CellResult } from "../results.ts";
@@ -17,8 +25,13 @@ import { type CellResult } from "../results.ts";
 
 /** Options of {@link writeReports}. */
 export interface WriteReportsOptions {
-  /** Render PNG figures when Chromium is available (default true). */
+  /**
+   * Render the figures to SVG and PNG files when Chromium is available (default true; false
+   * writes no image: `--no-png` of `deno task reproduce`).
+   */
   png?: boolean;
+  /** Image formats (default SVG and PNG). */
+  formats?: readonly ImageFormat[];
   /** Progress and skip messages (default: none). */
   log?: (line: string) => void;
   /** Report title. */
@@ -51,10 +64,12 @@ export async function readCommands(outDir: string): Promise<string[]> {
 
 /**
  * Write the report of `results` into `outDir`: report.md, report.html (self-contained: tables,
- * figures, plotly inlined), `tables/<section>__<table>.csv` (one per table) and, when `png` is
- * not false and Chromium is installed, `figures/<section>__<figure>.png`. A missing Chromium or
- * plotly.js is logged ("PNG skipped: ...") and never fails the call. Returns the files written
- * and the Markdown.
+ * figures, the smallest plotly.js bundle that draws them inlined),
+ * `tables/<section>__<table>.csv` (one per table), `tables/<section>__long.csv` (every number of
+ * every result file, one row per direction × metric × k) and, when `png` is not false and
+ * Chromium is installed, `figures/<section>__<figure>.svg` and `.png` (report.md embeds the
+ * SVG). A missing Chromium or plotly.js is logged ("SVG and PNG skipped: ...") and never fails
+ * the call. Returns the files written and the Markdown.
  */
 export async function writeReports(
   results: CellResult[],
@@ -65,48 +80,77 @@ export async function writeReports(
   const report = buildReport(results, { title: opts.title, commands: await readCommands(outDir) });
   for (const w of report.warnings) log(`report: warning: ${w}`);
   const files: string[] = [];
-  // Earlier tables and PNGs of these sections are replaced, never left stale beside new ones.
+  // Earlier tables and images of these sections are replaced, never left stale beside new ones.
   for (const s of report.sections) {
     await removeGenerated(join(outDir, "tables"), `${s.section.slug}__`, ".csv");
-    await removeGenerated(join(outDir, "figures"), `${s.section.slug}__`, ".png");
+    for (const ext of [".png", ".svg"]) {
+      await removeGenerated(join(outDir, "figures"), `${s.section.slug}__`, ext);
+    }
   }
   await Deno.mkdir(join(outDir, "tables"), { recursive: true });
+  const longLinks = new Map<string, string>();
   for (const s of report.sections) {
     for (const t of s.tables) {
       const p = join(outDir, "tables", `${s.section.slug}__${t.id}.csv`);
       await Deno.writeTextFile(p, t.data.toCSV() + "\n");
       files.push(p);
     }
+    const name = `${s.section.slug}__long.csv`;
+    const p = join(outDir, "tables", name);
+    await Deno.writeTextFile(p, longTable(s.section).toCSV() + "\n");
+    files.push(p);
+    longLinks.set(s.section.slug, `tables/${name}`);
   }
-  const pngLinks = new Map<string, string>();
-  const allFigs = report.sections.reduce((k, s) => k + s.figures.length, 0);
-  if (opts.png === false) {
-    if (allFigs) log("PNG skipped: disabled (--no-png)");
-  } else if (allFigs) {
-    for (const s of report.sections) {
-      const written = await renderPngs(s.figures, join(outDir, "figures"), {
-        log,
-        prefix: `${s.section.slug}__`,
-      });
-      written.forEach((p, i) =>
-        pngLinks.set(figureKey(s.section, s.figures[i]), `figures/${p.split("/").pop()}`)
-      );
-      files.push(...written);
-      if (written.length < s.figures.length) break; // the skip reason was logged
-    }
+  const imageLinks = new Map<string, string>();
+  const figs = report.sections.flatMap((s) =>
+    s.figures.map((f) => ({ key: figureKey(s.section, f), f, id: `${s.section.slug}__${f.id}` }))
+  );
+  if (figs.length && opts.png === false) {
+    log("SVG and PNG skipped: disabled (--no-png)");
+  } else if (figs.length) {
+    const written = await writeFigureImages(
+      figs.map((x) => ({ ...x.f, id: x.id })),
+      join(outDir, "figures"),
+      { log, formats: opts.formats },
+    );
+    written.forEach((w, i) => {
+      const link = w.svg ?? w.png;
+      if (link) imageLinks.set(figs[i].key, `figures/${link.split("/").pop()}`);
+      if (w.svg) files.push(w.svg);
+      if (w.png) files.push(w.png);
+    });
   }
-  const markdown = reportMarkdown(report, { pngLinks });
+  const markdown = reportMarkdown(report, { imageLinks, longCsvLinks: longLinks });
   const md = join(outDir, "report.md");
   await Deno.writeTextFile(md, markdown);
   files.push(md);
-  let plotly: string | null = null;
-  try {
-    plotly = (await readPlotlyJs()).source;
-  } catch (e) {
-    log(`report: figures in report.html will not draw: ${(e as Error).message}`);
-  }
   const html = join(outDir, "report.html");
-  await Deno.writeTextFile(html, reportHtml(report, plotly));
+  const plotly = await plotlyFor(report.sections.flatMap((s) => s.figures.map((f) => f.figure)));
+  if (plotly.note) log(plotly.note);
+  await Deno.writeTextFile(html, reportHtml(report, plotly.source));
   files.push(html);
   return { files, markdown };
+}
+
+/**
+ * The plotly.js source to inline for some figures: the basic bundle (~1.1 MB) when it draws
+ * every trace, else the full one (~4.8 MB); null with a note when neither is installed.
+ */
+export async function plotlyFor(
+  figs: readonly { data: Record<string, unknown>[] }[],
+): Promise<{ source: string | null; bundle?: PlotlyBundle; note?: string }> {
+  const wanted = bundleFor(figs.map((f) => ({ data: f.data, layout: {} })));
+  for (const bundle of wanted === "basic" ? ["basic", "full"] as const : ["full"] as const) {
+    try {
+      return { source: (await readPlotlyJs(bundle)).source, bundle };
+    } catch (e) {
+      if (bundle === "full") {
+        return {
+          source: null,
+          note: `report: figures in report.html will not draw: ${(e as Error).message}`,
+        };
+      }
+    }
+  }
+  return { source: null };
 }
