@@ -282,6 +282,8 @@ Deno.test("training table: selected epochs, early stops, and cells that may be u
   const r = rows(t.display);
   const full16 = r.find((x) => x.series === "CPAH full" && x.bits === "16")!;
   assert.equal(full16["selected epoch"], "3"); // the fixtures select their last epoch
+  // validation (I→T + T→I) / 2 at the selected epoch: 0.555, 0.585, 0.62 -> 0.5867
+  assert.equal(full16["validation MAP"], "0.5867");
   assert.equal(full16["stopped early"], "0/3");
   assert.equal(full16["may be undertrained"], "yes (3/3)");
   assert.match(t.notes[0], /still rising/);
