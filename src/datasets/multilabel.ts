@@ -201,7 +201,7 @@ export async function loadMultiLabel(
           spec.layouts.map((l) => `${l.image!.file} (${l.image!.spec.names.join("/")})`).join(
             ", ",
           )
-        }; they are not in the shared data` +
+        }` +
         (spec.name === "mirflickr25k"
           ? "; use 'mirflickr25k-simimg' for a simulated image side"
           : "") +
