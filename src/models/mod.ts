@@ -19,6 +19,7 @@ import { readCheckpoint, writeCheckpoint } from "../nn/checkpoint.ts";
 import type { LabelMatrix, Matrix } from "../types.ts";
 import { type CmfhConfig, cmfhConfig, createCmfh } from "./cmfh.ts";
 import { createScm, type Scm, type ScmConfig, scmConfig } from "./scm.ts";
+import { createDcmh, type DcmhConfig, dcmhConfig } from "./dcmh.ts";
 import type { Cmfh } from "./cmfh.ts";
 
 /**
@@ -71,7 +72,14 @@ export interface TrainingPairs {
 }
 
 /** Method names: the keys of {@link METHODS}. */
-export type MethodName = "cpah" | "dfah" | "scm-seq" | "scm-orth" | "cmfh" | "random";
+export type MethodName =
+  | "cpah"
+  | "dfah"
+  | "dcmh"
+  | "scm-seq"
+  | "scm-orth"
+  | "cmfh"
+  | "random";
 
 /** Whether a method runs the trainer (its kind is "trained"). */
 export function isTrainable(entry: Pick<MethodEntry, "kind">): boolean {
@@ -127,6 +135,10 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
       "B-step without the sign: real-valued B (P-step, label term kept); binarised at test",
     ],
   ]),
+  dcmh: entry<DcmhConfig>("dcmh", "DCMH", "trained", {
+    config: (d, b, o, cell) => dcmhConfig(d, b, withSeed(o, cell)),
+    create: createDcmh,
+  }),
   "scm-seq": entry<ScmConfig>("scm-seq", "SCM-Seq", "closed-form", {
     config: (_d, bits, o) => scmConfig(bits, { ...o, variant: "seq" }),
     create: createScm,
