@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
+import { defaultDataDir } from "../src/datasets/datasets.ts";
 
 /** A 2-D tensor from nested rows. */
 export const t2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows);
@@ -56,4 +57,24 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Why a real-data test cannot run here: undefined when every file (relative to the data
+ * directory, env HASH_DATA_DIR or the repository's data/) exists, else a one-line reason, which
+ * is also printed once for the test file `who`.
+ */
+export function realDataMissing(who: string, files: string[]): string | undefined {
+  const dir = defaultDataDir();
+  const absent = files.filter((f) => {
+    try {
+      return !Deno.statSync(`${dir}/${f}`).isFile;
+    } catch {
+      return true;
+    }
+  });
+  if (!absent.length) return undefined;
+  const reason = `${absent.join(", ")} not found under ${dir} (set HASH_DATA_DIR)`;
+  console.log(`${who}: real-data tests ignored — ${reason}`);
+  return reason;
 }

@@ -63,7 +63,7 @@ import {
   subtractRow,
   transpose,
 } from "../linalg.ts";
-import type { HashModel, LossTerms, TrainingSetInfo } from "./model.ts";
+import { type HashModel, NoTrainingSteps, type TrainingSetInfo } from "./model.ts";
 import { checkCols, checkDims, checkPairs, encodeLinear, readEntry } from "./shallow.ts";
 
 const FILE = "CMFH";
@@ -237,7 +237,7 @@ type Params = Record<
 >;
 
 /** The CMFH hashing model; see the module comment. */
-export class Cmfh implements HashModel {
+export class Cmfh extends NoTrainingSteps implements HashModel {
   /** Method name. */
   readonly method = "cmfh";
   /** Code length. */
@@ -251,6 +251,7 @@ export class Cmfh implements HashModel {
 
   /** An untrained model for the given feature dimensions. */
   constructor(info: Pick<TrainingSetInfo, "imageDim" | "textDim">, config: CmfhConfig) {
+    super();
     this.config = Object.freeze(cmfhConfig(config.bits, config));
     checkDims(FILE, info);
     this.bits = this.config.bits;
@@ -292,19 +293,6 @@ export class Cmfh implements HashModel {
     };
     const seconds = (performance.now() - t0) / 1000;
     return { objective, iterations: objective.length - 1, converged, seconds };
-  }
-
-  /** Nothing to schedule. */
-  beginEpoch(_epoch: number): void {}
-
-  /** Trained in closed-form alternations by {@link Cmfh.fit}: no per-batch update. */
-  trainStep(): LossTerms {
-    return {};
-  }
-
-  /** No discrete step. */
-  endEpoch(_epoch: number): LossTerms {
-    return {};
   }
 
   /** Image query codes: sign(P1 (x - mean1) - mean(V)), packed. */

@@ -111,6 +111,20 @@ function withSeed<C extends object>(
   return (cell?.seed === undefined ? { ...o } : { seed: cell.seed, ...o }) as Partial<C>;
 }
 
+/** The registry entry of one SCM variant (closed form, deterministic: no seed). */
+function scmEntry(variant: "seq" | "orth"): MethodEntry {
+  return entry<ScmConfig>(
+    `scm-${variant}`,
+    `SCM-${variant === "seq" ? "Seq" : "Orth"}`,
+    "closed-form",
+    {
+      config: (_d, bits, o) => scmConfig(bits, { ...o, variant }),
+      create: createScm,
+      fit: (m, t) => (m as Scm).fit(t.image, t.text, t.labels).seconds,
+    },
+  );
+}
+
 /** The registered methods, in display order (the baseline last). */
 export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
   cpah: entry<CpahConfig>("cpah", "CPAH", "trained", {
@@ -139,16 +153,8 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
     config: (d, b, o, cell) => dcmhConfig(d, b, withSeed(o, cell)),
     create: createDcmh,
   }),
-  "scm-seq": entry<ScmConfig>("scm-seq", "SCM-Seq", "closed-form", {
-    config: (_d, bits, o) => scmConfig(bits, { ...o, variant: "seq" }),
-    create: createScm,
-    fit: (m, t) => (m as Scm).fit(t.image, t.text, t.labels).seconds,
-  }),
-  "scm-orth": entry<ScmConfig>("scm-orth", "SCM-Orth", "closed-form", {
-    config: (_d, bits, o) => scmConfig(bits, { ...o, variant: "orth" }),
-    create: createScm,
-    fit: (m, t) => (m as Scm).fit(t.image, t.text, t.labels).seconds,
-  }),
+  "scm-seq": scmEntry("seq"),
+  "scm-orth": scmEntry("orth"),
   cmfh: entry<CmfhConfig>("cmfh", "CMFH", "closed-form", {
     config: (_d, bits, o, cell) => cmfhConfig(bits, withSeed(o, cell)),
     create: createCmfh,

@@ -250,3 +250,20 @@ export function checkFeatureCols(x: Matrix, cols: number, fn: string, name: stri
     throw new Error(`${fn}: ${name} has ${x.cols} columns, expected ${cols}`);
   }
 }
+
+/**
+ * The trainer's per-epoch hooks of a model whose parameters are not learned by gradient steps
+ * (closed-form or random methods): nothing to schedule, no per-batch update, no discrete step.
+ */
+export abstract class NoTrainingSteps {
+  /** Nothing to schedule. */
+  beginEpoch(_epoch: number): void {}
+  /** No per-batch update. */
+  trainStep(_batch?: Batch, _ctx?: StepContext): LossTerms {
+    return {};
+  }
+  /** No discrete step. */
+  endEpoch(_epoch: number): LossTerms {
+    return {};
+  }
+}

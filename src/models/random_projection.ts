@@ -17,7 +17,7 @@ import {
   checkFeatureCols,
   encodeInBatches,
   type HashModel,
-  type LossTerms,
+  NoTrainingSteps,
   type TrainingSetInfo,
 } from "./model.ts";
 
@@ -45,7 +45,7 @@ export function randomProjectionConfig(
 }
 
 /** The random-projection encoder; see the module comment. */
-export class RandomProjection implements HashModel {
+export class RandomProjection extends NoTrainingSteps implements HashModel {
   /** Method name. */
   readonly method = "random-projection";
   /** Code length K. */
@@ -60,6 +60,7 @@ export class RandomProjection implements HashModel {
     info: Pick<TrainingSetInfo, "imageDim" | "textDim">,
     config: RandomProjectionConfig,
   ) {
+    super();
     if (!Number.isInteger(config.bits) || config.bits < 1) {
       throw new Error(`RandomProjection: config.bits is ${config.bits}, expected an integer >= 1`);
     }
@@ -81,19 +82,6 @@ export class RandomProjection implements HashModel {
       false,
     );
     this.#wText = tf.variable(tf.tensor2d(rt.normals(info.textDim * K), [info.textDim, K]), false);
-  }
-
-  /** Nothing to schedule. */
-  beginEpoch(_epoch: number): void {}
-
-  /** Nothing to learn: no update, no terms. */
-  trainStep(): LossTerms {
-    return {};
-  }
-
-  /** No discrete step. */
-  endEpoch(_epoch: number): LossTerms {
-    return {};
   }
 
   /** sign(x W_v), packed. */

@@ -56,7 +56,7 @@ import {
   symmetricEigen,
   transpose,
 } from "../linalg.ts";
-import type { HashModel, LossTerms, TrainingSetInfo } from "./model.ts";
+import { type HashModel, NoTrainingSteps, type TrainingSetInfo } from "./model.ts";
 import { checkCols, checkDims, checkPairs, encodeLinear, readEntry } from "./shallow.ts";
 
 const FILE = "SCM";
@@ -294,7 +294,7 @@ export interface ScmFitReport {
 }
 
 /** The SCM hashing model; see the module comment. */
-export class Scm implements HashModel {
+export class Scm extends NoTrainingSteps implements HashModel {
   /** "scm-orth" or "scm-seq". */
   readonly method: string;
   /** Code length. */
@@ -307,6 +307,7 @@ export class Scm implements HashModel {
 
   /** An untrained model for the given feature dimensions. */
   constructor(info: Pick<TrainingSetInfo, "imageDim" | "textDim">, config: ScmConfig) {
+    super();
     this.config = Object.freeze(scmConfig(config.bits, config));
     checkDims(FILE, info);
     if (this.config.bits > info.imageDim) {
@@ -344,19 +345,6 @@ export class Scm implements HashModel {
     };
     const seconds = (performance.now() - t0) / 1000;
     return { eigenvalues: p.eigenvalues, fallbackFrom: p.fallbackFrom, seconds };
-  }
-
-  /** Nothing to schedule. */
-  beginEpoch(_epoch: number): void {}
-
-  /** Closed-form method: no per-batch update (use {@link Scm.fit}). */
-  trainStep(): LossTerms {
-    return {};
-  }
-
-  /** No discrete step. */
-  endEpoch(_epoch: number): LossTerms {
-    return {};
   }
 
   /** sign((x - mean_x) W_x), packed. */

@@ -7,7 +7,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { initBackend } from "../../src/accel/backend.ts";
 import { synthetic } from "../../src/datasets/synthetic.ts";
 import { defaultDataDir, loadDataset } from "../../src/datasets/datasets.ts";
@@ -32,7 +31,7 @@ import {
   quantizationLoss,
   updateCodes,
 } from "../../src/models/dcmh.ts";
-import { close, value } from "../test_utils.ts";
+import { close, realDataMissing, value } from "../test_utils.ts";
 
 await initBackend({ name: "wasm" });
 
@@ -320,11 +319,7 @@ Deno.test("registry: dcmh has no ablations and saves / loads through src/models/
 // Real data: Wikipedia
 
 const dataDir = defaultDataDir();
-const hasWiki = await Deno.stat(join(dataDir, "wikipedia", "wikiData.mat")).then(
-  () => true,
-  () => false,
-);
-if (!hasWiki) console.log(`skipping real Wikipedia DCMH test: not found under ${dataDir}`);
+const hasWiki = !realDataMissing("tests/models/dcmh.test.ts", ["wikipedia/wikiData.mat"]);
 
 Deno.test({
   name: "real wikipedia: DCMH 32 bits (validation-slice selection) is well above random",

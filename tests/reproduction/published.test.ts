@@ -13,19 +13,10 @@ import assert from "node:assert/strict";
 import { runCell } from "../../src/experiments/run_cell.ts";
 import { expandGrid } from "../../src/experiments/spec.ts";
 import { PUBLISHED_BITS, PUBLISHED_ROWS } from "../../src/experiments/published.ts";
-import { defaultDataDir } from "../../src/datasets/datasets.ts";
+import { realDataMissing } from "../test_utils.ts";
 import type { CellResult } from "../../src/experiments/results.ts";
 
-const wiki = `${defaultDataDir()}/wikipedia/wikiData.mat`;
-const missing = (() => {
-  try {
-    Deno.statSync(wiki);
-    return undefined;
-  } catch {
-    return `${wiki} not found (set HASH_DATA_DIR to the data directory)`;
-  }
-})();
-if (missing) console.log(`tests/reproduction/published.test.ts: ignored — ${missing}`);
+const missing = realDataMissing("tests/reproduction/published.test.ts", ["wikipedia/wikiData.mat"]);
 
 async function grid(method: "scm-seq" | "cmfh", seeds: number[]): Promise<CellResult[]> {
   const out = await Deno.makeTempDir({ prefix: "repro-" });
