@@ -9,7 +9,9 @@ import type { PlotlyFigure } from "./figures/mod.ts";
 
 /** Anything that renders itself as HTML and Markdown (an arquero table). */
 export interface RenderableTable {
+  /** The table as HTML. */
   toHTML(): string;
+  /** The table as Markdown. */
   toMarkdown(): string;
 }
 

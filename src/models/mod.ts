@@ -8,7 +8,13 @@
  * @module
  */
 import type { HashModel, TrainingSetInfo } from "./model.ts";
-import { type CpahConfig, cpahConfig, createCpah, upgradeCpahConfig } from "./cpah/mod.ts";
+import {
+  CPAH_BITS,
+  type CpahConfig,
+  cpahConfig,
+  createCpah,
+  upgradeCpahConfig,
+} from "./cpah/mod.ts";
 import { createDfah, type DfahConfig, dfahConfig, upgradeDfahConfig } from "./dfah/mod.ts";
 import {
   createRandomProjection,
@@ -43,6 +49,11 @@ export interface MethodEntry<C extends object = object> {
   /** Its ablation flags, in display order ("full" is implicit and always first). */
   readonly ablations: readonly AblationFlag[];
   /**
+   * The code lengths its config accepts by default (the lengths of the papers' tables);
+   * absent: any integer >= 1. CPAH takes others with its config field `anyBits: true`.
+   */
+  readonly codeLengths?: readonly number[];
+  /**
    * Defaults for a dataset and code length, with overrides (ablation flags among them).
    * `cell.seed`, the experiment cell's seed, becomes the config's `seed` (initial weights,
    * random draws) unless the overrides set one: one seed drives every random choice of a cell.
@@ -67,7 +78,7 @@ function entry<C extends object>(
   name: MethodName,
   label: string,
   kind: MethodKind,
-  parts: Pick<MethodEntry<C>, "config" | "create" | "upgradeConfig">,
+  parts: Pick<MethodEntry<C>, "config" | "create" | "upgradeConfig" | "codeLengths">,
   ablations: [string, string][] = [],
 ): MethodEntry {
   return {
@@ -75,7 +86,10 @@ function entry<C extends object>(
     label,
     kind,
     ablations: ablations.map(([flag, description]) => ({ flag, description })),
-    ...(parts as unknown as Pick<MethodEntry, "config" | "create" | "upgradeConfig">),
+    ...(parts as unknown as Pick<
+      MethodEntry,
+      "config" | "create" | "upgradeConfig" | "codeLengths"
+    >),
   };
 }
 
@@ -93,6 +107,7 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
     config: (d, b, o, cell) => cpahConfig(d, b, withSeed(o, cell)),
     create: createCpah,
     upgradeConfig: upgradeCpahConfig,
+    codeLengths: CPAH_BITS,
   }, [
     ["noCR", "no consistency-refined module (c = f, no private part, no consistency classifier)"],
     ["noAdversary", "no modality discriminator (γ = 0)"],

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type NamedFigure } from "../figures/mod.ts";
+import type { NamedFigure } from "../figures/mod.ts";
 import { type DatasetSection, MISSING, type Report, type ReportTable } from "./tables.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { readPlotlyJs, renderPngs } from "../figures/mod.ts";
 import { buildReport } from "./build.ts";
 import { reportHtml } from "./html.ts";
 import { figureKey, reportMarkdown } from "./markdown.ts";
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Files
