@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { METHODS } from "../models/mod.ts";
 import type { CellMethod, ExperimentSpec } from "./spec.ts";
 import type { CellResult } from "./results.ts";
 
@@ -83,8 +84,9 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
  * Estimate the seconds the cells `todo` will take. `finished`: result files already in the
  * results directory (any grid's); a cell takes the mean per-epoch and per-cell cost of the
  * finished cells of its dataset (variant included) and method when there are some, else the
- * build machine's {@link MEASURED_COSTS} of its dataset and method. Cells of methods that are
- * not trained (epochs 0) cost one cell each.
+ * build machine's {@link MEASURED_COSTS} of its dataset and method. A random-projection cell
+ * costs one cell (encoding and metrics); closed-form methods (fitted when built) have no
+ * measured cost, so without finished cells of theirs they count as never measured.
  */
 export function estimateGrid(
   todo: readonly ExperimentSpec[],
@@ -113,7 +115,9 @@ export function estimateGrid(
       if (s.epochs > 0) seconds += s.epochs * mean(mine.epoch);
       fromFinished++;
       used.add(key(s));
-    } else if (table && (s.epochs === 0 || tableEpoch !== undefined)) {
+    } else if (
+      table && (s.epochs > 0 ? tableEpoch !== undefined : METHODS[s.method]?.kind === "random")
+    ) {
       seconds += table.cell + s.epochs * (tableEpoch ?? 0);
       if (!startups.has(s.dataset)) seconds += table.startup;
       startups.add(s.dataset);

@@ -40,7 +40,7 @@ Deno.test("reproduce refuses bad options at parse time, naming the option", () =
     [["--bits", "0"], /^Error: --bits: 0 is not a code length; expected integers >= 1/],
     [["--bits", "16,16"], /^Error: --bits: '16' is listed twice/],
     [
-      ["--bits", "24"],
+      ["--bits", "24", "--methods", "cpah,dfah,random"],
       /^Error: --bits: 24 not supported by cpah \(code lengths — cpah: 16, 32, 64, 128; dfah: any length >= 1; random: any length >= 1\); .*--set anyBits=true/,
     ],
     [["--epochs", "0"], /^Error: --epochs: 0 is too small; expected an integer >= 1/],
@@ -66,7 +66,10 @@ Deno.test("reproduce refuses bad options at parse time, naming the option", () =
       /^Error: --ablations: 'noFusion' is not an abl/,
     ],
     [["--time", "01:00"], /^Error: --time: only with --slurm/],
-    [["--shard", "99"], /^Error: --shard: 99 is outside 0\.\.29/],
+    [
+      ["--methods", "random", "--bits", "16", "--shard", "1"],
+      /^Error: --shard: 1 is outside 0\.\.0/,
+    ],
     [["--foo"], /^Error: unknown option '--foo'/],
     [["--bits"], /^Error: --bits: expects a value/],
     [["--quick=1"], /^Error: --quick: takes no value/],
@@ -79,11 +82,20 @@ Deno.test("reproduce refuses bad options at parse time, naming the option", () =
 Deno.test("reproduce: code lengths per method, epochs from each method's config", () => {
   // 24 bits: DFAH and the baseline take it; CPAH with anyBits.
   assert.deepEqual(parseCli(["--bits", "24", "--methods", "dfah,random"]).grid.bits, [24]);
-  const any = parseCli(["--bits", "24", "--set", "anyBits=true", "--ablations", "full"]);
+  const three = ["--methods", "cpah,dfah,random"];
+  const any = parseCli(["--bits", "24", "--set", "anyBits=true", "--ablations", "full", ...three]);
   assert.deepEqual(any.specs.map((s) => s.method), ["cpah", "dfah", "random"]);
   assert.equal(any.specs[0].overrides?.anyBits, true);
   // No --epochs: each method's own default (CPAH 100, DFAH 60 on Wikipedia), not the first's.
-  const wiki = parseCli(["--dataset", "wikipedia", "--ablations", "full", "--bits", "32"]);
+  const wiki = parseCli([
+    "--dataset",
+    "wikipedia",
+    "--ablations",
+    "full",
+    "--bits",
+    "32",
+    ...three,
+  ]);
   assert.deepEqual(wiki.specs.map((s) => [s.method, s.epochs]), [
     ["cpah", 100],
     ["dfah", 60],
