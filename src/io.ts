@@ -1,10 +1,12 @@
 /**
  * Small file, environment and command-line helpers shared across the toolkit: THE atomic write
  * (checkpoints, result files), reading a file with a one-line error when it is missing,
- * reading an environment variable without --allow-env, and running a CLI's main.
+ * reading an environment variable without --allow-env, and the CLIs' option parsing (errors
+ * in CLI terms, help and version before anything else) and main.
  *
  * @module
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /**
  * Write `data` to a temporary file next to `path`, then rename it onto `path`: a reader sees
@@ -49,4 +51,66 @@ export async function runCli(name: string, main: (argv: string[]) => Promise<voi
     console.error(`${name}: ${(e as Error).message}`);
     Deno.exit(1);
   }
+}
+
+/** The words before a "--" terminator (what the option scan looks at). */
+function optionWords(argv: string[]): string[] {
+  const end = argv.indexOf("--");
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
+/** Whether argv asks for the help text: -h or --help anywhere, whatever else it holds. */
+export function wantsHelp(argv: string[]): boolean {
+  return optionWords(argv).some((a) => a === "-h" || a === "--help");
+}
+
+/** Whether argv asks for the version (help wins when both are given). */
+export function wantsVersion(argv: string[]): boolean {
+  return optionWords(argv).some((a) => a === "--version");
+}
+
+/** node:util parseArgs errors in this CLI's terms: the option named, one line. */
+function cliError(e: unknown, command: string): Error {
+  const m = (e as Error).message ?? String(e);
+  let x: RegExpMatchArray | null;
+  if ((x = m.match(/^Unknown option '([^']+)'/))) {
+    return new Error(`unknown option '${x[1]}' ('deno task ${command} --help' lists the options)`);
+  }
+  if ((x = m.match(/^Option '(?:-\w, )?(--[\w-]+)[^']*' argument (?:missing|is ambiguous)/))) {
+    return new Error(`${x[1]}: expects a value (e.g. ${x[1]}=VALUE)`);
+  }
+  if ((x = m.match(/^Option '(?:-\w, )?(--[\w-]+)' does not take an argument/))) {
+    return new Error(`${x[1]}: takes no value`);
+  }
+  if ((x = m.match(/^Unexpected argument '([^']+)'/))) {
+    return new Error(`unexpected argument '${x[1]}' (every option starts with --; see --help)`);
+  }
+  return new Error(m.split("\n")[0]);
+}
+
+/**
+ * Parse argv with node:util's parseArgs, in CLI terms: an unknown option, a missing value, a
+ * stray word or an option given twice (other than the repeatable ones) is a one-line error.
+ */
+export function parseCliOptions<O extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: O,
+  command: string,
+): Record<string, string | boolean | string[] | undefined> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: false, tokens: true });
+  } catch (e) {
+    throw cliError(e, command);
+  }
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== "option") continue;
+    const multiple = (options as Record<string, { multiple?: boolean }>)[t.name]?.multiple;
+    if (seen.has(t.name) && !multiple) {
+      throw new Error(`--${t.name}: given twice; give it once`);
+    }
+    seen.add(t.name);
+  }
+  return parsed.values as Record<string, string | boolean | string[] | undefined>;
 }

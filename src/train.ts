@@ -6,7 +6,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import type { CrossModalDataset, LabelMatrix } from "./types.ts";
 import type { Batch, HashModel, LossTerms } from "./models/model.ts";
 import { Rng } from "./random.ts";
@@ -17,6 +17,7 @@ import type { NamedArrays } from "./nn/mod.ts";
 
 /** Rows of a dataset used for training and validation. */
 export interface TrainData {
+  /** The dataset the rows index. */
   dataset: CrossModalDataset;
   /** Training rows (the model was built for exactly these, in this order). */
   train: Int32Array;
@@ -26,10 +27,12 @@ export interface TrainData {
 
 /** Options of {@link train}. */
 export interface TrainOptions {
-  epochs: number;
-  batchSize: number;
-  /** Seed of batch order and per-step randomness. */
-  seed: number;
+  /** Epochs to train; default the model config's `epochs` (the method's default). */
+  epochs?: number;
+  /** Pairs per batch; default the model config's `batchSize` (the method's default). */
+  batchSize?: number;
+  /** Seed of batch order and per-step randomness; default the model config's `seed`. */
+  seed?: number;
   /** Validate every this many epochs (and after the last); 0 = never. Default 1. */
   evalEvery?: number;
   /** Restore the weights of the best validation epoch at the end (default true when validating). */
@@ -56,16 +59,19 @@ export interface TrainOptions {
 
 /** What one epoch did. */
 export interface EpochRecord {
+  /** Epoch (0-based). */
   epoch: number;
   /** Mean of each loss term over the epoch's batches, plus the discrete step's terms. */
   losses: LossTerms;
   /** Validation MAP@all, when evaluated this epoch. */
   validation?: { I2T: number; T2I: number };
+  /** Seconds the epoch took (validation included). */
   seconds: number;
 }
 
 /** Result of training. */
 export interface TrainResult {
+  /** One record per epoch trained, in order. */
   history: EpochRecord[];
   /** Epoch whose weights the model holds at the end (best validation, or the last). */
   selectedEpoch: number;
@@ -130,15 +136,38 @@ function fmtSeconds(s: number): string {
   return m < 60 ? `${m}m${Math.round(s - 60 * m)}s` : `${Math.floor(m / 60)}h${m % 60}m`;
 }
 
+/** An option of {@link train}, else the model config's field of that name; an integer >= min. */
+function fromConfig(
+  model: HashModel,
+  opts: TrainOptions,
+  key: "epochs" | "batchSize" | "seed",
+  min: number,
+): number {
+  const v = opts[key] ?? (model.config as Record<string, unknown>)[key];
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+    throw new Error(
+      `train: ${key} is ${JSON.stringify(v)}, expected an integer${
+        min > -Infinity ? ` >= ${min}` : ""
+      } (opts.${key}, else the model config's ${key})`,
+    );
+  }
+  return v;
+}
+
 /**
- * Train `model` on `data`. Deterministic for a given seed and backend. With a checkpoint
- * directory, every finished epoch is saved and a rerun continues after the last saved epoch.
+ * Train `model` on `data`. Epochs, batch size and seed default to the model config's (the
+ * method's defaults for its dataset: the one place that sets them). Deterministic for a given
+ * seed and backend. With a checkpoint directory, every finished epoch is saved and a rerun
+ * continues after the last saved epoch.
  */
 export async function train(
   model: HashModel,
   data: TrainData,
-  opts: TrainOptions,
+  opts: TrainOptions = {},
 ): Promise<TrainResult> {
+  const epochs = fromConfig(model, opts, "epochs", 0);
+  const batchSize = fromConfig(model, opts, "batchSize", 1);
+  const seed = fromConfig(model, opts, "seed", -Infinity);
   const log = opts.log === null ? () => {} : (opts.log ?? console.log);
   const evalEvery = opts.evalEvery ?? 1;
   const validate = evalEvery > 0 && data.validation.length > 0;
@@ -177,15 +206,15 @@ export async function train(
   const exhausted = (epoch: number) =>
     patience !== undefined && selectBest && best !== undefined && epoch - best.epoch >= patience;
   let stoppedEarly = history.length > 0 && exhausted(history[history.length - 1].epoch);
-  for (let epoch = start; epoch < opts.epochs && !stoppedEarly; epoch++) {
+  for (let epoch = start; epoch < epochs && !stoppedEarly; epoch++) {
     const t0 = performance.now();
     model.beginEpoch(epoch);
-    const epochRng = new Rng(opts.seed).fork(1000 + epoch);
+    const epochRng = new Rng(seed).fork(1000 + epoch);
     const order = epochRng.permutation(n);
     const sums: LossTerms = {};
     let batches = 0;
-    for (let b = 0; b * opts.batchSize < n; b++) {
-      const pos = order.subarray(b * opts.batchSize, Math.min(n, (b + 1) * opts.batchSize));
+    for (let b = 0; b * batchSize < n; b++) {
+      const pos = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
       if (pos.length < minBatch) continue;
       const batch = makeBatch(data, pos);
       let terms: LossTerms;
@@ -216,7 +245,7 @@ export async function train(
       losses[k] = v;
     }
     const rec: EpochRecord = { epoch, losses, seconds: 0 };
-    const last = epoch + 1 === opts.epochs;
+    const last = epoch + 1 === epochs;
     if (validate && ((epoch + 1) % evalEvery === 0 || last)) {
       rec.validation = validationMap(model, data);
       const score = (rec.validation.I2T + rec.validation.T2I) / 2;
@@ -239,7 +268,7 @@ export async function train(
       }, arrays);
     }
 
-    const done = epoch + 1, total = opts.epochs;
+    const done = epoch + 1, total = epochs;
     const elapsed = doneSeconds();
     const eta = (elapsed / done) * (total - done);
     const val = rec.validation
@@ -259,7 +288,7 @@ export async function train(
         } more tensors after epoch ${done} than after the first`,
       );
     }
-    if (exhausted(epoch) && epoch + 1 < opts.epochs) {
+    if (exhausted(epoch) && epoch + 1 < epochs) {
       stoppedEarly = true;
       log(
         `${label}early stop after epoch ${done}: no better validation MAP for ${patience} ` +
@@ -268,7 +297,7 @@ export async function train(
     }
   }
 
-  const lastRun = history.length ? history[history.length - 1].epoch : opts.epochs - 1;
+  const lastRun = history.length ? history[history.length - 1].epoch : epochs - 1;
   let selectedEpoch = lastRun;
   if (selectBest && best && best.epoch !== lastRun) {
     model.loadState(best.state, "best validation state");

@@ -7,8 +7,11 @@
 
 /** A dense row-major Float32 matrix. */
 export interface DenseMatrix {
+  /** Discriminant: dense. */
   readonly kind: "dense";
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
   /** rows * cols values, row-major. */
   readonly data: Float32Array;
@@ -16,12 +19,17 @@ export interface DenseMatrix {
 
 /** A compressed-sparse-row Float32 matrix (for large bag-of-words text sides). */
 export interface CsrMatrix {
+  /** Discriminant: compressed sparse rows. */
   readonly kind: "csr";
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
   /** rows + 1 offsets into `indices` / `values`. */
   readonly indptr: Int32Array;
+  /** Column index of each stored value (length nnz). */
   readonly indices: Int32Array;
+  /** Stored values (length nnz). */
   readonly values: Float32Array;
 }
 
@@ -30,8 +38,11 @@ export type Matrix = DenseMatrix | CsrMatrix;
 
 /** Multi-hot labels: rows x classes of 0/1 bytes, row-major. */
 export interface LabelMatrix {
+  /** Number of rows (items). */
   readonly rows: number;
+  /** Number of label classes c. */
   readonly classes: number;
+  /** rows * classes bytes, 0 or 1, row-major. */
   readonly data: Uint8Array;
 }
 

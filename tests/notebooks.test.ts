@@ -1,8 +1,8 @@
 /**
  * Static checks of the committed notebooks (no Jupyter needed; executing them is
  * `deno task notebooks`): stored without outputs, Deno kernel, unique cell ids, every import
- * resolvable, the code cells type-check against the current modules; and the headless runner's
- * pure helpers.
+ * resolvable, the code cells type-check and pass `deno lint` (which skips .ipynb files itself);
+ * and the headless runner's pure helpers.
  */
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
@@ -77,7 +77,7 @@ Deno.test("every import in a notebook resolves: relative files exist, bare names
   }
 });
 
-Deno.test("the notebooks' code cells type-check against the current modules", async () => {
+Deno.test("the notebooks' code cells type-check and lint clean against the current modules", async () => {
   // Each notebook's code cells in order form one module; relative imports are made absolute
   // so the module can live in a temporary directory.
   const tmp = await Deno.makeTempDir({ prefix: "notebooks-check-" });
@@ -100,6 +100,15 @@ Deno.test("the notebooks' code cells type-check against the current modules", as
     }).output();
     const err = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, `deno check of the notebook code failed:\n${err.slice(0, 3000)}`);
+    // `deno lint` skips .ipynb files: the same modules, linted with the repository's rules.
+    const lint = await new Deno.Command(Deno.execPath(), {
+      args: ["lint", "--config", join(REPO, "deno.json"), ...files],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const lintOut = new TextDecoder().decode(lint.stdout) + new TextDecoder().decode(lint.stderr);
+    assert.equal(lint.code, 0, `deno lint of the notebook code failed:\n${lintOut.slice(0, 3000)}`);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

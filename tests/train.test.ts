@@ -220,3 +220,28 @@ Deno.test("the same seed gives the same codes; another seed gives other weights"
   assert.deepEqual(a.codes.data, b.codes.data);
   assert.notDeepEqual(a.w, c.w);
 });
+
+Deno.test("epochs, batch size and seed default to the model config's; options win", async () => {
+  const data = toyData(120, 1);
+  const withConfig = () => {
+    const m = new TinyHash(infoOf(data), 8, 3);
+    Object.assign(m.config, { epochs: 2, batchSize: 50, seed: 5 });
+    return m;
+  };
+  const a = withConfig(), b = new TinyHash(infoOf(data), 8, 3);
+  const fromConfig = await train(a, data, { log: null });
+  const explicit = await train(b, data, { epochs: 2, batchSize: 50, seed: 5, log: null });
+  assert.equal(fromConfig.history.length, 2);
+  assert.deepEqual(
+    fromConfig.history.map((h) => h.losses),
+    explicit.history.map((h) => h.losses),
+  );
+  const c = withConfig();
+  assert.equal((await train(c, data, { epochs: 1, log: null })).history.length, 1);
+  const d = new TinyHash(infoOf(data), 8, 3); // config {}: nothing to default from
+  await assert.rejects(
+    () => train(d, data, { log: null }),
+    /train: epochs is undefined, expected an integer >= 0 \(opts\.epochs, else the model config's epochs\)/,
+  );
+  for (const m of [a, b, c, d]) m.dispose();
+});

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { replaceOnHost } from "./host_memory.ts";
 import { simdKernels, type WasmKernels } from "./simd.ts";
 

@@ -16,8 +16,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-wasm";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+import "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 import { readEnv } from "../io.ts";
 // --- BLAS kernels (src/accel/blas.ts) ---
 import { applyBlasMode, type BlasMode, envBlasMode, probeBlasLibrary } from "./blas.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { wasmMemory } from "./host_memory.ts";
 import { simdKernels } from "./simd.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { matMulT } from "./matmul_gradient.ts";
 
 /** Activations the dense op applies after x W + b. */

@@ -40,7 +40,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { shapeSize, wasmMemory } from "./host_memory.ts";
 import { setSimdEnabled, wasmKernels } from "./simd.ts";
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 
 /** How code reaches a backend's tensor memory. */
 export interface HostMemory {

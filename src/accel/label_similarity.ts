@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { hostMemory } from "./host_memory.ts";
 import { packRowBits } from "../retrieval/codes.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 
 const stockGradient = tf.getGradient("BatchMatMul");
 let registered: "stock" | "explicit" | "flags" = "stock";

@@ -54,6 +54,11 @@ export const DATASET_NAMES: readonly DatasetName[] = [
   "iapr",
 ];
 
+/** The variants a dataset has (the first is its default); datasets not listed have none. */
+export const DATASET_VARIANTS: Readonly<Partial<Record<DatasetName, readonly string[]>>> = {
+  wikipedia: ["lda", "tfidf"],
+};
+
 /** Options of {@link loadDataset}. */
 export interface LoadDatasetOptions {
   /** Data directory; default {@link defaultDataDir}. */

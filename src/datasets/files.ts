@@ -15,7 +15,7 @@ import {
 } from "./formats/mat.ts";
 import { inspectMatFile, readMatFile } from "./formats/matfile.ts";
 import { assertFinite, assertLabelled } from "./matrix.ts";
-import { type DenseMatrix, type LabelMatrix, type Matrix } from "../types.ts";
+import type { DenseMatrix, LabelMatrix, Matrix } from "../types.ts";
 
 export const SOURCES: Record<string, string> = {
   wikipedia: "the Wikipedia image-text dataset release (Rasiwasia et al., ACM MM 2010)",

@@ -19,11 +19,11 @@ import {
   toText,
   type VarSpec,
 } from "./files.ts";
-import { type MatVariable } from "./formats/mat.ts";
+import type { MatVariable } from "./formats/mat.ts";
 import { npyToDense, readNpy } from "./formats/npy.ts";
 import { assertFinite } from "./matrix.ts";
 import { describeSimulation, simulatedOptions, simulateImageFeatures } from "./simulated.ts";
-import { type CrossModalDataset, type DenseMatrix } from "../types.ts";
+import type { CrossModalDataset, DenseMatrix } from "../types.ts";
 
 /** One way of laying out a multi-label dataset on disk. */
 export interface Layout {

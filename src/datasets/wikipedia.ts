@@ -17,7 +17,7 @@ import {
 } from "./files.ts";
 import { matValues } from "./formats/mat.ts";
 import { assertFinite, labelsFromClassIndices, vstack, vstackLabels } from "./matrix.ts";
-import { type CrossModalDataset, type LabelMatrix } from "../types.ts";
+import type { CrossModalDataset, LabelMatrix } from "../types.ts";
 
 // ---------------------------------------------------------------- wikipedia
 

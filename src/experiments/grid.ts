@@ -12,19 +12,29 @@ import { DatasetCache, runCell, type RunOptions } from "./run_cell.ts";
 
 /** Outcome of {@link runGrid}. */
 export interface GridOutcome {
+  /** Results of every cell of the grid: the ones run now and the ones found finished. */
   results: CellResult[];
+  /** Cells run now. */
   ran: number;
+  /** Cells skipped because their result file existed. */
   skipped: number;
+  /** Seconds spent running cells. */
   seconds: number;
+}
+
+/** Options of {@link runGrid}: those of a cell, and a dataset cache to share. */
+export interface GridOptions extends RunOptions {
+  /** Datasets already loaded (default: a new cache on `dataDir`). */
+  cache?: DatasetCache;
 }
 
 /**
  * Run every cell of a grid that has no valid result yet. A corrupted result file stops the
  * grid with a clear error (it is never silently overwritten).
  */
-export async function runGrid(specs: ExperimentSpec[], opts: RunOptions): Promise<GridOutcome> {
+export async function runGrid(specs: ExperimentSpec[], opts: GridOptions): Promise<GridOutcome> {
   const log = opts.log ?? console.log;
-  const cache = new DatasetCache(opts.dataDir);
+  const cache = opts.cache ?? new DatasetCache(opts.dataDir);
   let backend: string | undefined; // set once, and again only when a cell asks for another
   const results: CellResult[] = [];
   let ran = 0, skipped = 0, spent = 0;

@@ -16,7 +16,9 @@ import { readEnv } from "../io.ts";
 
 /** Anything that renders itself as HTML and Markdown (an arquero table). */
 export interface RenderableTable {
+  /** The table as HTML. */
   toHTML(): string;
+  /** The table as Markdown. */
   toMarkdown(): string;
 }
 

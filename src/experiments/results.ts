@@ -18,11 +18,15 @@ export const RESULT_FORMAT = "cmh-result-1";
 
 /** Everything one cell produced; written as `<out>/<cellId>.json`. */
 export interface CellResult {
+  /** Format tag ({@link RESULT_FORMAT}). */
   format: typeof RESULT_FORMAT;
+  /** The cell's id ({@link cellId}); the file is `<out>/<id>.json`. */
   id: string;
+  /** The cell. */
   spec: ExperimentSpec;
   /** The method's full config (hyper-parameters and ablation flags). */
   config: object;
+  /** The dataset: name, provenance, dimensions, classes and the split's sizes. */
   dataset: {
     name: string;
     provenance: string;
@@ -37,8 +41,11 @@ export interface CellResult {
       validation: number;
     };
   };
+  /** The backend the cell ran on (name, version, kernels). */
   backend: BackendInfo;
+  /** Versions of the toolkit, TensorFlow.js and Deno. */
   versions: { toolkit: string; tfjs: string; deno: string };
+  /** The training record: per-epoch history, the selected epoch, seconds. */
   training: {
     history: EpochRecord[];
     /** Epoch (0-based) whose weights produced the codes: the best validation epoch. */
@@ -51,8 +58,11 @@ export interface CellResult {
   };
   /** Metrics per direction (I2T, T2I, I2I, T2T): query set against the database. */
   metrics: Record<Direction, RetrievalMetrics>;
+  /** Seconds spent encoding the query and database sets and computing the metrics. */
   encodeSeconds: number;
+  /** ISO time the cell started. */
   started: string;
+  /** ISO time the cell finished. */
   finished: string;
 }
 

@@ -9,12 +9,17 @@ import type { CrossModalDataset, Direction, LabelMatrix, Split } from "../types.
 import { loadDataset } from "../datasets/datasets.ts";
 import { makeSplit } from "../datasets/split.ts";
 import { gatherLabelRows, gatherRows } from "../datasets/matrix.ts";
-import { evaluateDirections, type RetrievalMetrics } from "../retrieval/metrics.ts";
+import {
+  type CrossModalCodes,
+  evaluateDirections,
+  type RetrievalMetrics,
+} from "../retrieval/metrics.ts";
 import { isTrainable, method } from "../models/mod.ts";
 import { type HashModel, trainingSetInfo } from "../models/model.ts";
 import { train } from "../train.ts";
-import { cellId, type ExperimentSpec } from "./spec.ts";
+import { cellId, configOverrides, type ExperimentSpec } from "./spec.ts";
 import { type CellResult, RESULT_FORMAT, writeResult } from "./results.ts";
+import { saveCell, savedPath } from "./saved.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
 
 /** Options of {@link runCell} and runGrid (src/experiments/grid.ts). */
@@ -29,11 +34,17 @@ export interface RunOptions {
   evalEvery?: number;
   /** Override the batch size of the method's config. */
   batchSize?: number;
+  /**
+   * Keep each cell's trained model, codes, labels and split under `<out>/saved/<cell id>/`
+   * (src/experiments/saved.ts; `reproduce --save`). Default false.
+   */
+  save?: boolean;
 }
 
 /** Datasets by (name, variant): loaded once per grid. */
 export class DatasetCache {
   #cache = new Map<string, CrossModalDataset>();
+  /** A cache on a data directory (default: env HASH_DATA_DIR, else the repository's data/). */
   constructor(readonly dataDir?: string) {}
   /** Load (or reuse) a dataset. */
   async get(name: string, variant?: string): Promise<CrossModalDataset> {
@@ -50,11 +61,9 @@ export class DatasetCache {
 /** The model config of a cell: the method's defaults with the cell's ablation and epochs. */
 export function cellConfig(spec: ExperimentSpec, opts: Pick<RunOptions, "batchSize"> = {}): object {
   const entry = method(spec.method, "spec.method");
-  const overrides: Record<string, unknown> = {};
-  if (spec.overrides) {
-    const fields = entry.config(spec.dataset, spec.bits);
-    for (const [k, v] of Object.entries(spec.overrides)) if (k in fields) overrides[k] = v;
-  }
+  const overrides: Record<string, unknown> = {
+    ...configOverrides(spec.method, spec.dataset, spec.overrides),
+  };
   if (spec.ablation !== "full") {
     if (!entry.ablations.some((a) => a.flag === spec.ablation)) {
       throw new Error(
@@ -72,24 +81,36 @@ export function cellConfig(spec: ExperimentSpec, opts: Pick<RunOptions, "batchSi
   return entry.config(spec.dataset, spec.bits, overrides, { seed: spec.seed });
 }
 
-/** Codes of the query and database rows in both modalities, evaluated in all four directions. */
-export function evaluateModel(
+/** Codes of a split's query and database rows in both modalities, with their labels. */
+export function encodeSplit(
   model: HashModel,
   ds: CrossModalDataset,
   split: Split,
-): Record<Direction, RetrievalMetrics> {
+): CrossModalCodes {
   const q = split.query, db = split.database;
   const dbImage = gatherRows(ds.image, db), dbText = gatherRows(ds.text, db);
   // Unified database codes (both modalities of a pair, e.g. CMFH) serve both directions.
   const unified = model.encodeDatabase?.(dbImage, dbText);
-  return evaluateDirections({
+  return {
     imageQuery: model.encodeImage(gatherRows(ds.image, q)),
     textQuery: model.encodeText(gatherRows(ds.text, q)),
     imageDb: unified ?? model.encodeImage(dbImage),
     textDb: unified ?? model.encodeText(dbText),
     queryLabels: gatherLabelRows(ds.labels, q) as LabelMatrix,
     dbLabels: gatherLabelRows(ds.labels, db) as LabelMatrix,
-  }) as Record<Direction, RetrievalMetrics>;
+  };
+}
+
+/**
+ * Evaluate a model on a split: codes of the query and database rows in both modalities, and
+ * every metric in all four directions (query set against the database).
+ */
+export function evaluateModel(
+  model: HashModel,
+  ds: CrossModalDataset,
+  split: Split,
+): Record<Direction, RetrievalMetrics> {
+  return evaluateDirections(encodeSplit(model, ds, split)) as Record<Direction, RetrievalMetrics>;
 }
 
 /** What a result file records about the dataset and the split of a cell. */
@@ -175,9 +196,18 @@ export async function runCell(
   }
 
   const t0 = performance.now();
-  const metrics = evaluateModel(model, ds, split);
+  const codes = encodeSplit(model, ds, split);
+  const metrics = evaluateDirections(codes) as Record<Direction, RetrievalMetrics>;
   const encodeSeconds = (performance.now() - t0) / 1000;
-  model.dispose();
+  try {
+    if (opts.save) {
+      const dir = savedPath(opts.out, spec);
+      await saveCell(dir, { spec, model, info, dataset: ds, split, codes });
+      log(`saved ${dir}/ (model, codes, labels, split)`);
+    }
+  } finally {
+    model.dispose();
+  }
 
   const backend = await backendInfo();
   const result: CellResult = {

@@ -8,8 +8,9 @@
 import type { BackendName } from "../accel/backend.ts";
 import { ablationNames, isTrainable, type MethodName, METHODS } from "../models/mod.ts";
 
+import type { SplitConvention } from "../datasets/split.ts";
 /** Split conventions (methods.md, Protocol). "fixed" = the dataset's published split. */
-export type SplitConvention = "fixed" | "first" | "last" | "permutation";
+export type { SplitConvention };
 
 /** Method names of a cell: a registered method (the random-projection baseline included). */
 export type CellMethod = MethodName;
@@ -67,18 +68,61 @@ export function cellId(s: ExperimentSpec): string {
 
 /** Parameters of a grid. */
 export interface GridParams {
+  /** Dataset names (see {@link ExperimentSpec.dataset}). */
   datasets: string[];
+  /** Dataset variant of every cell (e.g. Wikipedia "tfidf"); default the standard one. */
   variant?: string;
+  /** Split convention of every cell. */
   split: SplitConvention;
+  /** Methods, in display order. */
   methods: CellMethod[];
   /** "all", or a list of ablation names ("full" plus flags) applied to the methods that have them. */
   ablations: "all" | string[];
+  /** Code lengths. */
   bits: number[];
+  /** Seeds: one cell per seed. */
   seeds: number[];
-  epochs: number;
+  /**
+   * Training epochs of the trained methods' cells; default: each method's own default for the
+   * dataset (its config in src/models/<method>/config.ts, the one place that sets epochs).
+   */
+  epochs?: number;
+  /** Backend of every cell. */
   backend: BackendName;
   /** Config overrides of every cell (see {@link ExperimentSpec.overrides}). */
   overrides?: Record<string, ConfigValue>;
+}
+
+/**
+ * A trained method's default epochs for a dataset: its config's `epochs` (the one place that
+ * sets them), with the grid's overrides applied to the fields the config has.
+ */
+export function defaultEpochs(
+  method: CellMethod,
+  dataset: string,
+  bits: number,
+  overrides: Record<string, ConfigValue> = {},
+): number {
+  const entry = METHODS[method];
+  const fields = entry.config(dataset, bits, configOverrides(method, dataset, overrides)) as {
+    epochs?: number;
+  };
+  return fields.epochs ?? 0;
+}
+
+/**
+ * The overrides a method's config has a field for (`--set` applies each override to the
+ * methods that have it, and is ignored by the others). CPAH's `anyBits` is kept when set so
+ * that the config of a code length outside 16/32/64/128 can be built.
+ */
+export function configOverrides(
+  method: CellMethod,
+  dataset: string,
+  overrides: Record<string, ConfigValue> = {},
+): Record<string, ConfigValue> {
+  if (!Object.keys(overrides).length) return {};
+  const fields = METHODS[method].config(dataset, 16) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(overrides).filter(([k]) => k in fields));
 }
 
 /** Ablation names of a method: "full" followed by its flags in display order. */
@@ -115,7 +159,9 @@ export function expandGrid(g: GridParams): ExperimentSpec[] {
               ablation,
               bits,
               seed,
-              epochs: isTrainable(METHODS[method]) ? g.epochs : 0,
+              epochs: isTrainable(METHODS[method])
+                ? g.epochs ?? defaultEpochs(method, dataset, bits, g.overrides)
+                : 0,
               backend: g.backend,
               ...(g.overrides && Object.keys(g.overrides).length
                 ? { overrides: { ...g.overrides } }

@@ -44,7 +44,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { Adam, labelSimilarity, Mlp, type NamedArrays, ParamStore } from "../nn/mod.ts";
 import { pairNll } from "../nn/losses.ts";
 import { Rng } from "../random.ts";

@@ -8,7 +8,13 @@
  * @module
  */
 import type { HashModel, TrainingSetInfo } from "./model.ts";
-import { type CpahConfig, cpahConfig, createCpah, upgradeCpahConfig } from "./cpah/mod.ts";
+import {
+  CPAH_BITS,
+  type CpahConfig,
+  cpahConfig,
+  createCpah,
+  upgradeCpahConfig,
+} from "./cpah/mod.ts";
 import { createDfah, type DfahConfig, dfahConfig, upgradeDfahConfig } from "./dfah/mod.ts";
 import {
   createRandomProjection,
@@ -48,6 +54,11 @@ export interface MethodEntry<C extends object = object> {
   /** Its ablation flags, in display order ("full" is implicit and always first). */
   readonly ablations: readonly AblationFlag[];
   /**
+   * The code lengths its config accepts by default (the lengths of the papers' tables);
+   * absent: any integer >= 1. CPAH takes others with its config field `anyBits: true`.
+   */
+  readonly codeLengths?: readonly number[];
+  /**
    * Defaults for a dataset and code length, with overrides (ablation flags among them).
    * `cell.seed`, the experiment cell's seed, becomes the config's `seed` (initial weights,
    * random draws) unless the overrides set one: one seed drives every random choice of a cell.
@@ -66,8 +77,11 @@ export interface MethodEntry<C extends object = object> {
 
 /** The training pairs a closed-form method is fitted to (row i of each is pair i). */
 export interface TrainingPairs {
+  /** Image features, one row per pair. */
   image: Matrix;
+  /** Text features, one row per pair. */
   text: Matrix;
+  /** Labels, one row per pair. */
   labels: LabelMatrix;
 }
 
@@ -91,7 +105,7 @@ function entry<C extends object>(
   name: MethodName,
   label: string,
   kind: MethodKind,
-  parts: Pick<MethodEntry<C>, "config" | "create" | "upgradeConfig" | "fit">,
+  parts: Pick<MethodEntry<C>, "config" | "create" | "upgradeConfig" | "codeLengths" | "fit">,
   ablations: [string, string][] = [],
 ): MethodEntry {
   return {
@@ -99,7 +113,10 @@ function entry<C extends object>(
     label,
     kind,
     ablations: ablations.map(([flag, description]) => ({ flag, description })),
-    ...(parts as unknown as Pick<MethodEntry, "config" | "create" | "upgradeConfig" | "fit">),
+    ...(parts as unknown as Pick<
+      MethodEntry,
+      "config" | "create" | "upgradeConfig" | "codeLengths" | "fit"
+    >),
   };
 }
 
@@ -131,6 +148,7 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
     config: (d, b, o, cell) => cpahConfig(d, b, withSeed(o, cell)),
     create: createCpah,
     upgradeConfig: upgradeCpahConfig,
+    codeLengths: CPAH_BITS,
   }, [
     ["noCR", "no consistency-refined module (c = f, no private part, no consistency classifier)"],
     ["noAdversary", "no modality discriminator (γ = 0)"],

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+import type { Tensor, Tensor2D } from "../tensor_types.ts";
 import type { CrossModalDataset, LabelMatrix, Matrix, PackedCodes, Split } from "../types.ts";
 import type { NamedArrays } from "../nn/mod.ts";
 import type { Rng } from "../random.ts";
@@ -71,7 +72,9 @@ export function learningRateFactor(
 export interface TrainingSetInfo {
   /** Number of training pairs n (B, H^v, H^t have n rows). */
   n: number;
+  /** Image feature dimension d_v. */
   imageDim: number;
+  /** Text feature dimension d_t. */
   textDim: number;
   /** Labels of the training pairs, in training order (row i = training item i). */
   labels: LabelMatrix;
@@ -82,15 +85,16 @@ export interface Batch {
   /** Positions of the batch items within the training set (0..n-1). */
   pos: Int32Array;
   /** batch x d_v image features. */
-  image: tf.Tensor2D;
+  image: Tensor2D;
   /** batch x d_t text features. */
-  text: tf.Tensor2D;
+  text: Tensor2D;
   /** batch x c labels as 0/1 floats. */
-  labels: tf.Tensor2D;
+  labels: Tensor2D;
 }
 
 /** Per-step context supplied by the trainer. */
 export interface StepContext {
+  /** Epoch (0-based). */
   epoch: number;
   /** Batch index within the epoch. */
   batch: number;
@@ -134,14 +138,19 @@ export interface HashModel {
 }
 
 /** A forward pass over one batch of rows: batch x d -> batch x K. */
-export type Forward = (batch: tf.Tensor2D) => tf.Tensor2D;
+export type Forward = (batch: Tensor2D) => Tensor2D;
 
 /**
  * Encode rows of `x` in batches: `forward` maps a batch x d tensor to batch x K continuous
  * outputs (e.g. tanh of the hash layer, in evaluation mode); codes are their signs
  * (sign(0) = +1), packed.
  */
-export function encodeInBatches(x: Matrix, bits: number, forward: Forward, batchSize = 1024) {
+export function encodeInBatches(
+  x: Matrix,
+  bits: number,
+  forward: Forward,
+  batchSize = 1024,
+): PackedCodes {
   const codes: PackedCodes = packSigns(forwardInBatches(x, bits, forward, batchSize), x.rows, bits);
   return codes;
 }
@@ -162,7 +171,7 @@ export function forwardInBatches(x: Matrix, width: number, forward: Forward, bat
 }
 
 /** Sign with sign(0) = +1, elementwise, as a ±1 tensor. */
-export function signPlus(x: tf.Tensor): tf.Tensor {
+export function signPlus(x: Tensor): Tensor {
   return tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greaterEqual(x, 0), "float32"), 2), 1));
 }
 
@@ -191,7 +200,7 @@ export function gatherCodeRows(src: Float32Array, pos: Int32Array, width: number
 /** Write the rows of a pos.length x width tensor into rows `pos` of `dst` (n x width). */
 export function scatterCodeRows(
   dst: Float32Array,
-  rows: tf.Tensor,
+  rows: Tensor,
   pos: Int32Array,
   width: number,
 ): void {
@@ -226,7 +235,7 @@ export function checkTrainingSetInfo(info: TrainingSetInfo, fn: string): void {
 /** Check a batch against the training set: tensor shapes and positions 0..n-1. */
 export function checkBatch(batch: Batch, info: TrainingSetInfo, fn = "trainStep"): void {
   const m = batch.pos.length;
-  const want: [string, tf.Tensor2D, number][] = [
+  const want: [string, Tensor2D, number][] = [
     ["batch.image", batch.image, info.imageDim],
     ["batch.text", batch.text, info.textDim],
     ["batch.labels", batch.labels, info.labels.classes],

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import type { NamedArrays } from "../nn/mod.ts";
 import { Rng } from "../random.ts";
 import type { Matrix, PackedCodes } from "../types.ts";

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+import type { Tensor, Tensor2D, Variable } from "../tensor_types.ts";
 import type { Rng } from "../random.ts";
 import { type Activation, batchNormTraining, dense, matMulT, replaceOnHost } from "./ops.ts";
 import type { ParamStore } from "./params.ts";
@@ -17,8 +18,10 @@ import { withoutTape } from "./tape.ts";
 
 /** Fully connected layer y = x W + b (W: in x out). */
 export class Linear {
-  readonly W: tf.Variable;
-  readonly b: tf.Variable;
+  /** Weights W (in x out). */
+  readonly W: Variable;
+  /** Bias b (out). */
+  readonly b: Variable;
 
   /** Create with PyTorch-default uniform initialisation drawn from `rng`. */
   constructor(
@@ -39,17 +42,21 @@ export class Linear {
   }
 
   /** x: batch x in -> batch x out, act(x W + b) ({@link dense}; default linear). */
-  apply(x: tf.Tensor2D, activation: Activation = "linear"): tf.Tensor2D {
+  apply(x: Tensor2D, activation: Activation = "linear"): Tensor2D {
     return dense(x, this.W, this.b, activation);
   }
 }
 
 /** 1-D batch normalisation over the batch axis, with running statistics for evaluation. */
 export class BatchNorm1d {
-  readonly gamma: tf.Variable;
-  readonly beta: tf.Variable;
-  readonly runningMean: tf.Variable;
-  readonly runningVar: tf.Variable;
+  /** Scale γ (dim). */
+  readonly gamma: Variable;
+  /** Shift β (dim). */
+  readonly beta: Variable;
+  /** Running mean of the batches (dim), used in evaluation. */
+  readonly runningMean: Variable;
+  /** Running (unbiased) variance of the batches (dim), used in evaluation. */
+  readonly runningVar: Variable;
 
   /** Create for `dim` features. */
   constructor(
@@ -76,7 +83,7 @@ export class BatchNorm1d {
    * Normalise (then a ReLU when `relu`). In training mode uses batch moments and updates the
    * running statistics (PyTorch semantics: running variance uses the unbiased batch variance).
    */
-  apply(x: tf.Tensor2D, training: boolean, relu = false): tf.Tensor2D {
+  apply(x: Tensor2D, training: boolean, relu = false): Tensor2D {
     if (!training) {
       return tf.tidy(() => {
         const y = tf.add(
@@ -85,7 +92,7 @@ export class BatchNorm1d {
             this.gamma,
           ),
           this.beta,
-        ) as tf.Tensor2D;
+        ) as Tensor2D;
         return relu ? tf.relu(y) : y;
       });
     }
@@ -109,6 +116,7 @@ export class BatchNorm1d {
     }, relu);
   }
 }
+/** Options of {@link Mlp}. */
 export interface MlpOptions {
   /** Batch normalisation after each hidden linear layer (default true). */
   batchNorm?: boolean;
@@ -123,6 +131,7 @@ export interface MlpOptions {
  * Example: `new Mlp(store, "Ev", [4096, 512, 512], rng)` is CPAH's image extractor.
  */
 export class Mlp {
+  /** The layers: a Linear and, unless disabled, its BatchNorm. */
   readonly layers: { lin: Linear; bn?: BatchNorm1d }[] = [];
 
   /** Build the layers. */
@@ -144,7 +153,7 @@ export class Mlp {
   }
 
   /** Forward pass. */
-  apply(x: tf.Tensor2D, training: boolean): tf.Tensor2D {
+  apply(x: Tensor2D, training: boolean): Tensor2D {
     let h = x;
     this.layers.forEach(({ lin, bn }, i) => {
       const isLast = i + 1 === this.layers.length;
@@ -168,7 +177,7 @@ export class Mlp {
    * differentiating g w.r.t. the weights gives exactly what tf.grad inside a gradient gives
    * (the WGAN-GP penalty's second-order gradient), with a fraction of the kernels.
    */
-  inputGradient(x: tf.Tensor2D): tf.Tensor2D {
+  inputGradient(x: Tensor2D): Tensor2D {
     const L = this.layers.length, last = this.layers[L - 1].lin;
     if (
       this.layers.some((l) => l.bn) || (this.opts.lastActivation ?? "relu") !== "linear" ||
@@ -182,10 +191,10 @@ export class Mlp {
     }
     const masks = withoutTape(() =>
       tf.tidy(() => {
-        const out: tf.Tensor[] = [];
-        let h: tf.Tensor = x;
+        const out: Tensor[] = [];
+        let h: Tensor = x;
         for (let i = 0; i + 1 < L; i++) {
-          const z = this.layers[i].lin.apply(h as tf.Tensor2D);
+          const z = this.layers[i].lin.apply(h as Tensor2D);
           out.push(tf.step(z));
           h = tf.relu(z);
         }
@@ -194,13 +203,13 @@ export class Mlp {
     );
     const g = tf.tidy(() => {
       const w = tf.reshape(last.W, [1, last.inDim]);
-      if (L === 1) return tf.tile(w, [x.shape[0], 1]) as tf.Tensor2D;
-      let d: tf.Tensor = tf.mul(masks[L - 2], w);
+      if (L === 1) return tf.tile(w, [x.shape[0], 1]) as Tensor2D;
+      let d: Tensor = tf.mul(masks[L - 2], w);
       for (let i = L - 2; i >= 0; i--) {
         d = matMulT(d, this.layers[i].lin.W, false, true);
         if (i > 0) d = tf.mul(d, masks[i - 1]);
       }
-      return d as tf.Tensor2D;
+      return d as Tensor2D;
     });
     tf.dispose(masks);
     return g;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { matMulT, pairLikelihood } from "./ops.ts";
 
 export { labelSimilarity, pairLikelihood, pairLikelihoodOps } from "./ops.ts";

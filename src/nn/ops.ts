@@ -6,7 +6,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { type Activation, denseKernel } from "../accel/dense_kernel.ts";
 import { batchNormFused } from "../accel/batch_norm.ts";
 import { pairLikelihoodFused } from "../accel/pair_likelihood.ts";

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+import type { NamedTensorMap, Scalar, Tensor, Variable } from "../tensor_types.ts";
 import type { NamedArrays } from "./params.ts";
 import { type AdamStep, adamUpdateOnHost } from "./ops.ts";
 
@@ -16,10 +17,10 @@ export type { AdamStep } from "./ops.ts";
  * w' = w - stepSize m' / (sqrt(v') / sqrtC2 + eps).
  */
 export function adamUpdateOps(
-  w: tf.Variable,
-  m: tf.Variable,
-  v: tf.Variable,
-  grad: tf.Tensor,
+  w: Variable,
+  m: Variable,
+  v: Variable,
+  grad: Tensor,
   h: AdamStep,
 ): void {
   tf.tidy(() => {
@@ -33,9 +34,13 @@ export function adamUpdateOps(
 
 /** Adam hyper-parameters. */
 export interface AdamConfig {
+  /** Learning rate. */
   lr: number;
+  /** First-moment decay β1 (default 0.9). */
   beta1?: number;
+  /** Second-moment decay β2 (default 0.999). */
   beta2?: number;
+  /** Denominator ε (default 1e-8). */
   eps?: number;
   /** L2 penalty added to the gradient (PyTorch `weight_decay`). */
   weightDecay?: number;
@@ -43,10 +48,15 @@ export interface AdamConfig {
 
 /** Adam over a fixed list of variables. */
 export class Adam {
+  /** Learning rate (the schedule may change it between epochs). */
   lr: number;
+  /** First-moment decay β1. */
   readonly beta1: number;
+  /** Second-moment decay β2. */
   readonly beta2: number;
+  /** Denominator ε. */
   readonly eps: number;
+  /** L2 penalty added to the gradient. */
   readonly weightDecay: number;
   /**
    * Compute the update on the host on backends that keep tensors in this process (default
@@ -54,11 +64,11 @@ export class Adam {
    */
   onHost = true;
   #t = 0;
-  readonly #m: tf.Variable[];
-  readonly #v: tf.Variable[];
+  readonly #m: Variable[];
+  readonly #v: Variable[];
 
   /** Create for `vars` (the variables this optimiser updates). */
-  constructor(readonly vars: tf.Variable[], cfg: AdamConfig) {
+  constructor(readonly vars: Variable[], cfg: AdamConfig) {
     this.lr = cfg.lr;
     this.beta1 = cfg.beta1 ?? 0.9;
     this.beta2 = cfg.beta2 ?? 0.999;
@@ -77,7 +87,7 @@ export class Adam {
    * Minimise `loss` (a closure returning a scalar) over this optimiser's variables.
    * Returns the loss value. Variables not reached by the loss get no update.
    */
-  minimize(loss: () => tf.Scalar): number {
+  minimize(loss: () => Scalar): number {
     const { value, grads } = tf.variableGrads(loss, this.vars);
     const lossValue = value.dataSync()[0];
     value.dispose();
@@ -92,7 +102,7 @@ export class Adam {
    * (src/accel/host_memory.ts, replaceOnHost: never into the memory a kernel may have cached).
    * Elsewhere it runs as tensor ops with the same formula ({@link adamUpdateOps}).
    */
-  apply(grads: tf.NamedTensorMap): void {
+  apply(grads: NamedTensorMap): void {
     this.#t++;
     const t = this.#t;
     const c1 = 1 - Math.pow(this.beta1, t), c2 = 1 - Math.pow(this.beta2, t);
@@ -105,7 +115,7 @@ export class Adam {
       sqrtC2: Math.sqrt(c2),
     };
     this.vars.forEach((v, i) => {
-      const g = grads[v.name] as tf.Tensor | undefined;
+      const g = grads[v.name] as Tensor | undefined;
       if (!g) return;
       const m = this.#m[i], s = this.#v[i];
       const done = this.onHost && adamUpdateOnHost(v, m, s, g, h);

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+import type { Variable } from "../tensor_types.ts";
 
 let storeCounter = 0;
 
@@ -17,7 +18,7 @@ export type NamedArrays = Record<string, { shape: number[]; data: Float32Array }
  */
 export class ParamStore {
   readonly #prefix = `m${storeCounter++}`;
-  readonly #vars = new Map<string, { v: tf.Variable; group: string; trainable: boolean }>();
+  readonly #vars = new Map<string, { v: Variable; group: string; trainable: boolean }>();
 
   /** Create a variable from initial values. */
   create(
@@ -26,7 +27,7 @@ export class ParamStore {
     values: Float32Array,
     group: string,
     trainable = true,
-  ): tf.Variable {
+  ): Variable {
     if (this.#vars.has(name)) throw new Error(`ParamStore: duplicate variable name '${name}'`);
     // tidy disposes the initial tensor (a variable shares its data and would leave it counted).
     const v = tf.tidy(() =>
@@ -37,13 +38,13 @@ export class ParamStore {
   }
 
   /** Trainable variables of a group, in creation order. */
-  group(group: string): tf.Variable[] {
+  group(group: string): Variable[] {
     return [...this.#vars.values()].filter((e) => e.group === group && e.trainable).map((e) => e.v);
   }
 
   /** Trainable variables whose local name starts with one of the prefixes. */
-  byPrefix(...prefixes: string[]): tf.Variable[] {
-    const out: tf.Variable[] = [];
+  byPrefix(...prefixes: string[]): Variable[] {
+    const out: Variable[] = [];
     for (const [name, e] of this.#vars) {
       if (e.trainable && prefixes.some((p) => name.startsWith(p))) out.push(e.v);
     }
@@ -51,7 +52,7 @@ export class ParamStore {
   }
 
   /** Local name of a variable created here. */
-  localName(v: tf.Variable): string {
+  localName(v: Variable): string {
     return v.name.slice(this.#prefix.length + 1);
   }
 

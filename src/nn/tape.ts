@@ -6,7 +6,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 
 /**
  * Run `f` as if no gradient were being recorded, inside an enclosing `tf.variableGrads` (or

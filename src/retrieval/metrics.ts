@@ -82,9 +82,13 @@ export interface EvaluateOptions {
 
 /** The conventions a result was computed under. */
 export interface MetricConventions {
+  /** Relevant = query and item share at least one label. */
   readonly relevance: "shares-at-least-one-label";
+  /** Ties in Hamming distance are broken by database index, ascending. */
   readonly ties: "database-index-ascending";
+  /** What queries with no relevant item count as. */
   readonly zeroRelevant: ZeroRelevantPolicy;
+  /** What an empty retrieved set counts as. */
   readonly emptyRetrieved: EmptyRetrievedPolicy;
 }
 
@@ -100,6 +104,7 @@ export interface RetrievalMetrics {
   readonly countedQueries: number;
   /** Queries with no relevant database item. */
   readonly queriesWithoutRelevant: number;
+  /** The conventions the numbers were computed under. */
   readonly conventions: MetricConventions;
   /** MAP over the whole ranked database. */
   readonly mapAll: number;
@@ -345,11 +350,17 @@ export function mapAll(
 
 /** Codes and labels of a cross-modal evaluation: query and database sides, both modalities. */
 export interface CrossModalCodes {
+  /** Image codes of the query items. */
   readonly imageQuery: PackedCodes;
+  /** Text codes of the query items. */
   readonly textQuery: PackedCodes;
+  /** Image codes of the database items. */
   readonly imageDb: PackedCodes;
+  /** Text codes of the database items. */
   readonly textDb: PackedCodes;
+  /** Labels of the query items. */
   readonly queryLabels: LabelMatrix;
+  /** Labels of the database items. */
   readonly dbLabels: LabelMatrix;
 }
 

@@ -62,6 +62,7 @@ function sliceLabels(l: LabelMatrix, from: number, to: number): LabelMatrix {
 export interface ParallelOptions {
   /** Number of workers (default: navigator.hardwareConcurrency); 1 runs on this thread. */
   workers?: number;
+  /** What queries with no relevant item count as (default "count"). */
   zeroRelevant?: ZeroRelevantPolicy;
 }
 

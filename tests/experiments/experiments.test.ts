@@ -82,7 +82,7 @@ Deno.test("the CLI parses grids, rejects bad values with the option named, and l
   assert.deepEqual(wiki.grid.seeds, [1, 2]);
   assert.equal(wiki.out, "results/wikipedia");
   assert.throws(() => parseCli(["--bits", "16,x"]), /--bits: 'x' is not a non-negative integer/);
-  assert.throws(() => parseCli(["--methods", "dcmh"]), /--methods: unknown method 'dcmh'/);
+  assert.throws(() => parseCli(["--methods", "dcmx"]), /--methods: unknown method 'dcmx'/);
   assert.throws(() => parseCli(["--backend", "gpu"]), /--backend: unknown backend 'gpu'/);
   assert.throws(() => parseCli(["--split", "middle"]), /--split: 'middle'/);
   assert.throws(

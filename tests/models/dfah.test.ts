@@ -24,7 +24,7 @@ import {
   createDfah,
   type DfahConfig,
   dfahConfig,
-  DfahModel,
+  type DfahModel,
   discreteObjective,
   type DiscreteProblem,
   discreteStep,

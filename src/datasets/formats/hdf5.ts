@@ -28,9 +28,9 @@ import type { MatClass, MatNumericClass, MatTypedArray } from "./mat.ts";
 import type { MatVariable, MatVariableInfo } from "./mat.ts";
 import { convertArray } from "./mat.ts";
 
-type H5Module = typeof import("h5wasm/node");
-type H5Dataset = import("h5wasm/node").Dataset;
-type H5Group = import("h5wasm/node").Group;
+type H5Module = typeof import("npm:h5wasm@0.10.3/node");
+type H5Dataset = import("npm:h5wasm@0.10.3/node").Dataset;
+type H5Group = import("npm:h5wasm@0.10.3/node").Group;
 
 let h5Promise: Promise<H5Module> | null = null;
 
@@ -38,7 +38,7 @@ let h5Promise: Promise<H5Module> | null = null;
 export async function h5wasmModule(): Promise<H5Module> {
   if (!h5Promise) {
     h5Promise = (async () => {
-      const mod = await import("h5wasm/node");
+      const mod = await import("npm:h5wasm@0.10.3/node");
       await mod.ready;
       return mod;
     })();

@@ -81,11 +81,15 @@ export type MatTypedArray = NumericArray;
 
 /** Header of a variable, available without decoding its data. */
 export interface MatVariableInfo {
+  /** Variable name. */
   readonly name: string;
+  /** MATLAB class (double, single, int8, ..., sparse, char, cell, struct). */
   readonly class: MatClass;
   /** MATLAB dimensions (rows, cols, ...). */
   readonly dims: readonly number[];
+  /** Whether the array is complex (not decoded by this reader). */
   readonly complex: boolean;
+  /** Whether it is a MATLAB `logical` array. */
   readonly logical: boolean;
   /** Whether the element was stored compressed (always false for v7.3 files). */
   readonly compressed: boolean;
@@ -93,11 +97,15 @@ export interface MatVariableInfo {
 
 /** A dense numeric (or logical) array, values in MATLAB column-major order. */
 export interface MatNumericVariable {
+  /** Discriminant: a dense numeric array. */
   readonly type: "numeric";
+  /** Variable name. */
   readonly name: string;
+  /** MATLAB numeric class (double, single, int8, ...). */
   readonly class: MatNumericClass;
   /** True for MATLAB `logical` arrays (class uint8). */
   readonly logical: boolean;
+  /** MATLAB dimensions (rows, cols, ...). */
   readonly dims: readonly number[];
   /**
    * prod(dims) values, column-major (first dimension fastest), in the element type the writer
@@ -110,10 +118,15 @@ export interface MatNumericVariable {
 
 /** A 2-D sparse array in MATLAB's compressed-sparse-column form. */
 export interface MatSparseVariable {
+  /** Discriminant: a sparse array. */
   readonly type: "sparse";
+  /** Variable name. */
   readonly name: string;
+  /** MATLAB class: always sparse. */
   readonly class: "sparse";
+  /** Whether it is a logical sparse array. */
   readonly logical: boolean;
+  /** Dimensions (rows, cols). */
   readonly dims: readonly [number, number];
   /** Row index of each stored value (length nnz). */
   readonly ir: Int32Array;
@@ -125,18 +138,27 @@ export interface MatSparseVariable {
 
 /** A char array; each row of the MATLAB array becomes one string. */
 export interface MatCharVariable {
+  /** Discriminant: a char array. */
   readonly type: "char";
+  /** Variable name. */
   readonly name: string;
+  /** MATLAB class: always char. */
   readonly class: "char";
+  /** MATLAB dimensions (rows, cols, ...). */
   readonly dims: readonly number[];
+  /** One string per row of the char array. */
   readonly rows: readonly string[];
 }
 
 /** A variable this reader does not decode (complex, cell, struct, object, ...). */
 export interface MatUnsupportedVariable {
+  /** Discriminant: not decoded. */
   readonly type: "unsupported";
+  /** Variable name. */
   readonly name: string;
+  /** MATLAB class. */
   readonly class: MatClass;
+  /** MATLAB dimensions (rows, cols, ...). */
   readonly dims: readonly number[];
   /** Why it was not decoded. */
   readonly reason: string;

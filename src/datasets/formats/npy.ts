@@ -23,7 +23,9 @@ export type NpyData = NumericArray;
 
 /** A decoded .npy array (always C order in memory). */
 export interface NpyArray {
+  /** Element type (without byte order), e.g. "f4". */
   readonly dtype: NpyDtype;
+  /** Array shape, e.g. [n, d]. */
   readonly shape: readonly number[];
   /** prod(shape) values in C (row-major) order. `b1` arrays come as 0/1 bytes. */
   readonly data: NpyData;

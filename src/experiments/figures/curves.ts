@@ -7,10 +7,10 @@
 import { ALL_DIRECTIONS, checkOneSection, curveBits, DIRECTION_LABELS } from "./series.ts";
 import { seriesOf } from "./series.ts";
 import type { NamedFigure, Series } from "./series.ts";
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 import { methodLabel } from "../../models/mod.ts";
-import { type RetrievalMetrics } from "../../retrieval/metrics.ts";
-import { type Direction } from "../../types.ts";
+import type { RetrievalMetrics } from "../../retrieval/metrics.ts";
+import type { Direction } from "../../types.ts";
 
 export function meanArrays(arrays: readonly (readonly number[])[]): number[] {
   const n = arrays[0].length;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 import {
   ablationNames,
   isTrainable,
@@ -14,18 +14,23 @@ import {
   type MethodName,
   METHODS,
 } from "../../models/mod.ts";
-import { type Direction } from "../../types.ts";
+import type { Direction } from "../../types.ts";
 
 /** A plotly.js figure: traces and layout, JSON-serialisable. */
 export interface PlotlyFigure {
+  /** The traces. */
   data: Record<string, unknown>[];
+  /** The layout (titles, axes, legend). */
   layout: Record<string, unknown>;
 }
 
 /** A figure with a file-name-safe id and a title (the PNG file is `<id>.png`). */
 export interface NamedFigure {
+  /** File-name-safe id. */
   id: string;
+  /** Title shown above the figure. */
   title: string;
+  /** The plotly figure. */
   figure: PlotlyFigure;
 }
 

@@ -17,9 +17,9 @@ import type { CurveComparison } from "./curves.ts";
 import { bitsOf, checkOneSection, curveBits, DIRECTION_LABELS, seriesOf } from "./series.ts";
 import { summarize } from "./series.ts";
 import type { NamedFigure, Series } from "./series.ts";
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 import { methodLabel } from "../../models/mod.ts";
-import { type Direction } from "../../types.ts";
+import type { Direction } from "../../types.ts";
 
 export interface TrainingFigureOptions {
   /** Method (not "random": it has no training). */

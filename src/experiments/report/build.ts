@@ -20,7 +20,7 @@ import {
   type SectionReport,
   splitSizes,
 } from "./tables.ts";
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 import { methodLabel } from "../../models/mod.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import * as aq from "arquero";
-import type { ColumnTable } from "arquero";
+import * as aq from "npm:arquero@7.2.1";
+import type { ColumnTable } from "npm:arquero@7.2.1";
 import {
   bitsOf,
   DIRECTION_LABELS,
@@ -17,7 +17,7 @@ import {
   type Summary,
 } from "../figures/mod.ts";
 import { ALL_DIRECTIONS } from "../figures/series.ts";
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 import type { RetrievalMetrics } from "../../retrieval/metrics.ts";
 import type { Direction } from "../../types.ts";
 import { type DatasetSection, distinct, formatSummary, type ReportTable } from "./tables.ts";

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import * as aq from "arquero";
+import * as aq from "npm:arquero@7.2.1";
 import { bitsOf, DIRECTION_LABELS, type Series, seriesOf } from "../figures/mod.ts";
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 import { holm, type PairedComparison, pairedComparison, verdict } from "../stats.ts";
 import { ablationDescription, methodLabel } from "../../models/mod.ts";
 import type { Direction } from "../../types.ts";

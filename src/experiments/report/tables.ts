@@ -4,8 +4,8 @@
  *
  * @module
  */
-import * as aq from "arquero";
-import type { ColumnTable } from "arquero";
+import * as aq from "npm:arquero@7.2.1";
+import type { ColumnTable } from "npm:arquero@7.2.1";
 import {
   bitsOf,
   DIRECTION_LABELS,
@@ -16,9 +16,9 @@ import {
   summarize,
   type Summary,
 } from "../figures/mod.ts";
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 import { ablationDescription, methodLabel } from "../../models/mod.ts";
-import { type Direction } from "../../types.ts";
+import type { Direction } from "../../types.ts";
 
 /** The placeholder of a missing cell. */
 export const MISSING = "—";
@@ -49,30 +49,39 @@ export interface DatasetSection {
   slug: string;
   /** Heading, e.g. "wikipedia (variant tfidf), split fixed". */
   heading: string;
+  /** Dataset name. */
   dataset: string;
+  /** Dataset variant (absent: the standard one). */
   variant?: string;
+  /** Split convention. */
   split: string;
+  /** The section's result files. */
   results: CellResult[];
 }
 
 /** A section of a report: facts, tables, notes and figures. */
 export interface SectionReport {
+  /** The dataset section. */
   section: DatasetSection;
   /** Provenance lines of the section (data, split, epochs, seeds, times). */
   facts: string[];
+  /** The section's tables, in display order. */
   tables: ReportTable[];
   /** Notes after the tables (e.g. why there is no published comparison). */
   notes: string[];
+  /** The section's figures. */
   figures: NamedFigure[];
 }
 
 /** A whole report as data. */
 export interface Report {
+  /** Report title. */
   title: string;
   /** ISO time the report was built. */
   generated: string;
   /** Provenance lines of the whole report (command, versions, backend, times). */
   provenance: string[];
+  /** One section per dataset, variant and split. */
   sections: SectionReport[];
   /** Problems met while building (duplicate results, failed figures). */
   warnings: string[];

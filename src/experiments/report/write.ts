@@ -17,7 +17,7 @@ import { buildReport } from "./build.ts";
 import { longTable } from "./metrics_tables.ts";
 import { reportHtml } from "./html.ts";
 import { figureKey, reportMarkdown } from "./markdown.ts";
-import { type CellResult } from "../results.ts";
+import type { CellResult } from "../results.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Files

@@ -205,7 +205,9 @@ export interface CpahParts {
   discrete: boolean;
   /** Effective weights (0 where a flag removes the term). */
   alpha: number;
+  /** Effective weight of L_q (0 under relaxed). */
   beta: number;
+  /** Effective weight of L_adv (0 under noAdversary). */
   gamma: number;
 }
 

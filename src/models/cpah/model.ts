@@ -4,7 +4,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+import type { Scalar, Tensor2D } from "../../tensor_types.ts";
 import {
   activeParts,
   type CpahConfig,
@@ -22,7 +23,7 @@ import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "
 import { labelSimilarity } from "../../nn/losses.ts";
 import { Adam, Linear, Mlp, type NamedArrays, ParamStore, withoutTape } from "../../nn/mod.ts";
 import { Rng } from "../../random.ts";
-import { type Matrix, type PackedCodes } from "../../types.ts";
+import type { Matrix, PackedCodes } from "../../types.ts";
 
 // =========================================================================================
 // Modules
@@ -30,31 +31,40 @@ import { type Matrix, type PackedCodes } from "../../types.ts";
 
 /** One modality's networks: extractor, CR mask (absent with noCR), hash layer, label head. */
 export interface Branch {
+  /** Feature extractor E (Linear+BN+ReLU layers). */
   E: Mlp;
+  /** Consistency-refined mask layer m = σ(W f + b) (absent under noCR). */
   mask?: Linear;
+  /** Hash layer h = tanh(W c + b). */
   hash: Linear;
+  /** Label classifier on the common part (absent under noMultiTask). */
   cls?: Linear;
 }
 
 /** Forward outputs of one modality. `m` and `p` are absent with noCR (then c = f). */
 export interface BranchOutputs {
-  f: tf.Tensor2D;
-  m?: tf.Tensor2D;
-  c: tf.Tensor2D;
-  p?: tf.Tensor2D;
-  h: tf.Tensor2D;
+  /** Features f. */
+  f: Tensor2D;
+  /** Mask m (absent under noCR). */
+  m?: Tensor2D;
+  /** Modality-common part c = f · m (c = f under noCR). */
+  c: Tensor2D;
+  /** Modality-private part p = f · (1 − m) (absent under noCR). */
+  p?: Tensor2D;
+  /** Hash outputs h = tanh(W c + b). */
+  h: Tensor2D;
 }
 
 /**
  * f = E(x); m = sigmoid(W_m f + b_m); c = f * m; p = f * (1 - m); h = tanh(W_h c + b_h).
  * The same path at training and test time (test: `training = false`, BatchNorm running stats).
  */
-export function branchForward(br: Branch, x: tf.Tensor2D, training: boolean): BranchOutputs {
+export function branchForward(br: Branch, x: Tensor2D, training: boolean): BranchOutputs {
   const f = br.E.apply(x, training);
   if (!br.mask) return { f, c: f, h: br.hash.apply(f, "tanh") };
   const m = br.mask.apply(f, "sigmoid");
-  const c = tf.mul(f, m) as tf.Tensor2D;
-  const p = tf.mul(f, tf.sub(1, m)) as tf.Tensor2D;
+  const c = tf.mul(f, m) as Tensor2D;
+  const p = tf.mul(f, tf.sub(1, m)) as Tensor2D;
   return { f, m, c, p, h: br.hash.apply(c, "tanh") };
 }
 
@@ -73,7 +83,7 @@ export class CpahModel implements HashModel {
   /** Modules and terms in use (from the ablation flags). */
   readonly parts: Readonly<CpahParts>;
   /** All variables: group "net" (extractors, masks, hash layers, C, label heads), "disc" (D). */
-  readonly store = new ParamStore();
+  readonly store: ParamStore = new ParamStore();
   /** Image branch. */
   readonly image: Branch;
   /** Text branch. */
@@ -93,7 +103,7 @@ export class CpahModel implements HashModel {
 
   readonly #n: number;
   readonly #info: { imageDim: number; textDim: number; classes: number };
-  readonly #labels: tf.Tensor2D;
+  readonly #labels: Tensor2D;
   readonly #trainingSet: TrainingSetInfo;
   readonly #netOpt: Adam;
   readonly #discOpt?: Adam;
@@ -207,7 +217,7 @@ export class CpahModel implements HashModel {
         );
       }
       const zero = () => tf.scalar(0);
-      let pair: tf.Scalar;
+      let pair: Scalar;
       const partners = this.config.pairMode === "stored" ? this.#n : m;
       if (this.config.pairMode === "stored") {
         const s = labelSimilarity(batch.labels, this.#labels);
@@ -250,7 +260,7 @@ export class CpahModel implements HashModel {
     this.#netOpt.apply(grads);
     const out: LossTerms = {};
     for (const [k, x] of Object.entries(kept.terms!)) {
-      out[k] = (x as tf.Scalar).dataSync()[0];
+      out[k] = (x as Scalar).dataSync()[0];
       x.dispose();
     }
     out.total = total;
@@ -344,18 +354,18 @@ export class CpahModel implements HashModel {
 
   /** D's step [5] + gp: minimise BCE(D(c^v), 1) + BCE(D(c^t), 0) + gpWeight * GP over D. */
   #discriminatorStep(
-    cv: tf.Tensor2D,
-    ct: tf.Tensor2D,
-    eps: tf.Tensor2D,
+    cv: Tensor2D,
+    ct: Tensor2D,
+    eps: Tensor2D,
   ): { D: number; gp: number } {
     const D = this.D!;
-    const critic = (x: tf.Tensor2D) => D.apply(x, true);
+    const critic = (x: Tensor2D) => D.apply(x, true);
     let parts = { D: 0, gp: 0 };
     this.#discOpt!.minimize(() => {
       const d = discriminatorLoss(critic(cv), critic(ct));
       const gp = gradientPenaltyTerm(critic, cv, ct, eps, (x) => D.inputGradient(x));
       parts = { D: d.dataSync()[0], gp: gp.dataSync()[0] };
-      return tf.add(d, tf.mul(gp, this.config.gpWeight)) as tf.Scalar;
+      return tf.add(d, tf.mul(gp, this.config.gpWeight)) as Scalar;
     });
     return parts;
   }

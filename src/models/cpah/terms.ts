@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import type { CpahConfig, CpahParts } from "./config.ts";
 import {
   bceWithLogits,
@@ -93,10 +93,15 @@ export const gradientPenaltyTerm: typeof gradientPenalty = gradientPenalty;
 
 /** The terms of the networks' objective, each unweighted (zero tensors for inactive terms). */
 export interface NetworkTerms {
+  /** L_pair: the pairwise likelihood across modalities. */
   pair: tf.Scalar;
+  /** L_q: the quantisation term ‖B − H‖². */
   quant: tf.Scalar;
+  /** L_cons: the consistency classifier's cross-entropy. */
   cons: tf.Scalar;
+  /** L_label: the label classifiers' loss. */
   label: tf.Scalar;
+  /** L_adv: the adversarial term against the discriminator. */
   adv: tf.Scalar;
 }
 

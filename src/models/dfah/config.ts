@@ -66,6 +66,7 @@ export interface DfahConfig extends OptimisationConfig {
   relaxed: boolean;
 }
 
+/** The defaults shared by every dataset ({@link PER_DATASET} holds the differences). */
 export const BASE: Omit<DfahConfig, "dataset" | "bits"> = {
   seed: 1,
   imageLayers: [1024, 512],

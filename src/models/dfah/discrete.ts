@@ -9,6 +9,7 @@
 
 /** The data of one discrete step: J(B, P) in the module header is defined over these. */
 export interface DiscreteProblem {
+  /** Training pairs n. */
   n: number;
   /** Code length K. */
   bits: number;
@@ -22,11 +23,15 @@ export interface DiscreteProblem {
   Ht: Float32Array;
   /** n x c labels (0/1), row-major. */
   L: Float32Array;
+  /** B-step weight λ of the head outputs H^v + H^t. */
   lambda: number;
+  /** Weight μ of the label regression ‖B − L P‖². */
   mu: number;
+  /** Ridge ρ of the P-step (> 0). */
   rho: number;
 }
 
+/** Check the shapes and finiteness of a problem; `fn` names the caller in errors. */
 export function checkProblem(p: DiscreteProblem, fn: string): void {
   const nk = p.n * p.bits;
   for (const k of ["U", "Hv", "Ht"] as const) {
@@ -172,7 +177,9 @@ export function discreteObjective(B: Float32Array, P: Float64Array, p: DiscreteP
 
 /** Result of {@link discreteStep}. */
 export interface DiscreteResult {
+  /** The unified codes B (n x K), ±1 unless relaxed. */
   B: Float32Array;
+  /** The label projection P (c x K). */
   P: Float64Array;
   /** J at the start (when a start P is given), then after every half-step (P, B, P, B, ...). */
   objectives: number[];

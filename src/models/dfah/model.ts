@@ -4,7 +4,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+import type { Scalar, Tensor, Tensor2D, Variable } from "../../tensor_types.ts";
 import { activeParts, type DfahConfig, type DfahParts, validateDfahConfig } from "./config.ts";
 import { type DiscreteProblem, discreteStep, updateB } from "./discrete.ts";
 import { adversarialTerm, balanceTerm, discriminatorLoss, fusionPairTerm } from "./terms.ts";
@@ -15,18 +16,23 @@ import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "
 import { labelSimilarity } from "../../nn/losses.ts";
 import { Adam, Linear, Mlp, type NamedArrays, ParamStore } from "../../nn/mod.ts";
 import { Rng } from "../../random.ts";
-import { type Matrix, type PackedCodes } from "../../types.ts";
+import type { Matrix, PackedCodes } from "../../types.ts";
 
 // ---------------------------------------------------------------------------------------
 // The model
 
 /** Features, head outputs and fused outputs of one training batch. */
 export interface Forward {
-  fv: tf.Tensor2D;
-  ft: tf.Tensor2D;
-  hv: tf.Tensor2D;
-  ht: tf.Tensor2D;
-  u?: tf.Tensor2D;
+  /** Image features f^v. */
+  fv: Tensor2D;
+  /** Text features f^t. */
+  ft: Tensor2D;
+  /** Image head outputs h^v = tanh(W f^v). */
+  hv: Tensor2D;
+  /** Text head outputs h^t = tanh(W f^t). */
+  ht: Tensor2D;
+  /** Fused outputs u = tanh(G([f^v; f^t])) (absent under noFusion). */
+  u?: Tensor2D;
 }
 
 /** DFAH: networks, optimisers, stored outputs U, H^v, H^t, codes B and projection P. */
@@ -38,7 +44,7 @@ export class DfahModel implements HashModel {
   /** Active modules and terms ({@link activeParts}). */
   readonly parts: DfahParts;
   /** All variables: group "net" (extractors, heads, G, P_l) and "disc" (D). */
-  readonly store = new ParamStore();
+  readonly store: ParamStore = new ParamStore();
   /** Image feature extractor E_v (claim 1). */
   readonly Ev: Mlp;
   /** Text feature extractor E_t (claim 1). */
@@ -50,7 +56,7 @@ export class DfahModel implements HashModel {
   /** Fusion Learner G (claim 2); absent under noFusion. */
   readonly G?: Mlp;
   /** Learned label projection P_l (c x K) of the label-embedding term; absent under noFusion. */
-  readonly Pl?: tf.Variable;
+  readonly Pl?: Variable;
   /** Modality Discriminator D (claim 3); absent under noAdversary. */
   readonly D?: Mlp;
   readonly #netOpt: Adam;
@@ -58,7 +64,7 @@ export class DfahModel implements HashModel {
   readonly #n: number;
   readonly #classes: number;
   /** n x c labels of the training set (float 0/1): tensor for S, array for the P-step. */
-  readonly #labelsT: tf.Tensor2D;
+  readonly #labelsT: Tensor2D;
   readonly #labels: Float32Array;
   /** Stored n x K image-head outputs H^v (row i refreshed whenever item i is in a batch). */
   readonly Hv: Float32Array;
@@ -182,7 +188,7 @@ export class DfahModel implements HashModel {
    * The network objective on a batch: unweighted terms (only the active ones, see
    * {@link activeParts}) and their weighted sum. Call inside a tidy / gradient scope.
    */
-  netLoss(batch: Batch): { total: tf.Scalar; terms: Record<string, tf.Scalar>; out: Forward } {
+  netLoss(batch: Batch): { total: Scalar; terms: Record<string, Scalar>; out: Forward } {
     const c = this.config, K = c.bits, n = this.#n;
     checkBatch(batch, this.info, "netLoss");
     const out = this.forward(batch);
@@ -191,7 +197,7 @@ export class DfahModel implements HashModel {
     const s = labelSimilarity(batch.labels, stored ? this.#labelsT : batch.labels);
     const HvAll = stored ? tf.tensor2d(this.Hv, [n, K]) : hv;
     const HtAll = stored ? tf.tensor2d(this.Ht, [n, K]) : ht;
-    const terms: Record<string, tf.Scalar> = {};
+    const terms: Record<string, Scalar> = {};
     const w: Record<string, number> = {
       pair: 1,
       intraImage: 1,
@@ -217,7 +223,7 @@ export class DfahModel implements HashModel {
           terms.fusionPair = fusionPairTerm(u!, stored ? tf.tensor2d(this.U!, [n, K]) : u!, s);
           break;
         case "labelEmbed":
-          terms.labelEmbed = labelEmbeddingTerm(batch.labels, this.Pl! as tf.Tensor2D, u!);
+          terms.labelEmbed = labelEmbeddingTerm(batch.labels, this.Pl! as Tensor2D, u!);
           break;
         case "quant":
           terms.quant = quantizationTerm(
@@ -237,9 +243,9 @@ export class DfahModel implements HashModel {
           throw new Error(`netLoss: unknown term '${name}'`);
       }
     }
-    let total: tf.Tensor = tf.scalar(0);
+    let total: Tensor = tf.scalar(0);
     for (const [name, t] of Object.entries(terms)) total = tf.add(total, tf.mul(t, w[name]));
-    return { total: total as tf.Scalar, terms, out };
+    return { total: total as Scalar, terms, out };
   }
 
   /** One D step (when active) then one network step; stored rows of the batch refreshed. */
@@ -247,7 +253,7 @@ export class DfahModel implements HashModel {
     checkBatch(batch, this.info);
     const result: LossTerms = {};
     if (this.D) result.disc = this.#discStep(batch, ctx);
-    let kept: tf.Tensor[] = [];
+    let kept: Tensor[] = [];
     let names: string[] = [];
     const { value, grads } = tf.variableGrads(() => {
       const { total, terms, out } = this.netLoss(batch);
@@ -279,7 +285,7 @@ export class DfahModel implements HashModel {
       this.Et.apply(batch.text, true),
     ]);
     const eps = tf.tensor2d(epsData, [m, 1]);
-    const critic = (x: tf.Tensor2D) => this.D!.apply(x, true);
+    const critic = (x: Tensor2D) => this.D!.apply(x, true);
     try {
       return this.#discOpt!.minimize(() =>
         discriminatorLoss(
@@ -390,7 +396,7 @@ export function createDfah(info: TrainingSetInfo, config: DfahConfig): DfahModel
 // Helpers
 
 /** Run a training-mode forward without changing BatchNorm running statistics. */
-export function withFrozenRunningStats(mlps: Mlp[], f: () => tf.Tensor2D[]): tf.Tensor2D[] {
+export function withFrozenRunningStats(mlps: Mlp[], f: () => Tensor2D[]): Tensor2D[] {
   const bns = mlps.flatMap((m) => m.layers.flatMap((l) => (l.bn ? [l.bn] : [])));
   const saved = bns.map((bn) => [tf.clone(bn.runningMean), tf.clone(bn.runningVar)]);
   try {
