@@ -11,9 +11,11 @@ import { runCli } from "../io.ts";
 import { BACKEND_NAMES, parseBackendName } from "../accel/backend.ts";
 import { isTrainable, METHOD_NAMES, METHODS } from "../models/mod.ts";
 import {
+  canonicalData,
   type CellMethod,
   expandGrid,
   type GridParams,
+  parseDataSetting,
   parseOverride,
   type SplitConvention,
 } from "./spec.ts";
@@ -49,9 +51,13 @@ Options
   --batch-size N     override the methods' batch size
   --set KEY=VALUE    set a config field of the methods that have it, e.g.
                      --set normalization=perItem (repeatable; part of each cell's id)
+  --data KEY=VALUE   a setting of the synthetic data generator (SyntheticOptions in
+                     src/datasets/synthetic.ts), e.g. --data shift=2 --data disagreement=0.2
+                     (repeatable; synthetic only; part of each cell's id and of the default
+                     --out; settings equal to the defaults are dropped)
   --eval-every N     validation MAP every N epochs (0 = none)          (default 1)
   --backend NAME     ${BACKEND_NAMES.join(" | ")}  (default: env HASH_BACKEND, else wasm)
-  --out DIR          results directory              (default results/<dataset>)
+  --out DIR          results directory   (default results/<dataset>[-KEY=VALUE...])
   --quick            smoke run: 16 bits, 2 epochs, full models only
   --no-png           skip the SVG and PNG figures even when Chromium is available
   --help             this text
@@ -128,6 +134,7 @@ export function parseCli(argv: string[]) {
       shard: { type: "string" },
       "report-only": { type: "boolean", default: false },
       set: { type: "string", multiple: true },
+      data: { type: "string", multiple: true },
     },
     allowPositionals: false,
   });
@@ -178,7 +185,19 @@ export function parseCli(argv: string[]) {
     }
   }
   if (Object.keys(overrides).length) grid.overrides = overrides;
-  const out = values.out ?? `results/${values.variant ? `${dataset}-${values.variant}` : dataset}`;
+  const settings: Record<string, number> = {};
+  for (const text of values.data ?? []) {
+    const [k, v] = parseDataSetting(text);
+    if (k in settings && settings[k] !== v) {
+      throw new Error(`--data: ${k} given twice (${settings[k]} and ${v})`);
+    }
+    settings[k] = v;
+  }
+  const data = canonicalData(dataset, settings, "--data");
+  if (data) grid.data = data;
+  const dataSuffix = Object.entries(data ?? {}).map(([k, v]) => `-${k}=${v}`).join("");
+  const out = values.out ??
+    `results/${values.variant ? `${dataset}-${values.variant}` : dataset}${dataSuffix}`;
   const one = (name: string) => ints(values[name as "cpus"] as string | undefined, name)?.[0];
   if (values["dry-run"] && !values.slurm) throw new Error("--dry-run: only with --slurm");
   return {
@@ -281,9 +300,11 @@ async function main(argv: string[]): Promise<void> {
     );
   } else {
     console.log(
-      `reproduce: ${specs.length} cells (${g.datasets.join(",")}, ${g.methods.join(",")}, bits ${
-        g.bits.join(",")
-      }, seeds ${g.seeds.join(",")}, ${epochs} epochs) -> ${cli.out}/`,
+      `reproduce: ${specs.length} cells (${g.datasets.join(",")}${
+        g.data ? ` [${Object.entries(g.data).map(([k, v]) => `${k}=${v}`).join(", ")}]` : ""
+      }, ${g.methods.join(",")}, bits ${g.bits.join(",")}, seeds ${
+        g.seeds.join(",")
+      }, ${epochs} epochs) -> ${cli.out}/`,
     );
   }
   if (cli.reportOnly) {

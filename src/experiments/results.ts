@@ -52,6 +52,11 @@ export interface CellResult {
   /** Metrics per direction (I2T, T2I, I2I, T2T): query set against the database. */
   metrics: Record<Direction, RetrievalMetrics>;
   encodeSeconds: number;
+  /**
+   * Numbers recorded about the trained model by the runner's `diagnose` hook (e.g. the
+   * quantisation gap of the mechanism study, src/experiments/mechanisms.ts); absent otherwise.
+   */
+  diagnostics?: Record<string, number>;
   started: string;
   finished: string;
 }
