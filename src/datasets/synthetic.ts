@@ -13,6 +13,21 @@
  *      x = C_m h / sqrt(H) + `noise` · ε,  ε ~ N(0, I_d)
  *    with A_m, B_m, C_m ~ N(0, 1) and b_m ~ N(0, 0.25). The text view is then made
  *    non-negative (ReLU), like bag-of-words / tf-idf features.
+ * 4. Two mechanism knobs, both 0 by default (and then without any effect: the data are bit for
+ *    bit those of a generator without them):
+ *    - `shift`: the image view's latent input becomes z_i + `shift` · δ, where δ is ONE fixed
+ *      random direction for every image (drawn as N(0, I_r) and rescaled to length sqrt(r), so
+ *      its coordinates have RMS 1, the scale of the class part of z). The text view still sees
+ *      z_i: the image features' distribution moves away from what the text side encodes. As
+ *      the offset enters before the tanh, a large shift also saturates hidden units of the image
+ *      view, which removes label information as well as moving the distribution.
+ *    - `disagreement`: exactly round(`disagreement` · n) pairs, chosen at random, get a TEXT
+ *      view generated from another, randomly chosen item's latent z_j (j ≠ i; the pair keeps
+ *      its own nuisance and noise draws and its own labels), so the two sides of those pairs
+ *      disagree. Every other text row is unchanged.
+ *    Each knob draws from its own {@link Rng} fork (taken after the others), so turning one on
+ *    changes nothing else: `shift` changes only image rows, `disagreement` only the chosen text
+ *    rows.
  *
  * So labels are recoverable from either modality, but only through a nonlinear map and past
  * nuisance and noise: random-projection hashing stays clearly below a trained model.
@@ -48,6 +63,19 @@ export interface SyntheticOptions {
   readonly hiddenDim?: number;
   /** Seed (default 0). */
   readonly seed?: number;
+  /**
+   * Strength of a fixed random offset added to the IMAGE view's latent input (identical for
+   * every image; a direction of length sqrt(latentDim) times this): the image features'
+   * distribution moves away from what the text side encodes. A finite number >= 0 (default 0,
+   * no offset).
+   */
+  readonly shift?: number;
+  /**
+   * Fraction of pairs whose TEXT view is generated from another (randomly chosen) item's
+   * latent, so the two sides of those pairs disagree; labels stay those of the pair. Exactly
+   * round(disagreement · n) pairs are affected. In [0, 1] (default 0, none).
+   */
+  readonly disagreement?: number;
 }
 
 /** The defaults of {@link SyntheticOptions}, filled in. */
@@ -64,7 +92,12 @@ export const SYNTHETIC_DEFAULTS: Required<SyntheticOptions> = {
   nuisanceDim: 16,
   hiddenDim: 64,
   seed: 0,
+  shift: 0,
+  disagreement: 0,
 };
+
+/** The options whose default value leaves them out of the provenance (the mechanism knobs). */
+const KNOBS_OFF_BY_DEFAULT: readonly string[] = ["shift", "disagreement"];
 
 function checkInt(v: number, name: string, min: number): void {
   if (!Number.isInteger(v) || v < min) {
@@ -139,11 +172,19 @@ function view(
 }
 
 /**
- * Generate the synthetic dataset (named "synthetic"). Same options, same data, bit for bit.
+ * The options with defaults filled in, validated: throws a one-line error naming the first
+ * invalid option (an unknown name included).
  */
-export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
+export function syntheticOptions(opts: SyntheticOptions = {}): Required<SyntheticOptions> {
   const o: Required<SyntheticOptions> = { ...SYNTHETIC_DEFAULTS };
   for (const [k, v] of Object.entries(opts)) {
+    if (!(k in SYNTHETIC_DEFAULTS)) {
+      throw new Error(
+        `synthetic: unknown option '${k}'; expected one of ${
+          Object.keys(SYNTHETIC_DEFAULTS).join(", ")
+        }`,
+      );
+    }
     if (v !== undefined) (o as Record<string, number>)[k] = v;
   }
   checkInt(o.n, "n", 1);
@@ -157,14 +198,73 @@ export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
   checkNonNeg(o.noise, "noise");
   checkNonNeg(o.nuisance, "nuisance");
   checkNonNeg(o.itemStd, "itemStd");
+  checkNonNeg(o.shift, "shift");
+  if (!Number.isFinite(o.disagreement) || o.disagreement < 0 || o.disagreement > 1) {
+    throw new Error(`synthetic: disagreement must be a number in [0, 1], got ${o.disagreement}`);
+  }
+  if (o.disagreement > 0 && o.n < 2) {
+    throw new Error(
+      `synthetic: disagreement needs n >= 2 (another item to take from), got n ${o.n}`,
+    );
+  }
   if (o.labelsPerItem > o.classes) {
     throw new Error(
       `synthetic: labelsPerItem (${o.labelsPerItem}) must not exceed classes (${o.classes})`,
     );
   }
+  return o;
+}
+
+/** The latent rows of every item with `shift` · δ added (δ: length sqrt(r), from `rng`). */
+function shifted(z: Float64Array, r: number, shift: number, rng: Rng): Float64Array {
+  if (shift === 0) return z;
+  const d = rng.normals(r);
+  let norm = 0;
+  for (let j = 0; j < r; j++) norm += d[j] * d[j];
+  const scale = (shift * Math.sqrt(r)) / Math.sqrt(norm);
+  const out = new Float64Array(z.length);
+  for (let i = 0; i < z.length; i++) out[i] = z[i] + scale * d[i % r];
+  return out;
+}
+
+/**
+ * Which pairs disagree and whose latent their text view takes: `donor[i]` is the item whose
+ * latent generates text row i (i itself for the round(fraction · n) pairs not chosen).
+ */
+export function disagreementDonors(n: number, fraction: number, rng: Rng): Int32Array {
+  const donor = new Int32Array(n);
+  for (let i = 0; i < n; i++) donor[i] = i;
+  const m = Math.round(fraction * n);
+  if (m === 0) return donor;
+  const chosen = rng.permutation(n).subarray(0, m);
+  for (const i of chosen) {
+    const j = rng.int(n - 1); // uniform over the other n - 1 items
+    donor[i] = j >= i ? j + 1 : j;
+  }
+  return donor;
+}
+
+/** The latent rows taken from each row's donor. */
+function fromDonors(z: Float64Array, r: number, donor: Int32Array): Float64Array {
+  let changed = false;
+  for (let i = 0; i < donor.length && !changed; i++) changed = donor[i] !== i;
+  if (!changed) return z;
+  const out = new Float64Array(z.length);
+  for (let i = 0; i < donor.length; i++) {
+    out.set(z.subarray(donor[i] * r, (donor[i] + 1) * r), i * r);
+  }
+  return out;
+}
+
+/**
+ * Generate the synthetic dataset (named "synthetic"). Same options, same data, bit for bit.
+ */
+export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
+  const o = syntheticOptions(opts);
   const rng = new Rng(o.seed);
   const labelRng = rng.fork(1), protoRng = rng.fork(2), itemRng = rng.fork(3);
   const imageRng = rng.fork(4), textRng = rng.fork(5);
+  const shiftRng = rng.fork(6), disagreementRng = rng.fork(7); // after the others: no change there
   const { n, classes } = o, r = o.latentDim;
   const labels = drawLabels(n, classes, o.labelsPerItem, labelRng);
   const P = protoRng.normals(classes * r);
@@ -180,9 +280,12 @@ export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
     const s = 1 / Math.sqrt(k);
     for (let j = 0; j < r; j++) z[i * r + j] = z[i * r + j] * s + o.itemStd * itemRng.normal();
   }
-  const image = view(z, n, r, o.imageDim, o, imageRng, false);
-  const text = view(z, n, r, o.textDim, o, textRng, true);
-  const params = Object.entries(o).map(([k, v]) => `${k}=${v}`).join(", ");
+  const image = view(shifted(z, r, o.shift, shiftRng), n, r, o.imageDim, o, imageRng, false);
+  const donors = disagreementDonors(n, o.disagreement, disagreementRng);
+  const text = view(fromDonors(z, r, donors), n, r, o.textDim, o, textRng, true);
+  const params = Object.entries(o)
+    .filter(([k, v]) => !(KNOBS_OFF_BY_DEFAULT.includes(k) && v === 0))
+    .map(([k, v]) => `${k}=${v}`).join(", ");
   return {
     name: "synthetic",
     image,

@@ -13,11 +13,13 @@ import { envBlasMode, probeBlasLibrary } from "../accel/blas.ts";
 import { DATASET_NAMES, DATASET_VARIANTS, type DatasetName } from "../datasets/datasets.ts";
 import { METHOD_NAMES, METHODS } from "../models/mod.ts";
 import {
+  canonicalData,
   type CellMethod,
   type ConfigValue,
   expandGrid,
   type ExperimentSpec,
   type GridParams,
+  parseDataSetting,
   parseOverride,
   type SplitConvention,
 } from "./spec.ts";
@@ -61,9 +63,13 @@ Options
   --batch-size N     override the methods' batch size (default: the methods' configs)
   --set KEY=VALUE    set a config field of the methods that have it, e.g.
                      --set normalization=perItem (repeatable; part of each cell's id)
+  --data KEY=VALUE   a setting of the synthetic data generator (SyntheticOptions in
+                     src/datasets/synthetic.ts), e.g. --data shift=2 --data disagreement=0.2
+                     (repeatable; synthetic only; part of each cell's id and of the default
+                     --out; settings equal to the defaults are dropped)
   --eval-every N     validation MAP every N epochs (0 = none)          (default 1)
   --backend NAME     ${BACKEND_NAMES.join(" | ")}  (default: env HASH_BACKEND, else wasm)
-  --out DIR          results directory              (default results/<dataset>)
+  --out DIR          results directory   (default results/<dataset>[-KEY=VALUE...])
   --save             keep each cell's trained model, its query/database codes (int8 ±1 .npy),
                      labels (uint8 .npy) and split indices in <out>/saved/<cell id>/
                      (docs/saved-models.md; query them with 'deno task search')
@@ -127,6 +133,7 @@ const OPTIONS = {
   shard: { type: "string" },
   "report-only": { type: "boolean" },
   set: { type: "string", multiple: true },
+  data: { type: "string", multiple: true },
 } as const;
 
 /** Options that only make sense with --slurm. */
@@ -321,6 +328,17 @@ export function parseCli(argv: string[]): ReproduceCli {
     backend,
   };
   if (Object.keys(overrides).length) grid.overrides = overrides;
+  const settings: Record<string, number> = {};
+  for (const text of values.data ?? []) {
+    const [k, v] = parseDataSetting(text);
+    if (k in settings && settings[k] !== v) {
+      throw new Error(`--data: ${k} given twice (${settings[k]} and ${v})`);
+    }
+    settings[k] = v;
+  }
+  const data = canonicalData(dataset, settings, "--data");
+  if (data) grid.data = data;
+  const dataSuffix = Object.entries(data ?? {}).map(([k, v]) => `-${k}=${v}`).join("");
   const specs = expandGrid(grid);
   // Every cell's config, built now: a bad --set value or combination fails before any work.
   const checked = new Set<string>();
@@ -347,7 +365,8 @@ export function parseCli(argv: string[]): ReproduceCli {
     if (values.slurm) throw new Error("--shard: the array tasks' option; not with --slurm");
     shardOf(specs, shard, shardSize); // throws "--shard: I is outside 0..N"
   }
-  const out = values.out ?? `results/${values.variant ? `${dataset}-${values.variant}` : dataset}`;
+  const out = values.out ??
+    `results/${values.variant ? `${dataset}-${values.variant}` : dataset}${dataSuffix}`;
   return {
     help: values.help ?? false,
     version: values.version ?? false,

@@ -60,6 +60,11 @@ export interface CellResult {
   metrics: Record<Direction, RetrievalMetrics>;
   /** Seconds spent encoding the query and database sets and computing the metrics. */
   encodeSeconds: number;
+  /**
+   * Numbers recorded about the trained model by the runner's `diagnose` hook (e.g. the
+   * quantisation gap of the mechanism study, src/experiments/mechanisms.ts); absent otherwise.
+   */
+  diagnostics?: Record<string, number>;
   /** ISO time the cell started. */
   started: string;
   /** ISO time the cell finished. */

@@ -17,7 +17,7 @@ import {
 import { isTrainable, method } from "../models/mod.ts";
 import { type HashModel, trainingSetInfo } from "../models/model.ts";
 import { train } from "../train.ts";
-import { cellId, configOverrides, type ExperimentSpec } from "./spec.ts";
+import { canonicalData, cellId, configOverrides, type ExperimentSpec } from "./spec.ts";
 import { type CellResult, RESULT_FORMAT, writeResult } from "./results.ts";
 import { saveCell, savedPath } from "./saved.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
@@ -39,19 +39,37 @@ export interface RunOptions {
    * (src/experiments/saved.ts; `reproduce --save`). Default false.
    */
   save?: boolean;
+  /**
+   * Numbers to record about a cell's model after training (the selected epoch's weights and
+   * stored outputs), before it is encoded and disposed; written to the result's `diagnostics`.
+   * Return undefined to record nothing.
+   */
+  diagnose?: (model: HashModel, spec: ExperimentSpec) => Record<string, number> | undefined;
 }
 
-/** Datasets by (name, variant): loaded once per grid. */
+/** Datasets by (name, variant, generator settings): loaded once per grid. */
 export class DatasetCache {
   #cache = new Map<string, CrossModalDataset>();
   /** A cache on a data directory (default: env HASH_DATA_DIR, else the repository's data/). */
   constructor(readonly dataDir?: string) {}
-  /** Load (or reuse) a dataset. */
-  async get(name: string, variant?: string): Promise<CrossModalDataset> {
-    const key = `${name}/${variant ?? ""}`;
+  /**
+   * Load (or reuse) a dataset; `data` are generator settings (ExperimentSpec.data, only for
+   * generated datasets).
+   */
+  async get(
+    name: string,
+    variant?: string,
+    data?: Record<string, number>,
+  ): Promise<CrossModalDataset> {
+    const settings = canonicalData(name, data);
+    const key = `${name}/${variant ?? ""}/${JSON.stringify(settings ?? {})}`;
     let ds = this.#cache.get(key);
     if (!ds) {
-      ds = await loadDataset(name, { dataDir: this.dataDir, variant });
+      ds = await loadDataset(name, {
+        dataDir: this.dataDir,
+        variant,
+        ...(settings ? { synthetic: settings } : {}),
+      });
       this.#cache.set(key, ds);
     }
     return ds;
@@ -155,7 +173,7 @@ export async function runCell(
   const started = new Date().toISOString();
   const id = cellId(spec);
   if (!backendReady) await initBackend({ name: spec.backend });
-  const ds = await cache.get(spec.dataset, spec.variant);
+  const ds = await cache.get(spec.dataset, spec.variant, spec.data);
   const split = makeSplit(ds, { convention: spec.split, seed: spec.seed });
   const info = trainingSetInfo(ds, split);
 
@@ -195,6 +213,7 @@ export async function runCell(
     training = { history: [], selectedEpoch: -1, seconds };
   }
 
+  const diagnostics = opts.diagnose?.(model, spec);
   const t0 = performance.now();
   const codes = encodeSplit(model, ds, split);
   const metrics = evaluateDirections(codes) as Record<Direction, RetrievalMetrics>;
@@ -221,6 +240,7 @@ export async function runCell(
     training,
     metrics,
     encodeSeconds,
+    ...(diagnostics ? { diagnostics } : {}),
     started,
     finished: new Date().toISOString(),
   };

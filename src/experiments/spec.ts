@@ -7,6 +7,7 @@
  */
 import type { BackendName } from "../accel/backend.ts";
 import { ablationNames, isTrainable, type MethodName, METHODS } from "../models/mod.ts";
+import { SYNTHETIC_DEFAULTS, syntheticOptions } from "../datasets/synthetic.ts";
 
 import type { SplitConvention } from "../datasets/split.ts";
 /** Split conventions (methods.md, Protocol). "fixed" = the dataset's published split. */
@@ -40,6 +41,67 @@ export interface ExperimentSpec {
    * config has the field; part of the cell's identity.
    */
   overrides?: Record<string, ConfigValue>;
+  /**
+   * Settings of the data generator for this cell (`reproduce --data KEY=VALUE`; only the
+   * "synthetic" dataset has a generator, see SyntheticOptions), passed to loadDataset; part of
+   * the cell's identity. Settings equal to the generator's defaults are left out (see
+   * {@link canonicalData}), so a cell on default data has no `data` and keeps its id.
+   */
+  data?: Record<string, number>;
+}
+
+/** Datasets whose cells may carry {@link ExperimentSpec.data} (generated data). */
+export const GENERATED_DATASETS: readonly string[] = ["synthetic"];
+
+/**
+ * Generator settings of a cell, validated against the generator's options (one-line error
+ * naming the option, `what` naming the source, e.g. "--data"), with the settings equal to
+ * the defaults left out; undefined when nothing is left. Refused for datasets that are read
+ * from files.
+ */
+export function canonicalData(
+  dataset: string,
+  data: Record<string, number> | undefined,
+  what = "spec.data",
+): Record<string, number> | undefined {
+  if (!data || !Object.keys(data).length) return undefined;
+  if (!GENERATED_DATASETS.includes(dataset)) {
+    throw new Error(
+      `${what}: dataset '${dataset}' is read from files and has no generator settings ` +
+        `(only ${GENERATED_DATASETS.join(", ")} takes them)`,
+    );
+  }
+  for (const [k, v] of Object.entries(data)) {
+    if (!(k in SYNTHETIC_DEFAULTS)) {
+      throw new Error(
+        `${what}: '${k}' is not a setting of the ${dataset} generator; expected one of ${
+          Object.keys(SYNTHETIC_DEFAULTS).join(", ")
+        }`,
+      );
+    }
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new Error(`${what}: ${k} must be a finite number, got ${JSON.stringify(v)}`);
+    }
+  }
+  try {
+    syntheticOptions(data);
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  const defaults = SYNTHETIC_DEFAULTS as unknown as Record<string, number>;
+  const kept = Object.keys(data).sort().filter((k) => data[k] !== defaults[k]);
+  return kept.length ? Object.fromEntries(kept.map((k) => [k, data[k]])) : undefined;
+}
+
+/** Parse a `KEY=VALUE` generator setting (`--data`): VALUE must be a number. */
+export function parseDataSetting(text: string): [string, number] {
+  const m = text.match(/^([A-Za-z][A-Za-z0-9]*)=(.+)$/);
+  if (!m) throw new Error(`--data: '${text}' is not KEY=VALUE (e.g. --data shift=2)`);
+  const value = Number(m[2]);
+  if (m[2].trim() === "" || !Number.isFinite(value)) {
+    throw new Error(`--data: ${m[1]} must be a number, got '${m[2]}'`);
+  }
+  return [m[1], value];
 }
 
 /** A value of a config override: what `--set KEY=VALUE` parses VALUE into. */
@@ -57,13 +119,18 @@ export function parseOverride(text: string): [string, ConfigValue] {
   return [key, value];
 }
 
-/** A stable, file-name-safe identifier of a cell. */
+/**
+ * A stable, file-name-safe identifier of a cell. Config overrides add `__KEY=VALUE`, generator
+ * settings `__data.KEY=VALUE` (sorted by key; absent when the cell has none).
+ */
 export function cellId(s: ExperimentSpec): string {
   const ds = s.variant ? `${s.dataset}-${s.variant}` : s.dataset;
-  const set = Object.keys(s.overrides ?? {}).sort().map((k) =>
-    `__${k}=${String(s.overrides![k]).replace(/[^A-Za-z0-9.+-]/g, "_")}`
-  ).join("");
-  return `${ds}__${s.split}__${s.method}-${s.ablation}__${s.bits}b__seed${s.seed}__e${s.epochs}__${s.backend}${set}`;
+  const safe = (v: ConfigValue) => String(v).replace(/[^A-Za-z0-9.+-]/g, "_");
+  const set = Object.keys(s.overrides ?? {}).sort().map((k) => `__${k}=${safe(s.overrides![k])}`)
+    .join("");
+  const data = Object.keys(s.data ?? {}).sort().map((k) => `__data.${k}=${safe(s.data![k])}`)
+    .join("");
+  return `${ds}__${s.split}__${s.method}-${s.ablation}__${s.bits}b__seed${s.seed}__e${s.epochs}__${s.backend}${set}${data}`;
 }
 
 /** Parameters of a grid. */
@@ -91,6 +158,8 @@ export interface GridParams {
   backend: BackendName;
   /** Config overrides of every cell (see {@link ExperimentSpec.overrides}). */
   overrides?: Record<string, ConfigValue>;
+  /** Generator settings of every cell (see {@link ExperimentSpec.data}). */
+  data?: Record<string, number>;
 }
 
 /**
@@ -133,6 +202,7 @@ export function ablationsOf(m: CellMethod): string[] {
 /** All cells of a grid, in a stable order (dataset, bits, method, ablation, seed). */
 export function expandGrid(g: GridParams): ExperimentSpec[] {
   const out: ExperimentSpec[] = [];
+  const data = g.datasets.map((d) => canonicalData(d, g.data, "GridParams.data"));
   for (const ablation of g.ablations === "all" ? [] : g.ablations) {
     const known = g.methods.some((m) => ablationsOf(m).includes(ablation));
     if (!known) {
@@ -143,7 +213,7 @@ export function expandGrid(g: GridParams): ExperimentSpec[] {
       );
     }
   }
-  for (const dataset of g.datasets) {
+  for (const [di, dataset] of g.datasets.entries()) {
     for (const bits of g.bits) {
       for (const method of g.methods) {
         const abl = ablationsOf(method).filter((a) =>
@@ -166,6 +236,7 @@ export function expandGrid(g: GridParams): ExperimentSpec[] {
               ...(g.overrides && Object.keys(g.overrides).length
                 ? { overrides: { ...g.overrides } }
                 : {}),
+              ...(data[di] ? { data: { ...data[di] } } : {}),
             });
           }
         }
