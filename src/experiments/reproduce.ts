@@ -40,8 +40,9 @@ HTML) and figures (HTML; SVG and PNG when Chromium is installed) into the output
 Before the grid starts it prints an estimated duration (from finished cells in the output
 directory, else from costs measured on a 2-core machine): an estimate, not a promise.
 
-With no options: the built-in default — synthetic data, CPAH and DFAH, every ablation,
-16/32/64 bits, seed 1, 6 epochs (measured: 3.5 minutes on 2 idle cores with OpenBLAS).
+With no options: the built-in default — synthetic data, CPAH and DFAH with every ablation, the
+baselines DCMH, SCM-Seq, SCM-Orth, CMFH and random projection, 16/32/64 bits, seed 1, 6 epochs
+(measured on 2 idle cores: 4 min 51 s with OpenBLAS, 9 min 57 s without).
 
 Options
   --dataset NAME     synthetic | wikipedia | mirflickr25k | mirflickr25k-simimg | nuswide |
@@ -95,9 +96,9 @@ On a Slurm cluster (the repository, --out and the data directory on a shared fil
 
 /**
  * Epochs of the built-in default run (no options): short enough that the whole default grid
- * (27 trained cells) finishes in about 3.5 minutes on 2 idle cores (measured 3 min 29 s with
- * OpenBLAS); the methods' own defaults (src/models/<method>/config.ts) are used whenever
- * --dataset or --epochs is given.
+ * (42 cells, 30 of them trained) finishes in minutes (measured on 2 idle cores from a fresh
+ * clone: 4 min 51 s with OpenBLAS, 9 min 57 s without); the methods' own defaults
+ * (src/models/<method>/config.ts) are used whenever --dataset or --epochs is given.
  */
 export const DEFAULT_RUN_EPOCHS = 6;
 
@@ -502,7 +503,8 @@ async function main(argv: string[]): Promise<void> {
   if (cli.isDefault) {
     console.log(
       `reproduce: no options given — running the built-in default: synthetic data, CPAH + DFAH ` +
-        `(every ablation) + random-projection baseline, 16/32/64 bits, seed 1, ` +
+        `(every ablation) + the baselines DCMH, SCM-Seq, SCM-Orth, CMFH and random projection, ` +
+        `16/32/64 bits, seed 1, ` +
         `${epochsText(specs)}: ${plural(specs.length, "cell")}. Results in ${cli.out}/. ` +
         `Use --help for real datasets and other grids.`,
     );

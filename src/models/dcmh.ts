@@ -307,9 +307,9 @@ export class Dcmh implements HashModel {
     return out;
   }
 
-  /** The B-step B = sign(F + G); returns `bFlipped`, the fraction of bits that changed. */
+  /** The B-step B = sign(F + G); returns `flipped`, the fraction of bits that changed. */
   endEpoch(_epoch: number): LossTerms {
-    return { bFlipped: updateCodes(this.B, this.F, this.G) / this.B.length };
+    return { flipped: updateCodes(this.B, this.F, this.G) / this.B.length };
   }
 
   /** Image codes: sign(f(x)) (sign(0) = +1). */

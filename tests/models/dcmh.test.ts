@@ -227,7 +227,7 @@ Deno.test("a step stores exactly the batch's F and G rows, frees its tensors, re
   );
   assert.throws(() => model.encodeImage(data.dataset.text), /image features have 12 columns/);
   tf.dispose([batch.image, batch.text, batch.labels]);
-  const bFlip = model.endEpoch(0).bFlipped;
+  const bFlip = model.endEpoch(0).flipped;
   assert.ok(bFlip >= 0 && bFlip <= 1);
   for (let i = 0; i < model.B.length; i++) {
     assert.equal(model.B[i], model.F[i] + model.G[i] >= 0 ? 1 : -1);
