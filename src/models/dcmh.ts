@@ -231,7 +231,7 @@ export class Dcmh implements HashModel {
   /** The validated configuration (frozen copy). */
   readonly config: Readonly<DcmhConfig>;
   /** All variables: group "image" (image network), group "text" (text network). */
-  readonly store = new ParamStore();
+  readonly store: ParamStore = new ParamStore();
   /** Image network f: d_v -> imageLayers -> K (ReLU hidden, linear output). */
   readonly image: Mlp;
   /** Text network g: d_t -> textLayers -> K (ReLU hidden, linear output). */
