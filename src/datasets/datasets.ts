@@ -141,6 +141,26 @@ export function defaultDataDir(): string {
  * for a missing file or variable, a wrong shape, disagreeing row counts, non-finite values,
  * non-0/1 or all-zero label rows.
  */
+/**
+ * Provenance with file paths relative to the data directory (`<data dir>/wikipedia/...`): result
+ * files and reports record which files were read, never the paths of the machine that read them.
+ */
+export function relativeProvenance(ds: CrossModalDataset, dataDir: string): CrossModalDataset {
+  const prefix = dataDir.endsWith("/") ? dataDir : `${dataDir}/`;
+  return { ...ds, provenance: ds.provenance.replaceAll(prefix, "<data dir>/") };
+}
+
+/**
+ * A provenance line recorded before paths were made relative: any absolute path up to a known
+ * dataset folder becomes `<data dir>/` (for reports of older result files).
+ */
+export function withoutMachinePaths(provenance: string): string {
+  return provenance.replace(
+    /(?:[A-Za-z]:)?\/[^\s:;,()]*?\/(wikipedia|mirflickr25k|nuswide|nus-wide|mscoco|iapr)\//g,
+    "<data dir>/$1/",
+  );
+}
+
 export async function loadDataset(
   name: string,
   opts: LoadDatasetOptions = {},
@@ -158,14 +178,20 @@ export async function loadDataset(
     case "synthetic":
       return synthetic({ ...opts.synthetic, seed: opts.synthetic?.seed ?? opts.seed ?? 0 });
     case "wikipedia":
-      return await loadWikipedia(dataDir, opts);
+      return relativeProvenance(await loadWikipedia(dataDir, opts), dataDir);
     case "mirflickr25k":
     case "nuswide":
     case "mscoco":
     case "iapr":
-      return await loadMultiLabel(specs()[name], dataDir, opts, false);
+      return relativeProvenance(
+        await loadMultiLabel(specs()[name], dataDir, opts, false),
+        dataDir,
+      );
     case "mirflickr25k-simimg":
-      return await loadMultiLabel(specs().mirflickr25k, dataDir, opts, true);
+      return relativeProvenance(
+        await loadMultiLabel(specs().mirflickr25k, dataDir, opts, true),
+        dataDir,
+      );
     default:
       throw new Error(
         `loadDataset: unknown dataset '${name}' (expected one of ${DATASET_NAMES.join(", ")})`,

@@ -11,6 +11,7 @@ import type { RetrievalMetrics } from "../retrieval/metrics.ts";
 import type { EpochRecord } from "../train.ts";
 import { upgradeConfig } from "../models/mod.ts";
 import { writeTextAtomic } from "../io.ts";
+import { withoutMachinePaths } from "../datasets/datasets.ts";
 import { cellId, type ExperimentSpec } from "./spec.ts";
 
 /** Result file format tag. */
@@ -101,10 +102,12 @@ const RENAMED_TERMS: Record<string, string> = { D: "disc", bFlipped: "flipped" }
 /**
  * A result in today's vocabulary: the method's config fields (the registry's upgradeConfig)
  * and the loss terms of the training history (CPAH's `D` -> `disc`, `bFlipped` -> `flipped`),
- * so result files of earlier runs read like new ones. Values are unchanged.
+ * and data file paths relative to the data directory (`<data dir>/...`), so result files of
+ * earlier runs read like new ones. Values are unchanged.
  */
 export function upgradeResult(r: CellResult): CellResult {
   r.config = upgradeConfig(r.spec.method, r.config ?? {});
+  if (r.dataset?.provenance) r.dataset.provenance = withoutMachinePaths(r.dataset.provenance);
   for (const h of r.training?.history ?? []) {
     if (!Object.keys(h.losses).some((k) => k in RENAMED_TERMS)) continue;
     h.losses = Object.fromEntries(

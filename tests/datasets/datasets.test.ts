@@ -6,6 +6,8 @@ import {
   defaultDataDir,
   loadDataset,
   type LoadDatasetOptions,
+  relativeProvenance,
+  withoutMachinePaths,
 } from "../../src/datasets/datasets.ts";
 import { synthetic } from "../../src/datasets/synthetic.ts";
 import { simulateImageFeatures } from "../../src/datasets/simulated.ts";
@@ -779,4 +781,14 @@ Deno.test({
       );
     }
   },
+});
+
+Deno.test("provenance names data files relative to the data directory, never machine paths", () => {
+  assert.equal(
+    withoutMachinePaths("wikipedia: /home/u/data/wikipedia/wikiData.mat (1 bytes); more"),
+    "wikipedia: <data dir>/wikipedia/wikiData.mat (1 bytes); more",
+  );
+  const ds = synthetic({ n: 20, imageDim: 4, textDim: 3, classes: 4 });
+  const moved = relativeProvenance({ ...ds, provenance: "x /d/dir/mirflickr25k/y.mat" }, "/d/dir");
+  assert.equal(moved.provenance, "x <data dir>/mirflickr25k/y.mat");
 });
