@@ -1,7 +1,7 @@
 /**
  * How long a grid will take, estimated before it starts (`deno task reproduce` prints it): the
  * per-epoch and per-cell costs of finished cells already in the results directory when there
- * are some (measured on this machine), else the costs measured on the 2-core build machine
+ * are some (measured on this machine), else the costs measured on a 2-core machine
  * ({@link MEASURED_COSTS}). An estimate, and said to be one: early stopping makes cells
  * shorter, other load on the machine makes them longer, and a dataset or method never measured
  * has no estimate (the grid's own ETA after each cell takes over).
@@ -12,7 +12,7 @@ import { METHODS } from "../models/mod.ts";
 import type { CellMethod, ExperimentSpec } from "./spec.ts";
 import type { CellResult } from "./results.ts";
 
-/** Measured costs of one dataset on the build machine, in seconds. */
+/** Measured costs of one dataset on a 2-core machine, in seconds. */
 export interface DatasetCosts {
   /** Process start, backend start-up and loading the dataset: once per grid. */
   readonly startup: number;
@@ -23,11 +23,11 @@ export interface DatasetCosts {
 }
 
 /**
- * Seconds measured on the 2-core build machine (Deno 2.9.6, wasm backend with the fast kernels,
+ * Seconds measured on a 2-core machine (Deno 2.9.6, wasm backend with the fast kernels,
  * no OpenBLAS installed, so the BLAS kernels were off), full models, 32 bits, each dataset's
  * default batch size, validation every epoch. How: each configuration ran alone, one process at
  * a time, as `time deno run -A src/experiments/reproduce.ts --dataset D --methods M --ablations
- * full --bits 32 --epochs E --no-png` with HASH_DATA_DIR=/work/shared/data, for E = 1 and 3
+ * full --bits 32 --epochs E --no-png` with HASH_DATA_DIR=<data dir>, for E = 1 and 3
  * (and M = random for the startup). Other jobs shared the machine (load 4-10 on 2 cores), so
  * the numbers are CPU seconds (user + sys) of the process — equal to wall seconds on an idle
  * machine, the wasm backend computing on one thread; wall-clock times were up to 4x longer.
@@ -61,7 +61,7 @@ export interface GridEstimate {
   readonly seconds: number;
   /** Cells to run (finished cells excluded). */
   readonly cells: number;
-  /** Cells with no cost known (a dataset or method never measured here or on the build machine). */
+  /** Cells with no cost known (a dataset or method never measured here or on a 2-core machine). */
   readonly unknown: number;
   /** Cells costed from finished cells of the results directory. */
   readonly fromFinished: number;
@@ -84,7 +84,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
  * Estimate the seconds the cells `todo` will take. `finished`: result files already in the
  * results directory (any grid's); a cell takes the mean per-epoch and per-cell cost of the
  * finished cells of its dataset (variant included) and method when there are some, else the
- * build machine's {@link MEASURED_COSTS} of its dataset and method. A random-projection cell
+ * reference machine's {@link MEASURED_COSTS} of its dataset and method. A random-projection cell
  * costs one cell (encoding and metrics); closed-form methods (fitted when built) have no
  * measured cost, so without finished cells of theirs they count as never measured.
  */
@@ -143,7 +143,7 @@ export function plural(n: number, noun: string): string {
 
 /**
  * The estimate line printed before a grid starts, e.g. "estimated ~12 min for 27 cells (from
- * 3 finished cells in results/x and the per-epoch costs measured on the 2-core build machine
+ * 3 finished cells in results/x and the per-epoch costs measured on a 2-core machine
  * ...) — an estimate: ...". `blasAvailable`: the BLAS kernels will be installed in this run
  * (the table was measured without them, so it then errs long, and the line says so).
  */
@@ -163,7 +163,7 @@ export function describeEstimate(
   if (e.fromFinished) from.push(`${plural(e.finishedUsed, "finished cell")} in ${out}`);
   if (e.fromTable) {
     from.push(
-      "the per-epoch costs measured on the 2-core build machine without BLAS " +
+      "the per-epoch costs measured on a 2-core machine without BLAS " +
         "(src/experiments/estimate.ts)" +
         (opts.blasAvailable ? "; BLAS kernels are available here, so expect less" : ""),
     );
