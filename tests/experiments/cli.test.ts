@@ -189,7 +189,7 @@ Deno.test("the estimate uses finished cells of the directory, else the measured 
   assert.equal(table.fromTable, 6);
   assert.match(
     describeEstimate(table, "r"),
-    /^estimated ~\d+ (s|min) for 6 cells \(from the per-epoch costs measured on the 2-core build machine/,
+    /^estimated ~\d+ (s|min) for 6 cells \(from the per-epoch costs measured on a 2-core machine/,
   );
   // A finished CPAH cell in the directory: CPAH cells cost what it cost (2 s per epoch, 1 s
   // per cell), the rest from the table.
