@@ -137,11 +137,6 @@ export function defaultDataDir(): string {
 }
 
 /**
- * Load a dataset by name. Throws a one-line error naming the file, variable and expectation
- * for a missing file or variable, a wrong shape, disagreeing row counts, non-finite values,
- * non-0/1 or all-zero label rows.
- */
-/**
  * Provenance with file paths relative to the data directory (`<data dir>/wikipedia/...`): result
  * files and reports record which files were read, never the paths of the machine that read them.
  */
@@ -161,6 +156,11 @@ export function withoutMachinePaths(provenance: string): string {
   );
 }
 
+/**
+ * Load a dataset by name. Throws a one-line error naming the file, variable and expectation
+ * for a missing file or variable, a wrong shape, disagreeing row counts, non-finite values,
+ * non-0/1 or all-zero label rows.
+ */
 export async function loadDataset(
   name: string,
   opts: LoadDatasetOptions = {},
