@@ -69,6 +69,17 @@ export function wantsVersion(argv: string[]): boolean {
   return optionWords(argv).some((a) => a === "--version");
 }
 
+/**
+ * The start of every CLI's main: print the help text (-h/--help, which wins) or the toolkit's
+ * version (--version) and return true, or return false when argv asks for neither.
+ */
+export function printedHelpOrVersion(argv: string[], help: string, version: string): boolean {
+  if (wantsHelp(argv)) console.log(help);
+  else if (wantsVersion(argv)) console.log(`@cmh/hashing ${version}`);
+  else return false;
+  return true;
+}
+
 /** node:util parseArgs errors in this CLI's terms: the option named, one line. */
 function cliError(e: unknown, command: string): Error {
   const m = (e as Error).message ?? String(e);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { parseCliOptions, runCli, wantsHelp, wantsVersion } from "../io.ts";
+import { parseCliOptions, printedHelpOrVersion, runCli } from "../io.ts";
 import { BACKEND_NAMES, parseBackendName } from "../accel/backend.ts";
 import { envBlasMode, probeBlasLibrary } from "../accel/blas.ts";
 import { DATASET_NAMES, DATASET_VARIANTS, type DatasetName } from "../datasets/datasets.ts";
@@ -29,7 +29,7 @@ import { type CellResult, readResult, RESULT_FORMAT, resultPath } from "./result
 import { cellConfig, DatasetCache } from "./run_cell.ts";
 import { savedPath } from "./saved.ts";
 import { describeEstimate, estimateGrid, plural } from "./estimate.ts";
-import { shardOf, slurmScripts, submitSlurm } from "./slurm.ts";
+import { shardOf, type SlurmOptions, slurmScripts, submitSlurm } from "./slurm.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
 
 const HELP = `deno task reproduce [options]
@@ -218,16 +218,7 @@ export interface ReproduceCli {
   /** --save. */
   save: boolean;
   /** Slurm submission settings (--slurm). */
-  slurm?: {
-    partition?: string;
-    time?: string;
-    cpus?: number;
-    mem?: string;
-    extra?: string[];
-    shardSize?: number;
-    maxParallel?: number;
-    dryRun?: boolean;
-  };
+  slurm?: SlurmOptions & { dryRun?: boolean };
   /** --shard: the array task's shard index. */
   shard?: number;
   /** --shard-size (default 1). */
@@ -487,14 +478,7 @@ function epochsText(specs: ExperimentSpec[]): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  if (wantsHelp(argv)) {
-    console.log(HELP);
-    return;
-  }
-  if (wantsVersion(argv)) {
-    console.log(`@cmh/hashing ${TOOLKIT_VERSION}`);
-    return;
-  }
+  if (printedHelpOrVersion(argv, HELP, TOOLKIT_VERSION)) return;
   const cli = parseCli(argv);
   const g = cli.grid, specs = cli.specs;
   if (cli.dataDir !== undefined && !(await Deno.stat(cli.dataDir).catch(() => null))?.isDirectory) {

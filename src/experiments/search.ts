@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { parseCliOptions, runCli, wantsHelp, wantsVersion } from "../io.ts";
+import { parseCliOptions, printedHelpOrVersion, runCli } from "../io.ts";
 import { initBackend, parseBackendName } from "../accel/backend.ts";
 import { loadDataset } from "../datasets/datasets.ts";
 import { gatherRows } from "../datasets/matrix.ts";
@@ -279,14 +279,7 @@ export function formatSearch(r: SearchResult): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  if (wantsHelp(argv)) {
-    console.log(HELP);
-    return;
-  }
-  if (wantsVersion(argv)) {
-    console.log(`@cmh/hashing ${TOOLKIT_VERSION}`);
-    return;
-  }
+  if (printedHelpOrVersion(argv, HELP, TOOLKIT_VERSION)) return;
   console.log(formatSearch(await search(parseSearchCli(argv))));
 }
 
