@@ -195,18 +195,8 @@ export type {
   MatVariable,
   MatVariableInfo,
 } from "./src/datasets/formats/mat.ts";
-export {
-  encodeNpy,
-  type EncodeNpyOptions,
-  type NpyArray,
-  type NpyData,
-  type NpyDtype,
-  npyToDense,
-  npyToLabels,
-  parseNpy,
-  readNpy,
-  writeNpy,
-} from "./src/datasets/formats/npy.ts";
+// .npy files: every export of npy.ts (parse / read / encode / write, conversions to matrices).
+export * from "./src/datasets/formats/npy.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Codes: packing and Hamming distances
