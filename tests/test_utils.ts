@@ -1,6 +1,6 @@
 /**
- * The helpers shared by the tests: small tensors, tolerant comparisons, and tests that get a
- * fresh temporary directory.
+ * The helpers shared by the tests: small tensors, tolerant comparisons, digests for bit-for-bit
+ * checks, and tests that get a fresh temporary directory.
  *
  * @module
  */
@@ -24,6 +24,14 @@ export const close = (actual: number, expected: number, tol = 1e-5, what = "valu
     Math.abs(actual - expected) <= tol * (1 + Math.abs(expected)),
     `${what}: got ${actual}, expected ${expected}`,
   );
+
+/** SHA-256 of the bytes of a typed array, in hex (bit-for-bit regression checks). */
+export async function sha256(a: ArrayBufferView): Promise<string> {
+  const bytes = new Uint8Array(a.byteLength);
+  bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 /**
  * A `Deno.test` maker whose tests each get a fresh temporary directory (prefix `prefix`),
