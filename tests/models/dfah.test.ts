@@ -17,6 +17,7 @@ import { stopGradient } from "../../src/nn/tape.ts";
 import { loadModel, saveModel } from "../../src/models/mod.ts";
 import type { TrainingSetInfo } from "../../src/models/model.ts";
 import type { CrossModalDataset } from "../../src/types.ts";
+import { sha256 } from "../test_utils.ts";
 import {
   activeParts,
   adversarialTerm,
@@ -320,6 +321,41 @@ Deno.test("updateP solves the normal equations and no perturbation of P lowers J
     assert.ok(discreteObjective(B, Q, p) >= J, "a perturbed P lowered J");
   }
 });
+
+Deno.test("the discrete step is bit for bit the recorded one (P-step factorisation unchanged)", async () => {
+  // SHA-256, per problem, of the bytes of updateP's P and of discreteStep's P, B and J (binary
+  // and relaxed) on multi-label (correlated classes: a full Cholesky factor), 24-class and
+  // single-label (diagonal L^T L) problems, recorded with DFAH's own in-place Cholesky before
+  // the P-step used linalg.ts's cholesky.
+  const problems = [
+    randomProblem(31),
+    randomProblem(32, 200, 64, 24),
+    { ...randomProblem(33, 80, 16, 10), L: singleLabels(80, 10, 33) },
+  ];
+  const digests: string[] = [];
+  for (const [i, p] of problems.entries()) {
+    const rng = new Rng(200 + i);
+    const B0 = Float32Array.from({ length: p.n * p.bits }, () => (rng.uniform() < 0.5 ? -1 : 1));
+    const outputs: ArrayBufferView[] = [updateP(B0, p)];
+    for (const binary of [true, false]) {
+      const res = discreteStep(p, B0, 3, undefined, binary);
+      outputs.push(res.P, res.B, Float64Array.from(res.objectives));
+    }
+    const bytes = outputs.flatMap((a) => [...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)]);
+    digests.push(await sha256(Uint8Array.from(bytes)));
+  }
+  assert.deepEqual(digests, [
+    "39b723078a4f19203b29613a57bc206815fb87ab0fd6440137546b0835f8e194",
+    "0367bd0e617a8a3f8e8954a7e63228bcf1c6c4ee186886915533456f2ee6a3fe",
+    "0806bd6f758015e121d8033724fb8806862dc0229c047ee86e9fc21d3e8b212f",
+  ]);
+});
+
+function singleLabels(n: number, c: number, seed: number): Float32Array {
+  const rng = new Rng(seed), L = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) L[i * c + rng.int(c)] = 1;
+  return L;
+}
 
 // ---------------------------------------------------------------------------------------
 // Config and ablations

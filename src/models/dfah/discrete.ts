@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { cholesky, mat } from "../../linalg.ts";
 
 // Discrete optimisation (claim 4): plain float64 arithmetic, exact and deterministic
 
@@ -101,35 +102,31 @@ export function updateP(B: Float32Array, p: DiscreteProblem): Float64Array {
     }
   }
   for (let a = 0; a < c; a++) A[a * c + a] += p.rho;
-  // Cholesky A = C C^T (lower triangular C, stored in place of A's lower triangle).
-  for (let j = 0; j < c; j++) {
-    let d = A[j * c + j];
-    for (let k = 0; k < j; k++) d -= A[j * c + k] * A[j * c + k];
-    if (!(d > 0)) throw new Error(`updateP: L^T L + rho I is not positive definite`);
-    const cj = Math.sqrt(d);
-    A[j * c + j] = cj;
-    for (let i = j + 1; i < c; i++) {
-      let s = A[i * c + j];
-      for (let k = 0; k < j; k++) s -= A[i * c + k] * A[j * c + k];
-      A[i * c + j] = s / cj;
-    }
+  // Cholesky A = C C^T (lower triangular C).
+  let C: Float64Array;
+  try {
+    C = cholesky(mat(c, c, A)).data;
+  } catch {
+    throw new Error(`updateP: L^T L + rho I is not positive definite`);
   }
-  // Solve C Y = R, then C^T P = Y, column by column of R (all K columns at once).
+  // Solve C Y = R, then C^T P = Y, column by column of R (all K columns at once). Unlike
+  // linalg.ts's solveLower / solveLowerT, zero entries of C are not skipped: P keeps exactly the
+  // floats it always had (0 * Infinity and the sign of zero included).
   const P = R;
   for (let i = 0; i < c; i++) {
     for (let k = 0; k < i; k++) {
-      const f = A[i * c + k];
+      const f = C[i * c + k];
       for (let q = 0; q < K; q++) P[i * K + q] -= f * P[k * K + q];
     }
-    const d = A[i * c + i];
+    const d = C[i * c + i];
     for (let q = 0; q < K; q++) P[i * K + q] /= d;
   }
   for (let i = c - 1; i >= 0; i--) {
     for (let k = i + 1; k < c; k++) {
-      const f = A[k * c + i];
+      const f = C[k * c + i];
       for (let q = 0; q < K; q++) P[i * K + q] -= f * P[k * K + q];
     }
-    const d = A[i * c + i];
+    const d = C[i * c + i];
     for (let q = 0; q < K; q++) P[i * K + q] /= d;
   }
   return P;
