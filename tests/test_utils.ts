@@ -1,12 +1,20 @@
 /**
  * The helpers shared by the tests: small tensors, tolerant comparisons, digests for bit-for-bit
- * checks, and tests that get a fresh temporary directory.
+ * checks, tests that get a fresh temporary directory, the tiny experiment grid, and the held-out
+ * data and cross-modal MAP of the learning checks.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { defaultDataDir } from "../src/datasets/datasets.ts";
+import type { GridParams } from "../src/experiments/spec.ts";
+import { gatherLabelRows, gatherRows } from "../src/datasets/matrix.ts";
+import { synthetic } from "../src/datasets/synthetic.ts";
+import type { HashModel } from "../src/models/model.ts";
+import { mapAll } from "../src/retrieval/metrics.ts";
+import type { TrainData } from "../src/train.ts";
+import type { CrossModalDataset } from "../src/types.ts";
 
 /** A 2-D tensor from nested rows. */
 export const t2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows);
@@ -52,6 +60,59 @@ export function tmpDirTest(
       }
     });
   };
+}
+
+/**
+ * The smallest grid the experiment tests run: CPAH's full model on synthetic data (permutation
+ * split), 16 bits, seed 1, one epoch on wasm. Spread it and change what a test needs.
+ */
+export const TINY_GRID: Readonly<GridParams> = {
+  datasets: ["synthetic"],
+  split: "permutation",
+  methods: ["cpah"],
+  ablations: ["full"],
+  bits: [16],
+  seeds: [1],
+  epochs: 1,
+  backend: "wasm",
+};
+
+/**
+ * The data of the "training raises MAP" checks: single-label synthetic pairs (10 classes, so
+ * chance MAP is about 0.1), the first 700 for training (no validation slice), the last 200 as
+ * held-out queries.
+ */
+export function heldOutData(): { ds: CrossModalDataset; data: TrainData; query: Int32Array } {
+  const ds = synthetic({ n: 900, imageDim: 48, textDim: 32, labelsPerItem: 1, seed: 7 });
+  const all = Int32Array.from({ length: 900 }, (_, i) => i);
+  const data: TrainData = { dataset: ds, train: all.slice(0, 700), validation: new Int32Array(0) };
+  return { ds, data, query: all.slice(700) };
+}
+
+/**
+ * MAP@all of a model's codes: image queries against the text codes of the database rows (I2T),
+ * text queries against the image codes (T2I), and their mean.
+ */
+export function crossModalMap(
+  model: HashModel,
+  ds: CrossModalDataset,
+  query: Int32Array,
+  database: Int32Array,
+): { I2T: number; T2I: number; mean: number } {
+  const ql = gatherLabelRows(ds.labels, query), dl = gatherLabelRows(ds.labels, database);
+  const I2T = mapAll(
+    model.encodeImage(gatherRows(ds.image, query)),
+    ql,
+    model.encodeText(gatherRows(ds.text, database)),
+    dl,
+  );
+  const T2I = mapAll(
+    model.encodeText(gatherRows(ds.text, query)),
+    ql,
+    model.encodeImage(gatherRows(ds.image, database)),
+    dl,
+  );
+  return { I2T, T2I, mean: (I2T + T2I) / 2 };
 }
 
 /** softplus(x) = log(1 + e^x), the plain-JS reference of the losses' tests. */

@@ -16,14 +16,14 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend, kernelConfigurations } from "../../src/accel/backend.ts";
 import { synthetic } from "../../src/datasets/synthetic.ts";
-import { gatherLabelRows, gatherRows } from "../../src/datasets/matrix.ts";
-import { mapAll } from "../../src/retrieval/metrics.ts";
+import { gatherLabelRows } from "../../src/datasets/matrix.ts";
 import { type MethodName, METHODS } from "../../src/models/mod.ts";
 import type { HashModel, TrainingSetInfo } from "../../src/models/model.ts";
 import type { NamedArrays } from "../../src/nn/mod.ts";
 import { Rng } from "../../src/random.ts";
 import { makeBatch, train, type TrainData } from "../../src/train.ts";
 import type { CrossModalDataset } from "../../src/types.ts";
+import { crossModalMap, heldOutData } from "../test_utils.ts";
 
 const CONFIGS = await kernelConfigurations();
 for (const c of CONFIGS.filter((c) => !c.available)) {
@@ -52,22 +52,11 @@ const SMALL: Partial<Record<MethodName, object>> = {
 // ---------------------------------------------------------------------------------------
 // Learning on every configuration
 
-const learnData = (() => {
-  // Single-label data with 10 classes: chance-level MAP is about 0.1.
-  const ds = synthetic({ n: 900, imageDim: 48, textDim: 32, labelsPerItem: 1, seed: 7 });
-  const all = Int32Array.from({ length: 900 }, (_, i) => i);
-  const data: TrainData = { dataset: ds, train: all.slice(0, 700), validation: new Int32Array(0) };
-  return { ds, data, query: all.slice(700) };
-})();
+const learnData = heldOutData();
 
 function heldOutMap(model: HashModel): number {
   const { ds, data, query } = learnData;
-  const ql = gatherLabelRows(ds.labels, query), dl = gatherLabelRows(ds.labels, data.train);
-  const qi = model.encodeImage(gatherRows(ds.image, query));
-  const qt = model.encodeText(gatherRows(ds.text, query));
-  const di = model.encodeImage(gatherRows(ds.image, data.train));
-  const dt = model.encodeText(gatherRows(ds.text, data.train));
-  return (mapAll(qi, ql, dt, dl) + mapAll(qt, ql, di, dl)) / 2;
+  return crossModalMap(model, ds, query, data.train).mean;
 }
 
 const learned: Record<string, Record<string, number>> = { cpah: {}, dfah: {} };

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { expandGrid } from "../../src/experiments/spec.ts";
+import { TINY_GRID } from "../test_utils.ts";
 import { readResult, resultPath } from "../../src/experiments/results.ts";
 import { runGrid } from "../../src/experiments/grid.ts";
 import { buildReport, reportMarkdown } from "../../src/experiments/report/mod.ts";
@@ -15,17 +16,7 @@ import { trainingSetInfo } from "../../src/models/model.ts";
 import { synthetic } from "../../src/datasets/synthetic.ts";
 import { makeSplit } from "../../src/datasets/split.ts";
 
-const grid = () =>
-  expandGrid({
-    datasets: ["synthetic"],
-    split: "permutation",
-    methods: ["cpah", "random"],
-    ablations: ["full"],
-    bits: [16],
-    seeds: [1],
-    epochs: 1,
-    backend: "wasm",
-  });
+const grid = () => expandGrid({ ...TINY_GRID, methods: ["cpah", "random"] });
 
 Deno.test("a tiny grid writes one result per cell, reports them, and a rerun skips finished cells", async () => {
   const out = await Deno.makeTempDir();
@@ -109,16 +100,7 @@ Deno.test("the CLI parses grids, rejects bad values with the option named, and l
 });
 
 Deno.test("the cell's seed drives the model: config seed, initial weights, identical results", async () => {
-  const specs = expandGrid({
-    datasets: ["synthetic"],
-    split: "permutation",
-    methods: ["cpah"],
-    ablations: ["full"],
-    bits: [16],
-    seeds: [1, 2],
-    epochs: 1,
-    backend: "wasm",
-  });
+  const specs = expandGrid({ ...TINY_GRID, seeds: [1, 2] });
   const [s1, s2] = specs;
   const c1 = cellConfig(s1) as { seed: number }, c2 = cellConfig(s2) as { seed: number };
   assert.deepEqual([c1.seed, c2.seed], [1, 2]);

@@ -35,6 +35,7 @@ import {
   writeAnalysis,
 } from "../../src/experiments/mechanisms.ts";
 import { pairedComparison } from "../../src/experiments/stats.ts";
+import { TINY_GRID } from "../test_utils.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -70,17 +71,7 @@ Deno.test("cells carry generator settings in their id; defaults are dropped; rea
   );
   assert.throws(() => canonicalData("synthetic", { bogus: 1 }), /'bogus' is not a setting/);
   assert.throws(() => canonicalData("synthetic", { disagreement: 2 }), /disagreement must be/);
-  const cells = expandGrid({
-    datasets: ["synthetic"],
-    split: "permutation",
-    methods: ["cpah"],
-    ablations: ["full"],
-    bits: [16],
-    seeds: [1, 2],
-    epochs: 1,
-    backend: "wasm",
-    data: { shift: 1, nuisance: 1 },
-  });
+  const cells = expandGrid({ ...TINY_GRID, seeds: [1, 2], data: { shift: 1, nuisance: 1 } });
   assert.deepEqual(cells.map((c) => c.data), [{ shift: 1 }, { shift: 1 }]);
   assert.ok(cellId(cells[0]).endsWith("__data.shift=1"));
 });

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { expandGrid } from "../../src/experiments/spec.ts";
+import { TINY_GRID } from "../test_utils.ts";
 import { runCell } from "../../src/experiments/run_cell.ts";
 import {
   codesToNpy,
@@ -54,16 +55,7 @@ if (noNumpy) console.log(`tests/experiments/saved.test.ts: NumPy load test skipp
 
 // One CPAH cell (1 epoch) on synthetic data, saved; shared by the tests below.
 const tmp = await Deno.makeTempDir({ prefix: "saved-cell-" });
-const [spec] = expandGrid({
-  datasets: ["synthetic"],
-  split: "permutation",
-  methods: ["cpah"],
-  ablations: ["full"],
-  bits: [16],
-  seeds: [1],
-  epochs: 1,
-  backend: "wasm",
-});
+const [spec] = expandGrid(TINY_GRID);
 const dir = savedPath(tmp, spec);
 let ran = false;
 async function savedCell(): Promise<string> {

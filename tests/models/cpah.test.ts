@@ -9,12 +9,11 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../src/accel/backend.ts";
 import { synthetic } from "../../src/datasets/synthetic.ts";
 import { gatherLabelRows, gatherRows } from "../../src/datasets/matrix.ts";
-import { mapAll } from "../../src/retrieval/metrics.ts";
 import { Rng } from "../../src/random.ts";
 import { makeBatch, train, type TrainData } from "../../src/train.ts";
 import type { NamedArrays } from "../../src/nn/mod.ts";
-import type { CrossModalDataset, PackedCodes } from "../../src/types.ts";
-import type { HashModel, TrainingSetInfo } from "../../src/models/model.ts";
+import type { PackedCodes } from "../../src/types.ts";
+import type { TrainingSetInfo } from "../../src/models/model.ts";
 import {
   activeParts,
   adversarialTerm,
@@ -36,7 +35,7 @@ import {
 } from "../../src/models/cpah/mod.ts";
 import { createRandomProjection } from "../../src/models/random_projection.ts";
 
-import { close, softplus, t2, value } from "../test_utils.ts";
+import { close, crossModalMap, softplus, t2, value } from "../test_utils.ts";
 
 await initBackend({ name: "wasm" });
 
@@ -101,24 +100,6 @@ function trainableNames(model: CpahModel): string[] {
 
 function sameCodes(a: PackedCodes, b: PackedCodes): boolean {
   return a.n === b.n && a.bits === b.bits && a.data.every((w, i) => w === b.data[i]);
-}
-
-function retrievalMap(model: HashModel, ds: CrossModalDataset, q: Int32Array, db: Int32Array) {
-  const ql = gatherLabelRows(ds.labels, q), dl = gatherLabelRows(ds.labels, db);
-  return {
-    I2T: mapAll(
-      model.encodeImage(gatherRows(ds.image, q)),
-      ql,
-      model.encodeText(gatherRows(ds.text, db)),
-      dl,
-    ),
-    T2I: mapAll(
-      model.encodeText(gatherRows(ds.text, q)),
-      ql,
-      model.encodeImage(gatherRows(ds.image, db)),
-      dl,
-    ),
-  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -625,11 +606,11 @@ Deno.test("training raises cross-modal MAP well above the untrained model and ra
     info,
     smallConfig({ imageLayers: [32, 32], textLayers: [32, 32], seed: 1 }),
   );
-  const untrained = retrievalMap(model, ds, query, trainRows);
+  const untrained = crossModalMap(model, ds, query, trainRows);
   await train(model, data, { epochs: 6, batchSize: 50, seed: 1, log: null });
-  const trained = retrievalMap(model, ds, query, trainRows);
+  const trained = crossModalMap(model, ds, query, trainRows);
   const rp = createRandomProjection(info, { bits: 16, seed: 1 });
-  const baseline = retrievalMap(rp, ds, query, trainRows);
+  const baseline = crossModalMap(rp, ds, query, trainRows);
   // Five single-label classes: chance MAP is about 0.2. Observed gains are ~0.5; require 0.25.
   for (const d of ["I2T", "T2I"] as const) {
     assert.ok(

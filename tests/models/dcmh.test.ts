@@ -11,9 +11,8 @@ import { initBackend } from "../../src/accel/backend.ts";
 import { synthetic } from "../../src/datasets/synthetic.ts";
 import { defaultDataDir, loadDataset } from "../../src/datasets/datasets.ts";
 import { makeSplit } from "../../src/datasets/split.ts";
-import { gatherLabelRows, gatherRows } from "../../src/datasets/matrix.ts";
+import { gatherLabelRows } from "../../src/datasets/matrix.ts";
 import { labelSimilarity } from "../../src/nn/losses.ts";
-import { mapAll } from "../../src/retrieval/metrics.ts";
 import { Rng } from "../../src/random.ts";
 import { makeBatch, train, type TrainData } from "../../src/train.ts";
 import type { CrossModalDataset, PackedCodes } from "../../src/types.ts";
@@ -31,7 +30,7 @@ import {
   quantizationLoss,
   updateCodes,
 } from "../../src/models/dcmh.ts";
-import { close, realDataMissing, value } from "../test_utils.ts";
+import { close, crossModalMap, heldOutData, realDataMissing, value } from "../test_utils.ts";
 
 await initBackend({ name: "wasm" });
 
@@ -240,10 +239,7 @@ Deno.test("a step stores exactly the batch's F and G rows, frees its tensors, re
 
 Deno.test("training on synthetic data raises MAP well above the untrained model's", async () => {
   // Single-label synthetic data (10 classes), like Wikipedia: chance MAP is about 0.1.
-  const ds = synthetic({ n: 900, imageDim: 48, textDim: 32, labelsPerItem: 1, seed: 7 });
-  const all = Int32Array.from({ length: 900 }, (_, i) => i);
-  const data: TrainData = { dataset: ds, train: all.slice(0, 700), validation: new Int32Array(0) };
-  const q = all.slice(700);
+  const { ds, data, query } = heldOutData();
   const info = {
     n: 700,
     imageDim: 48,
@@ -252,14 +248,7 @@ Deno.test("training on synthetic data raises MAP well above the untrained model'
   };
   const cfg = dcmhConfig("synthetic", 16, { imageLayers: [64], textLayers: [64] });
   const model = createDcmh(info, cfg);
-  const ql = gatherLabelRows(ds.labels, q), dl = gatherLabelRows(ds.labels, data.train);
-  const score = () => {
-    const qi = model.encodeImage(gatherRows(ds.image, q));
-    const qt = model.encodeText(gatherRows(ds.text, q));
-    const di = model.encodeImage(gatherRows(ds.image, data.train));
-    const dt = model.encodeText(gatherRows(ds.text, data.train));
-    return (mapAll(qi, ql, dt, dl) + mapAll(qt, ql, di, dl)) / 2;
-  };
+  const score = () => crossModalMap(model, ds, query, data.train).mean;
   const untrained = score();
   await train(model, data, { epochs: cfg.epochs, batchSize: cfg.batchSize, seed: 1, log: null });
   const trained = score();
@@ -341,20 +330,7 @@ Deno.test({
       train: split.train,
       validation: split.validation,
     }, { epochs: cfg.epochs, batchSize: cfg.batchSize, seed: 1, log: null });
-    const q = split.query, db = split.database;
-    const ql = gatherLabelRows(wiki.labels, q), dl = gatherLabelRows(wiki.labels, db);
-    const i2t = mapAll(
-      model.encodeImage(gatherRows(wiki.image, q)),
-      ql,
-      model.encodeText(gatherRows(wiki.text, db)),
-      dl,
-    );
-    const t2i = mapAll(
-      model.encodeText(gatherRows(wiki.text, q)),
-      ql,
-      model.encodeImage(gatherRows(wiki.image, db)),
-      dl,
-    );
+    const { I2T: i2t, T2I: t2i } = crossModalMap(model, wiki, split.query, split.database);
     console.log(
       `DCMH wikipedia 32 bits: MAP@all I->T ${i2t.toFixed(4)} T->I ${t2i.toFixed(4)} ` +
         `(selected epoch ${res.selectedEpoch + 1}/${cfg.epochs})`,

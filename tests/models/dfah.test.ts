@@ -8,16 +8,14 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../../src/accel/backend.ts";
 import { Rng } from "../../src/random.ts";
-import { gatherLabelRows, gatherRows } from "../../src/datasets/matrix.ts";
-import { synthetic } from "../../src/datasets/synthetic.ts";
-import { mapAll } from "../../src/retrieval/metrics.ts";
+import { gatherLabelRows } from "../../src/datasets/matrix.ts";
 import { makeBatch, train, type TrainData } from "../../src/train.ts";
 import { readCheckpoint } from "../../src/nn/checkpoint.ts";
 import { stopGradient } from "../../src/nn/tape.ts";
 import { loadModel, saveModel } from "../../src/models/mod.ts";
 import type { TrainingSetInfo } from "../../src/models/model.ts";
 import type { CrossModalDataset } from "../../src/types.ts";
-import { sha256 } from "../test_utils.ts";
+import { crossModalMap, heldOutData, sha256 } from "../test_utils.ts";
 import {
   activeParts,
   adversarialTerm,
@@ -635,10 +633,7 @@ Deno.test("bad inputs fail with one line naming the file and the variable", () =
 
 Deno.test("training on synthetic data raises MAP well above the untrained model's", async () => {
   // Single-label synthetic data (10 classes), like Wikipedia: chance MAP is about 0.1.
-  const ds = synthetic({ n: 900, imageDim: 48, textDim: 32, labelsPerItem: 1, seed: 7 });
-  const all = Int32Array.from({ length: 900 }, (_, i) => i);
-  const data: TrainData = { dataset: ds, train: all.slice(0, 700), validation: new Int32Array(0) };
-  const q = all.slice(700);
+  const { ds, data, query } = heldOutData();
   const cfg = dfahConfig("synthetic", 16, {
     imageLayers: [64, 32],
     textLayers: [64, 32],
@@ -646,14 +641,7 @@ Deno.test("training on synthetic data raises MAP well above the untrained model'
     discLayers: [16],
   });
   const model = createDfah(infoOf(data), cfg);
-  const ql = gatherLabelRows(ds.labels, q), dl = gatherLabelRows(ds.labels, data.train);
-  const score = () => {
-    const qi = model.encodeImage(gatherRows(ds.image, q));
-    const qt = model.encodeText(gatherRows(ds.text, q));
-    const di = model.encodeImage(gatherRows(ds.image, data.train));
-    const dt = model.encodeText(gatherRows(ds.text, data.train));
-    return (mapAll(qi, ql, dt, dl) + mapAll(qt, ql, di, dl)) / 2;
-  };
+  const score = () => crossModalMap(model, ds, query, data.train).mean;
   const untrained = score();
   await train(model, data, { epochs: 6, batchSize: 64, seed: 1, log: null });
   const trained = score();
