@@ -35,6 +35,18 @@ async function useBackend(name: string): Promise<void> {
   await tf.ready();
 }
 
+/** A test that needs the BLAS library (ignored without it), run on `backend`. */
+function blasTest(name: string, backend: string, fn: () => Promise<void> | void): void {
+  Deno.test({
+    name,
+    ignore: noBlas,
+    async fn() {
+      await useBackend(backend);
+      await fn();
+    },
+  });
+}
+
 function rand(shape: number[], rng: Rng): tf.Tensor {
   return tf.tensor(rng.normals(shape.reduce((a, b) => a * b, 1)), shape);
 }
@@ -184,11 +196,10 @@ Deno.test("initBackend with blas 'on' and a missing library fails naming the pat
 // ---------------------------------------------------------------------------------------
 // With the library
 
-Deno.test({
-  name: "wasm: the output is right when allocating it grows the wasm heap (views re-derived)",
-  ignore: noBlas,
-  async fn() {
-    await useBackend("wasm");
+blasTest(
+  "wasm: the output is right when allocating it grows the wasm heap (views re-derived)",
+  "wasm",
+  async () => {
     await installBlasKernels();
     // deno-lint-ignore no-explicit-any
     const heap = () => ((tf.backend() as any).wasm.HEAPU8 as Uint8Array).buffer.byteLength;
@@ -209,15 +220,13 @@ Deno.test({
     assert.ok(worst < 1e-6, `max abs error ${worst}`);
     y.dispose();
   },
-});
+);
 
 for (const backend of BACKENDS) {
-  Deno.test({
-    name:
-      `${backend}: BLAS BatchMatMul equals the stock kernel for every transpose and batch shape`,
-    ignore: noBlas,
-    async fn() {
-      await useBackend(backend);
+  blasTest(
+    `${backend}: BLAS BatchMatMul equals the stock kernel for every transpose and batch shape`,
+    backend,
+    async () => {
       const rng = new Rng(1);
       for (const c of MATMUL_CASES) {
         for (const ta of [false, true]) {
@@ -233,13 +242,12 @@ for (const backend of BACKENDS) {
         }
       }
     },
-  });
+  );
 
-  Deno.test({
-    name: `${backend}: an empty inner dimension gives zeros and empty outputs work`,
-    ignore: noBlas,
-    async fn() {
-      await useBackend(backend);
+  blasTest(
+    `${backend}: an empty inner dimension gives zeros and empty outputs work`,
+    backend,
+    async () => {
       await installBlasKernels();
       const z = tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 4]));
       assert.deepEqual(z.shape, [3, 4]);
@@ -248,14 +256,12 @@ for (const backend of BACKENDS) {
       assert.deepEqual(e.shape, [0, 2]);
       tf.dispose([z, e]);
     },
-  });
+  );
 
-  Deno.test({
-    name:
-      `${backend}: BLAS _FusedMatMul equals stock matMul+bias+activation for every activation, bias shape and transpose`,
-    ignore: noBlas,
-    async fn() {
-      await useBackend(backend);
+  blasTest(
+    `${backend}: BLAS _FusedMatMul equals stock matMul+bias+activation for every activation, bias shape and transpose`,
+    backend,
+    async () => {
       const rng = new Rng(2);
       const acts = ["linear", "relu", "relu6", "elu", "leakyrelu", "prelu", "sigmoid"] as const;
       const shapes = [
@@ -325,14 +331,12 @@ for (const backend of BACKENDS) {
         }
       }
     },
-  });
+  );
 
-  Deno.test({
-    name:
-      `${backend}: gradients through matMul and fused matMul equal those with the stock kernels`,
-    ignore: noBlas,
-    async fn() {
-      await useBackend(backend);
+  blasTest(
+    `${backend}: gradients through matMul and fused matMul equal those with the stock kernels`,
+    backend,
+    async () => {
       restoreStockMatMulGradient();
       const rng = new Rng(3);
       const grads = (
@@ -393,37 +397,30 @@ for (const backend of BACKENDS) {
       }
       restoreStockMatMulGradient();
     },
-  });
+  );
 
-  Deno.test({
-    name: `${backend}: BLAS kernels leak no tensors or backend buffers`,
-    ignore: noBlas,
-    async fn() {
-      await useBackend(backend);
-      await installBlasKernels();
-      const rng = new Rng(4);
-      const a = rand([3, 5, 7], rng), b = rand([7, 4], rng), bias = rand([4], rng);
-      const tensors = tf.memory().numTensors;
-      const ids = tf.backend().numDataIds();
-      tf.tidy(() => {
-        tf.matMul(a, b);
-        tf.matMul(a, tf.transpose(b), false, true);
-        tf.fused.matMul({ a, b, bias, activation: "relu" });
-      });
-      assert.equal(tf.memory().numTensors, tensors);
-      assert.equal(tf.backend().numDataIds(), ids);
-      tf.dispose([a, b, bias]);
-    },
+  blasTest(`${backend}: BLAS kernels leak no tensors or backend buffers`, backend, async () => {
+    await installBlasKernels();
+    const rng = new Rng(4);
+    const a = rand([3, 5, 7], rng), b = rand([7, 4], rng), bias = rand([4], rng);
+    const tensors = tf.memory().numTensors;
+    const ids = tf.backend().numDataIds();
+    tf.tidy(() => {
+      tf.matMul(a, b);
+      tf.matMul(a, tf.transpose(b), false, true);
+      tf.fused.matMul({ a, b, bias, activation: "relu" });
+    });
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(tf.backend().numDataIds(), ids);
+    tf.dispose([a, b, bias]);
   });
 }
 
 for (const backend of BACKENDS) {
-  Deno.test({
-    name:
-      `${backend}: a mostly-zero left operand runs over its nonzeros and equals the stock product (plain, transposed, fused bias)`,
-    ignore: noBlas,
-    async fn() {
-      await useBackend(backend);
+  blasTest(
+    `${backend}: a mostly-zero left operand runs over its nonzeros and equals the stock product (plain, transposed, fused bias)`,
+    backend,
+    async () => {
       const rng = new Rng(41);
       // 1% nonzeros, like bag-of-words text; n = 203 leaves a tail after the 4-lane kernel.
       const sparse = (rows: number, cols: number) =>
@@ -457,7 +454,7 @@ for (const backend of BACKENDS) {
       await installBlasKernels();
       tf.dispose([x, xt, W, bias]);
     },
-  });
+  );
 }
 
 Deno.test("sparseEntries lists the nonzeros of a sparse matrix and declines a dense one", () => {
@@ -474,28 +471,22 @@ Deno.test("sparseEntries lists the nonzeros of a sparse matrix and declines a de
   assert.equal(sparseEntries(late, 500), undefined, "too many nonzeros after the probe");
 });
 
-Deno.test({
-  name: "cpu: non-float32 products are handed to the stock kernel",
-  ignore: noBlas,
-  async fn() {
-    await useBackend("cpu");
-    const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], "int32");
-    const b = tf.tensor2d([7, 8, 9, 10, 11, 12], [3, 2], "int32");
-    uninstallBlasKernels("cpu");
-    const ref = tf.matMul(a, b);
-    await installBlasKernels();
-    const ours = tf.matMul(a, b);
-    assert.equal(ours.dtype, "int32");
-    assert.deepEqual(Array.from(ours.dataSync()), Array.from(ref.dataSync()));
-    tf.dispose([a, b, ref, ours]);
-  },
+blasTest("cpu: non-float32 products are handed to the stock kernel", "cpu", async () => {
+  const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], "int32");
+  const b = tf.tensor2d([7, 8, 9, 10, 11, 12], [3, 2], "int32");
+  uninstallBlasKernels("cpu");
+  const ref = tf.matMul(a, b);
+  await installBlasKernels();
+  const ours = tf.matMul(a, b);
+  assert.equal(ours.dtype, "int32");
+  assert.deepEqual(Array.from(ours.dataSync()), Array.from(ref.dataSync()));
+  tf.dispose([a, b, ref, ours]);
 });
 
-Deno.test({
-  name: "uninstall puts the stock kernels back; a failed reinstall leaves them stock",
-  ignore: noBlas,
-  async fn() {
-    await useBackend("wasm");
+blasTest(
+  "uninstall puts the stock kernels back; a failed reinstall leaves them stock",
+  "wasm",
+  async () => {
     uninstallBlasKernels("wasm");
     const stock = tf.getKernel("BatchMatMul", "wasm");
     assert.equal((await installBlasKernels()).installed, true);
@@ -507,7 +498,7 @@ Deno.test({
     assert.equal(failed.installed, false);
     assert.equal(tf.getKernel("BatchMatMul", "wasm"), stock);
   },
-});
+);
 
 Deno.test({
   name: "the thread count is applied and reported (OpenBLAS)",
