@@ -1,8 +1,9 @@
 /**
  * Small file, environment and command-line helpers shared across the toolkit: THE atomic write
  * (checkpoints, result files), reading a file with a one-line error when it is missing,
- * reading an environment variable without --allow-env, and the CLIs' option parsing (errors
- * in CLI terms, help and version before anything else) and main.
+ * reading an environment variable without --allow-env, Markdown formatted by `deno fmt`, and
+ * the CLIs' option parsing (errors in CLI terms, help and version before anything else) and
+ * main.
  *
  * @module
  */
@@ -40,6 +41,34 @@ export function readEnv(name: string): string | undefined {
     return v === undefined || v === "" ? undefined : v;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Format Markdown as the repository's `deno fmt` does (line width 100, prose wrapped), through
+ * `deno fmt` itself on stdin. When that fails, `onError` gets the reason and the text comes
+ * back unchanged (unless `onError` throws).
+ */
+export async function formatMarkdown(
+  text: string,
+  onError: (reason: string) => void,
+): Promise<string> {
+  try {
+    const p = new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--no-config", "--line-width", "100", "--ext", "md", "-"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = p.stdin.getWriter();
+    await w.write(new TextEncoder().encode(text));
+    await w.close();
+    const { code, stdout, stderr } = await p.output();
+    if (code !== 0) throw new Error(new TextDecoder().decode(stderr).trim());
+    return new TextDecoder().decode(stdout);
+  } catch (e) {
+    onError((e as Error).message);
+    return text;
   }
 }
 

@@ -26,7 +26,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { runCli } from "../io.ts";
+import { formatMarkdown, runCli, writeTextAtomic } from "../io.ts";
 import { BACKEND_NAMES, type BackendName, parseBackendName } from "../accel/backend.ts";
 import { isTrainable, METHODS } from "../models/mod.ts";
 import type { HashModel } from "../models/model.ts";
@@ -35,7 +35,6 @@ import { type CellResult, readResult, resultPath } from "./results.ts";
 import { runGrid } from "./grid.ts";
 import { holm, type PairedComparison, pairedComparison } from "./stats.ts";
 import { recordCommand } from "./reproduce.ts";
-import { writeTextAtomic } from "../io.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
 
 /** What a sweep turns up: a setting of the synthetic generator, or the code length. */
@@ -586,30 +585,6 @@ export function replaceResultsSection(doc: string, body: string): string {
   return `${doc.slice(0, start)}\n\n${body.trim()}\n${tail ? `\n${tail}` : ""}`;
 }
 
-/**
- * Format Markdown as the repository's `deno fmt` does (line width 100, prose wrapped), through
- * `deno fmt` itself on stdin; returns the text unchanged (with a warning) when that fails.
- */
-export async function formatMarkdown(text: string, warn = console.warn): Promise<string> {
-  try {
-    const p = new Deno.Command(Deno.execPath(), {
-      args: ["fmt", "--no-config", "--line-width", "100", "--ext", "md", "-"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = p.stdin.getWriter();
-    await w.write(new TextEncoder().encode(text));
-    await w.close();
-    const { code, stdout, stderr } = await p.output();
-    if (code !== 0) throw new Error(new TextDecoder().decode(stderr).trim());
-    return new TextDecoder().decode(stdout);
-  } catch (e) {
-    warn(`mechanisms: could not format the results with deno fmt (${(e as Error).message})`);
-    return text;
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // CLI
 
@@ -716,7 +691,7 @@ export async function writeAnalysis(opts: {
       out: opts.out,
       backend: opts.backend,
     }),
-    log,
+    (why) => log(`mechanisms: could not format the results with deno fmt (${why})`),
   );
   const doc = await Deno.readTextFile(opts.doc);
   await writeTextAtomic(opts.doc, replaceResultsSection(doc, body));

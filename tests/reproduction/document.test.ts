@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { resultsDocument } from "../../src/experiments/results_doc.ts";
+import { formatMarkdown } from "../../src/io.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const committed = Deno.readTextFileSync(`${root}docs/results.md`);
@@ -16,22 +17,6 @@ function sources(doc: string): string[] {
   const from = [...header.matchAll(/--from (\S+)/g)].map((m) => m[1]);
   assert.ok(from.length > 0, "docs/results.md records no --from directory in its header");
   return from;
-}
-
-/** Format Markdown as the repository does (deno fmt, line width 100). */
-async function fmt(markdown: string): Promise<string> {
-  const p = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--line-width", "100", "--ext", "md", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(markdown));
-  await w.close();
-  const out = await p.output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
 }
 
 const untimed = (doc: string) =>
@@ -46,7 +31,7 @@ Deno.test("docs/results.md regenerates from the committed result files (apart fr
       ?.[1].replace(/\s+/g, " "),
     render: false, // link the committed images whose data did not change; draw nothing
   });
-  const regenerated = await fmt(doc.replaceAll(root, ""));
+  const regenerated = await formatMarkdown(doc.replaceAll(root, ""), (why) => assert.fail(why));
   assert.equal(untimed(regenerated), untimed(committed));
 });
 
