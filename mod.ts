@@ -62,6 +62,7 @@ export { mapAllParallel, type ParallelOptions } from "./src/retrieval/parallel.t
 
 export {
   type Batch,
+  ClosedFormModel,
   encodeInBatches,
   type Forward,
   type HashModel,

@@ -63,7 +63,7 @@ import {
   subtractRow,
   transpose,
 } from "../linalg.ts";
-import { type HashModel, NoTrainingSteps, type TrainingSetInfo } from "./model.ts";
+import { ClosedFormModel, type HashModel, type TrainingSetInfo } from "./model.ts";
 import { checkCols, checkDims, checkPairs, encodeLinear, readEntry } from "./shallow.ts";
 
 const FILE = "CMFH";
@@ -231,13 +231,10 @@ export interface CmfhFitReport {
   seconds: number;
 }
 
-type Params = Record<
-  "p1" | "p2" | "u1" | "u2" | "mean1" | "mean2" | "threshold" | "codes",
-  Float32Array
->;
-
 /** The CMFH hashing model; see the module comment. */
-export class Cmfh extends NoTrainingSteps implements HashModel {
+export class Cmfh extends ClosedFormModel<
+  Record<"p1" | "p2" | "u1" | "u2" | "mean1" | "mean2" | "threshold" | "codes", Float32Array>
+> implements HashModel {
   /** Method name. */
   readonly method = "cmfh";
   /** Code length. */
@@ -246,12 +243,11 @@ export class Cmfh extends NoTrainingSteps implements HashModel {
   readonly config: Readonly<CmfhConfig>;
   readonly #d1: number;
   readonly #d2: number;
-  #p: Params | null = null;
   #n = 0;
 
   /** An untrained model for the given feature dimensions. */
   constructor(info: Pick<TrainingSetInfo, "imageDim" | "textDim">, config: CmfhConfig) {
-    super();
+    super(FILE);
     this.config = Object.freeze(cmfhConfig(config.bits, config));
     checkDims(FILE, info);
     this.bits = this.config.bits;
@@ -281,7 +277,7 @@ export class Cmfh extends NoTrainingSteps implements HashModel {
       }
     }
     this.#n = image.rows;
-    this.#p = {
+    this.params = {
       p1: Float32Array.from(transpose(f.p1).data), // stored d1 x k, as centeredProjection wants
       p2: Float32Array.from(transpose(f.p2).data),
       u1: Float32Array.from(f.u1.data),
@@ -297,14 +293,14 @@ export class Cmfh extends NoTrainingSteps implements HashModel {
 
   /** Image query codes: sign(P1 (x - mean1) - mean(V)), packed. */
   encodeImage(x: Matrix): PackedCodes {
-    const p = this.#fitted();
+    const p = this.params;
     checkCols(FILE, x, this.#d1, "x (image features)");
     return encodeLinear(x, p.mean1, p.p1, this.bits, p.threshold);
   }
 
   /** Text query codes: sign(P2 (y - mean2) - mean(V)), packed. */
   encodeText(y: Matrix): PackedCodes {
-    const p = this.#fitted();
+    const p = this.params;
     checkCols(FILE, y, this.#d2, "y (text features)");
     return encodeLinear(y, p.mean2, p.p2, this.bits, p.threshold);
   }
@@ -315,7 +311,7 @@ export class Cmfh extends NoTrainingSteps implements HashModel {
    * {@link Cmfh.trainingCodes} (up to Float32 rounding of the stored parameters).
    */
   encodeDatabase(image: Matrix, text: Matrix): PackedCodes {
-    const p = this.#fitted(), k = this.bits;
+    const p = this.params, k = this.bits;
     checkPairs(FILE, image, text, image.rows, this.#d1, this.#d2);
     const f = {
       u1: mat(this.#d1, k, Float64Array.from(p.u1)),
@@ -329,13 +325,13 @@ export class Cmfh extends NoTrainingSteps implements HashModel {
 
   /** The unified codes sign(V - mean(V)) learned for the training pairs (the database). */
   trainingCodes(): PackedCodes {
-    const p = this.#fitted();
+    const p = this.params;
     return packSigns(p.codes, this.#n, this.bits);
   }
 
   /** "cmfh.P1T" (d1 x k), "cmfh.P2T", "cmfh.U1", "cmfh.U2", means, threshold, training codes. */
   state(): NamedArrays {
-    const p = this.#fitted(), k = this.bits, d1 = this.#d1, d2 = this.#d2;
+    const p = this.params, k = this.bits, d1 = this.#d1, d2 = this.#d2;
     const e = (data: Float32Array, shape: number[]) => ({ shape, data: data.slice() });
     return {
       "cmfh.P1T": e(p.p1, [d1, k]),
@@ -355,7 +351,7 @@ export class Cmfh extends NoTrainingSteps implements HashModel {
     const b = state["cmfh.B"];
     const n = b && b.shape.length === 2 ? b.shape[0] : -1;
     const get = (key: string, shape: number[]) => readEntry(state, key, shape, source, "cmfh");
-    const p: Params = {
+    this.params = {
       p1: get("cmfh.P1T", [d1, k]),
       p2: get("cmfh.P2T", [d2, k]),
       u1: get("cmfh.U1", [d1, k]),
@@ -365,16 +361,7 @@ export class Cmfh extends NoTrainingSteps implements HashModel {
       threshold: get("cmfh.threshold", [k]),
       codes: get("cmfh.B", [Math.max(n, 0), k]),
     };
-    this.#p = p;
     this.#n = n;
-  }
-
-  /** Nothing to free (no tensors). */
-  dispose(): void {}
-
-  #fitted(): Params {
-    if (!this.#p) throw new Error(`${FILE}: the model is not trained: call fit() or loadState()`);
-    return this.#p;
   }
 }
 

@@ -276,3 +276,34 @@ export abstract class NoTrainingSteps {
     return {};
   }
 }
+
+/**
+ * The base of the shallow closed-form models: no training steps (they are fitted in closed
+ * form), parameters that exist once fit() or loadState() has run, and nothing to dispose.
+ */
+export abstract class ClosedFormModel<P> extends NoTrainingSteps {
+  readonly #file: string;
+  #params: P | null = null;
+
+  /** `file` names the model in errors (e.g. "SCM"). */
+  constructor(file: string) {
+    super();
+    this.#file = file;
+  }
+
+  /** The fitted parameters; a one-line error naming the model before fit() or loadState(). */
+  protected get params(): P {
+    if (!this.#params) {
+      throw new Error(`${this.#file}: the model is not trained: call fit() or loadState()`);
+    }
+    return this.#params;
+  }
+
+  /** Set by fit() and loadState(). */
+  protected set params(p: P) {
+    this.#params = p;
+  }
+
+  /** Nothing to free (no tensors). */
+  dispose(): void {}
+}

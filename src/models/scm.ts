@@ -56,7 +56,7 @@ import {
   symmetricEigen,
   transpose,
 } from "../linalg.ts";
-import { type HashModel, NoTrainingSteps, type TrainingSetInfo } from "./model.ts";
+import { ClosedFormModel, type HashModel, type TrainingSetInfo } from "./model.ts";
 import { checkCols, checkDims, checkPairs, encodeLinear, readEntry } from "./shallow.ts";
 
 const FILE = "SCM";
@@ -294,7 +294,9 @@ export interface ScmFitReport {
 }
 
 /** The SCM hashing model; see the module comment. */
-export class Scm extends NoTrainingSteps implements HashModel {
+export class Scm
+  extends ClosedFormModel<Record<"wx" | "wy" | "meanX" | "meanY" | "eigenvalues", Float32Array>>
+  implements HashModel {
   /** "scm-orth" or "scm-seq". */
   readonly method: string;
   /** Code length. */
@@ -303,11 +305,10 @@ export class Scm extends NoTrainingSteps implements HashModel {
   readonly config: Readonly<ScmConfig>;
   readonly #dx: number;
   readonly #dy: number;
-  #p: Record<"wx" | "wy" | "meanX" | "meanY" | "eigenvalues", Float32Array> | null = null;
 
   /** An untrained model for the given feature dimensions. */
   constructor(info: Pick<TrainingSetInfo, "imageDim" | "textDim">, config: ScmConfig) {
-    super();
+    super(FILE);
     this.config = Object.freeze(scmConfig(config.bits, config));
     checkDims(FILE, info);
     if (this.config.bits > info.imageDim) {
@@ -336,7 +337,7 @@ export class Scm extends NoTrainingSteps implements HashModel {
     const p: ScmSeqResult = this.config.variant === "orth"
       ? { ...trainScmOrth(x, y, labels, bits, gamma), fallbackFrom: null }
       : trainScmSeq(x, y, labels, bits, gamma, ccaFallback);
-    this.#p = {
+    this.params = {
       wx: Float32Array.from(p.wx.data),
       wy: Float32Array.from(p.wy.data),
       meanX: Float32Array.from(meanX),
@@ -349,21 +350,21 @@ export class Scm extends NoTrainingSteps implements HashModel {
 
   /** sign((x - mean_x) W_x), packed. */
   encodeImage(x: Matrix): PackedCodes {
-    const p = this.#fitted();
+    const p = this.params;
     checkCols(FILE, x, this.#dx, "x (image features)");
     return encodeLinear(x, p.meanX, p.wx, this.bits);
   }
 
   /** sign((y - mean_y) W_y), packed. */
   encodeText(y: Matrix): PackedCodes {
-    const p = this.#fitted();
+    const p = this.params;
     checkCols(FILE, y, this.#dy, "y (text features)");
     return encodeLinear(y, p.meanY, p.wy, this.bits);
   }
 
   /** "scm.Wx", "scm.Wy", "scm.meanX", "scm.meanY", "scm.eigenvalues". */
   state(): NamedArrays {
-    const p = this.#fitted(), K = this.bits;
+    const p = this.params, K = this.bits;
     return {
       "scm.Wx": { shape: [this.#dx, K], data: p.wx.slice() },
       "scm.Wy": { shape: [this.#dy, K], data: p.wy.slice() },
@@ -377,21 +378,13 @@ export class Scm extends NoTrainingSteps implements HashModel {
   loadState(state: NamedArrays, source: string): void {
     const K = this.bits;
     const get = (key: string, shape: number[]) => readEntry(state, key, shape, source, "scm");
-    this.#p = {
+    this.params = {
       wx: get("scm.Wx", [this.#dx, K]),
       wy: get("scm.Wy", [this.#dy, K]),
       meanX: get("scm.meanX", [this.#dx]),
       meanY: get("scm.meanY", [this.#dy]),
       eigenvalues: get("scm.eigenvalues", [K]),
     };
-  }
-
-  /** Nothing to free (no tensors). */
-  dispose(): void {}
-
-  #fitted() {
-    if (!this.#p) throw new Error(`${FILE}: the model is not trained: call fit() or loadState()`);
-    return this.#p;
   }
 }
 
