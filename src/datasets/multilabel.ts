@@ -52,90 +52,73 @@ export function specs(): Record<"mirflickr25k" | "nuswide" | "mscoco" | "iapr", 
   const nusLab: VarSpec = { names: ["LAll"], what: "the 0/1 labels (n x 21)", cols: 21 };
   const iaprText: VarSpec = { names: ["YAll"], what: "the bag-of-words (n x 2912)", cols: 2912 };
   const iaprLab: VarSpec = { names: ["LAll"], what: "the 0/1 labels (n x 255)", cols: 255 };
+  /** A dataset in data/<name>/ (label names from label_names.txt there when present). */
+  const dataset = (
+    name: MultiLabelSpec["name"],
+    classes: number,
+    defaultLabelNames: MultiLabelSpec["defaultLabelNames"],
+    layouts: Layout[],
+  ): MultiLabelSpec => ({
+    name,
+    dir: name,
+    classes,
+    labelNamesFile: "label_names.txt",
+    defaultLabelNames,
+    layouts,
+  });
+  /** Image, text and labels in one file, each under the first of its names present. */
+  const oneFile = (file: string, image: string[], text: VarSpec, labels: VarSpec): Layout => ({
+    image: { file, spec: feat(image) },
+    text: { file, spec: text },
+    labels: { file, spec: labels },
+  });
   return {
-    mirflickr25k: {
-      name: "mirflickr25k",
-      dir: "mirflickr25k",
-      classes: 24,
-      labelNamesFile: "label_names.txt",
-      defaultLabelNames: () => MIRFLICKR_LABELS,
-      layouts: [
-        {
-          image: { file: "mirflickr25k-iall.mat", spec: feat(["IAll"]) },
-          text: { file: "mirflickr25k-yall.mat", spec: mirText },
-          labels: { file: "mirflickr25k-lall.mat", spec: mirLab },
-        },
-        {
-          image: { file: "mirflickr25k-iall.npy", spec: feat(["array"]), npy: true },
-          text: { file: "mirflickr25k-yall.mat", spec: mirText },
-          labels: { file: "mirflickr25k-lall.mat", spec: mirLab },
-        },
-        {
-          image: { file: "FLICKR-25K.mat", spec: feat(["images", "IAll", "XAll"]) },
-          text: { file: "FLICKR-25K.mat", spec: { ...mirText, names: ["YAll", "tags"] } },
-          labels: { file: "FLICKR-25K.mat", spec: { ...mirLab, names: ["LAll", "labels"] } },
-        },
-      ],
-    },
-    nuswide: {
-      name: "nuswide",
-      dir: "nuswide",
-      classes: 21,
-      labelNamesFile: "label_names.txt",
-      defaultLabelNames: (c) => genericNames("concept", c),
-      layouts: [
-        {
-          image: { file: "nus-wide-tc21-iall.mat", spec: feat(["IAll", "XAll"]) },
-          text: { file: "nus-wide-tc21-yall.mat", spec: nusText },
-          labels: { file: "nus-wide-tc21-lall.mat", spec: nusLab },
-        },
-        {
-          image: { file: "NUS-WIDE-TC21.mat", spec: feat(["image", "images", "IAll", "XAll"]) },
-          text: {
-            file: "NUS-WIDE-TC21.mat",
-            spec: { ...nusText, names: ["text", "YAll", "tags"] },
-          },
-          labels: {
-            file: "NUS-WIDE-TC21.mat",
-            spec: { ...nusLab, names: ["label", "LAll", "labels"] },
-          },
-        },
-      ],
-    },
-    mscoco: {
-      name: "mscoco",
-      dir: "mscoco",
-      classes: 80,
-      labelNamesFile: "label_names.txt",
-      defaultLabelNames: (c) => genericNames("category", c),
-      layouts: [
-        {
-          image: { file: "MS-COCO.mat", spec: feat(["images", "IAll", "XAll"]) },
-          text: {
-            file: "MS-COCO.mat",
-            spec: { names: ["tags", "YAll"], what: "the text features (n x d_t)" },
-          },
-          labels: {
-            file: "MS-COCO.mat",
-            spec: { names: ["labels", "LAll"], what: "the 0/1 labels (n x 80)", cols: 80 },
-          },
-        },
-      ],
-    },
-    iapr: {
-      name: "iapr",
-      dir: "iapr",
-      classes: 255,
-      labelNamesFile: "label_names.txt",
-      defaultLabelNames: (c) => genericNames("label", c),
-      layouts: [
-        {
-          image: { file: "iapr-tc12-iall.mat", spec: feat(["IAll", "XAll"]) },
-          text: { file: "iapr-tc12-yall.mat", spec: iaprText },
-          labels: { file: "iapr-tc12-lall.mat", spec: iaprLab },
-        },
-      ],
-    },
+    mirflickr25k: dataset("mirflickr25k", 24, () => MIRFLICKR_LABELS, [
+      {
+        image: { file: "mirflickr25k-iall.mat", spec: feat(["IAll"]) },
+        text: { file: "mirflickr25k-yall.mat", spec: mirText },
+        labels: { file: "mirflickr25k-lall.mat", spec: mirLab },
+      },
+      {
+        image: { file: "mirflickr25k-iall.npy", spec: feat(["array"]), npy: true },
+        text: { file: "mirflickr25k-yall.mat", spec: mirText },
+        labels: { file: "mirflickr25k-lall.mat", spec: mirLab },
+      },
+      oneFile(
+        "FLICKR-25K.mat",
+        ["images", "IAll", "XAll"],
+        { ...mirText, names: ["YAll", "tags"] },
+        { ...mirLab, names: ["LAll", "labels"] },
+      ),
+    ]),
+    nuswide: dataset("nuswide", 21, (c) => genericNames("concept", c), [
+      {
+        image: { file: "nus-wide-tc21-iall.mat", spec: feat(["IAll", "XAll"]) },
+        text: { file: "nus-wide-tc21-yall.mat", spec: nusText },
+        labels: { file: "nus-wide-tc21-lall.mat", spec: nusLab },
+      },
+      oneFile(
+        "NUS-WIDE-TC21.mat",
+        ["image", "images", "IAll", "XAll"],
+        { ...nusText, names: ["text", "YAll", "tags"] },
+        { ...nusLab, names: ["label", "LAll", "labels"] },
+      ),
+    ]),
+    mscoco: dataset("mscoco", 80, (c) => genericNames("category", c), [
+      oneFile(
+        "MS-COCO.mat",
+        ["images", "IAll", "XAll"],
+        { names: ["tags", "YAll"], what: "the text features (n x d_t)" },
+        { names: ["labels", "LAll"], what: "the 0/1 labels (n x 80)", cols: 80 },
+      ),
+    ]),
+    iapr: dataset("iapr", 255, (c) => genericNames("label", c), [
+      {
+        image: { file: "iapr-tc12-iall.mat", spec: feat(["IAll", "XAll"]) },
+        text: { file: "iapr-tc12-yall.mat", spec: iaprText },
+        labels: { file: "iapr-tc12-lall.mat", spec: iaprLab },
+      },
+    ]),
   };
 }
 
