@@ -156,6 +156,24 @@ async function failsWith(p: Promise<unknown>, ...fragments: (string | RegExp)[])
   });
 }
 
+/** Loading MIRFlickr fails naming the file and the variable when `v` replaces its variable. */
+async function mirRejects(m: Mir, v: WriteVar, ...fragments: string[]) {
+  await writeMir(m, { override: { [v.name]: v } });
+  const file = `mirflickr25k-${v.name.toLowerCase()}.mat`;
+  await failsWith(load("mirflickr25k"), file, `'${v.name}'`, ...fragments);
+}
+
+/** Loading Wikipedia fails naming wikiData.mat and the variable when `v` replaces its variable. */
+async function wikiRejects(w: Wiki, v: WriteVar, ...fragments: string[]) {
+  await writeMat(join(await mkdir("wikipedia"), "wikiData.mat"), wikiVars(w, { [v.name]: v }));
+  await failsWith(load("wikipedia"), "wikiData.mat", `'${v.name}'`, ...fragments);
+}
+
+/** Rows, image columns, text columns and label classes of a dataset. */
+function sizes(ds: CrossModalDataset): number[] {
+  return [ds.image.rows, ds.image.cols, ds.text.cols, ds.labels.classes];
+}
+
 function labelRow(l: LabelMatrix, r: number): number[] {
   return Array.from(l.data.subarray(r * l.classes, (r + 1) * l.classes));
 }
@@ -169,12 +187,7 @@ tmpTest(
     await writeMat(join(await mkdir("wikipedia"), "wikiData.mat"), wikiVars(w), { compress: true });
     const ds = await load("wikipedia");
     assert.equal(ds.name, "wikipedia");
-    assert.deepEqual([ds.image.rows, ds.image.cols, ds.text.cols, ds.labels.classes], [
-      17,
-      128,
-      10,
-      10,
-    ]);
+    assert.deepEqual(sizes(ds), [17, 128, 10, 10]);
     assert.deepEqual(ds.fixedSplit, { queryStart: NTR, queryEnd: NTR + NTE });
     const I = ds.image as DenseMatrix, T = toDense(ds.text);
     assert.deepEqual(row(I, 0), f32(w.Itr.slice(0, 128)));
@@ -228,12 +241,7 @@ tmpTest(
     await writeMir(m);
     const ds = await load("mirflickr25k");
     assert.equal(ds.name, "mirflickr25k");
-    assert.deepEqual([ds.image.rows, ds.image.cols, ds.text.cols, ds.labels.classes], [
-      30,
-      16,
-      1386,
-      24,
-    ]);
+    assert.deepEqual(sizes(ds), [30, 16, 1386, 24]);
     assert.deepEqual(row(ds.image as DenseMatrix, 7), f32(m.I.slice(7 * 16, 8 * 16)));
     assert.deepEqual(row(toDense(ds.text), 3), m.Y.slice(3 * 1386, 4 * 1386));
     assert.deepEqual(labelRow(ds.labels, 5), m.L.slice(5 * 24, 6 * 24));
@@ -396,14 +404,7 @@ tmpTest(
   "wrong shape: names the file, the variable, its size and the expected columns",
   async () => {
     const m = mirData();
-    await writeMir(m, { override: { YAll: matVar("YAll", m.n, 1385, multiHot(m.n, 1385)) } });
-    await failsWith(
-      load("mirflickr25k"),
-      "mirflickr25k-yall.mat",
-      "'YAll'",
-      "30x1385",
-      "1386 columns",
-    );
+    await mirRejects(m, matVar("YAll", m.n, 1385, multiHot(m.n, 1385)), "30x1385", "1386 columns");
   },
 );
 
@@ -453,79 +454,42 @@ tmpTest("rows that disagree between modalities are rejected, naming both sides",
     "mirflickr25k-lall.mat",
   );
   const w = wikiData();
-  await writeMat(
-    join(await mkdir("wikipedia"), "wikiData.mat"),
-    wikiVars(w, { L_te: matVar("L_te", NTE - 1, 1, w.Lte.slice(1)) }),
-  );
-  await failsWith(load("wikipedia"), "wikiData.mat", "'L_te'", "4 rows, expected 5 like 'I_te'");
+  const Lte = matVar("L_te", NTE - 1, 1, w.Lte.slice(1));
+  await wikiRejects(w, Lte, "4 rows, expected 5 like 'I_te'");
 });
 
 tmpTest("image features stored transposed get a hint", async () => {
   const m = mirData(30, 16);
-  await writeMir(m, { override: { IAll: matVar("IAll", 16, 30, m.I) } });
-  await failsWith(
-    load("mirflickr25k"),
-    "mirflickr25k-iall.mat",
-    "'IAll'",
-    "16 rows, expected 30",
-    "transposed",
-  );
+  await mirRejects(m, matVar("IAll", 16, 30, m.I), "16 rows, expected 30", "transposed");
 });
 
 tmpTest("NaN and Inf values are rejected with file, variable and position", async () => {
   const m = mirData();
   const I = m.I.slice();
   I[3 * 16 + 2] = NaN;
-  await writeMir(m, { override: { IAll: matVar("IAll", m.n, 16, I) } });
-  await failsWith(
-    load("mirflickr25k"),
-    "mirflickr25k-iall.mat",
-    "'IAll'",
-    "NaN at row 3, column 2",
-  );
+  await mirRejects(m, matVar("IAll", m.n, 16, I), "NaN at row 3, column 2");
   const w = wikiData();
   const T = w.Ttr.slice();
   T[5 * 10 + 9] = Infinity;
-  await writeMat(
-    join(await mkdir("wikipedia"), "wikiData.mat"),
-    wikiVars(w, { T_tr: matVar("T_tr", NTR, 10, T) }),
-  );
-  await failsWith(load("wikipedia"), "wikiData.mat", "'T_tr'", "Infinity at row 5, column 9");
+  await wikiRejects(w, matVar("T_tr", NTR, 10, T), "Infinity at row 5, column 9");
 });
 
 tmpTest("all-zero label rows are rejected with file, variable and first row", async () => {
   const m = mirData();
   const L = m.L.slice();
   for (const r of [4, 9]) L.fill(0, r * 24, (r + 1) * 24);
-  await writeMir(m, { override: { LAll: matVar("LAll", m.n, 24, L) } });
-  await failsWith(
-    load("mirflickr25k"),
-    "mirflickr25k-lall.mat",
-    "'LAll'",
-    "2 all-zero label row(s)",
-    "row 4",
-  );
+  await mirRejects(m, matVar("LAll", m.n, 24, L), "2 all-zero label row(s)", "row 4");
 });
 
 tmpTest("labels that are not 0/1 are rejected", async () => {
   const m = mirData();
   const L = m.L.slice();
   L[24 + 3] = 2;
-  await writeMir(m, { override: { LAll: matVar("LAll", m.n, 24, L) } });
-  await failsWith(
-    load("mirflickr25k"),
-    "mirflickr25k-lall.mat",
-    "'LAll'",
-    "value 2 at row 1, column 3",
-  );
+  await mirRejects(m, matVar("LAll", m.n, 24, L), "value 2 at row 1, column 3");
   const w = wikiData();
   const Ltr = w.Ltr.slice();
   Ltr[6] = 11;
-  await writeMat(
-    join(await mkdir("wikipedia"), "wikiData.mat"),
-    wikiVars(w, { L_tr: matVar("L_tr", NTR, 1, Ltr) }),
-  );
-  await failsWith(load("wikipedia"), "wikiData.mat", "'L_tr'", "class index 11 at row 6", "1..10");
+  await wikiRejects(w, matVar("L_tr", NTR, 1, Ltr), "class index 11 at row 6", "1..10");
 });
 
 tmpTest("a label-name file with the wrong count is rejected", async () => {
@@ -738,12 +702,7 @@ Deno.test({
   ignore: !hasWiki,
   fn: async () => {
     const ds = await loadDataset("wikipedia", { dataDir });
-    assert.deepEqual([ds.image.rows, ds.image.cols, ds.text.cols, ds.labels.classes], [
-      2866,
-      128,
-      10,
-      10,
-    ]);
+    assert.deepEqual(sizes(ds), [2866, 128, 10, 10]);
     assert.deepEqual(ds.fixedSplit, { queryStart: 2173, queryEnd: 2866 });
     for (let r = 0; r < ds.labels.rows; r++) {
       assert.equal(labelRow(ds.labels, r).reduce((s, v) => s + v, 0), 1);
@@ -762,12 +721,7 @@ Deno.test({
   fn: async () => {
     const ds = await loadDataset("mirflickr25k-simimg", { dataDir, simulatedImage: { dim: 32 } });
     assert.equal(ds.name, "mirflickr25k-simimg");
-    assert.deepEqual([ds.image.rows, ds.image.cols, ds.text.cols, ds.labels.classes], [
-      20015,
-      32,
-      1386,
-      24,
-    ]);
+    assert.deepEqual(sizes(ds), [20015, 32, 1386, 24]);
     assert.equal(ds.labelNames[23], "water");
     assert.match(ds.provenance, /SIMULATED/);
     const hasImages = await exists(join(dataDir, "mirflickr25k", "mirflickr25k-iall.mat")) ||
