@@ -24,9 +24,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { formatMarkdown, runCli, writeTextAtomic } from "../io.ts";
+import { formatMarkdown, parseCliOptions, runCli, writeTextAtomic } from "../io.ts";
 import { BACKEND_NAMES, type BackendName, parseBackendName } from "../accel/backend.ts";
 import { isTrainable, METHODS } from "../models/mod.ts";
 import type { HashModel } from "../models/model.ts";
@@ -612,21 +611,28 @@ Options
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Parse the CLI (exported for tests). */
+/**
+ * Parse the CLI (exported for tests) with the toolkit's CLI parser: an unknown option, a
+ * missing value or an option given twice (other than --sweep) is a one-line error.
+ */
 export function parseMechanismsCli(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sweep: { type: "string", multiple: true },
-      out: { type: "string" },
-      doc: { type: "string" },
-      backend: { type: "string" },
-      plan: { type: "boolean", default: false },
-      "report-only": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-    allowPositionals: false,
-  });
+  const values = parseCliOptions(argv, {
+    sweep: { type: "string", multiple: true },
+    out: { type: "string" },
+    doc: { type: "string" },
+    backend: { type: "string" },
+    plan: { type: "boolean", default: false },
+    "report-only": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  }, "mechanisms") as {
+    sweep?: string[];
+    out?: string;
+    doc?: string;
+    backend?: string;
+    plan: boolean;
+    "report-only": boolean;
+    help: boolean;
+  };
   const names = (values.sweep ?? []).flatMap((v) => v.split(",")).map((v) => v.trim())
     .filter(Boolean);
   const sweeps = names.length ? [...new Set(names)].map(sweepByName) : [...SWEEPS];

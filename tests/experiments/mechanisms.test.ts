@@ -224,6 +224,9 @@ Deno.test("mechanisms CLI: sweeps, defaults and errors", () => {
   assert.equal(one.reportOnly, true);
   assert.throws(() => parseMechanismsCli(["--sweep", "cr"]), /--sweep: unknown sweep 'cr'/);
   assert.throws(() => parseMechanismsCli(["--plan", "--report-only"]), /choose one/);
+  // The toolkit's CLI parser: one-line errors in CLI terms.
+  assert.throws(() => parseMechanismsCli(["--bogus"]), /'deno task mechanisms --help' lists/);
+  assert.throws(() => parseMechanismsCli(["--out", "a", "--out", "b"]), /--out: given twice/);
 });
 
 // ------------------------------------------------------------------ analysis of fabricated results
