@@ -19,6 +19,14 @@ function checkDims(rows: number, cols: number, what: string): void {
   }
 }
 
+/** Check the dimensions and that `length` values fill rows x cols (`has` leads the count). */
+function checkSize(length: number, rows: number, cols: number, what: string, has = ""): void {
+  checkDims(rows, cols, what);
+  if (length !== rows * cols) {
+    throw new Error(`${what}: ${has}${length} values, expected ${rows}x${cols}=${rows * cols}`);
+  }
+}
+
 /** `data` checked to hold rows x cols values, or a new zero-filled array of that size. */
 function sized<T extends { length: number }>(
   rows: number,
@@ -27,14 +35,12 @@ function sized<T extends { length: number }>(
   make: (n: number) => T,
   what: string,
 ): T {
-  checkDims(rows, cols, what);
-  const d = data ?? make(rows * cols);
-  if (d.length !== rows * cols) {
-    throw new Error(
-      `${what}: data has ${d.length} values, expected ${rows}x${cols}=${rows * cols}`,
-    );
+  if (data) {
+    checkSize(data.length, rows, cols, what, "data has ");
+    return data;
   }
-  return d;
+  checkDims(rows, cols, what);
+  return make(rows * cols);
 }
 
 /**
@@ -56,11 +62,7 @@ export function validateDense(m: DenseMatrix, what = "matrix"): DenseMatrix {
   if (m.kind !== "dense") throw new Error(`${what}: expected a dense matrix, got kind '${m.kind}'`);
   checkDims(m.rows, m.cols, what);
   if (!(m.data instanceof Float32Array)) throw new Error(`${what}: data must be a Float32Array`);
-  if (m.data.length !== m.rows * m.cols) {
-    throw new Error(
-      `${what}: data has ${m.data.length} values, expected ${m.rows}x${m.cols}=${m.rows * m.cols}`,
-    );
-  }
+  checkSize(m.data.length, m.rows, m.cols, what, "data has ");
   return m;
 }
 
@@ -131,10 +133,7 @@ export function columnMajorToDense(
   cols: number,
   what = "matrix",
 ): DenseMatrix {
-  checkDims(rows, cols, what);
-  if (src.length !== rows * cols) {
-    throw new Error(`${what}: ${src.length} values, expected ${rows}x${cols}=${rows * cols}`);
-  }
+  checkSize(src.length, rows, cols, what);
   const s = isBigIntArray(src) ? Float64Array.from(src, Number) : src;
   const out = new Float32Array(rows * cols);
   const B = 64;
@@ -158,10 +157,7 @@ export function rowMajorToDense(
   cols: number,
   what = "matrix",
 ): DenseMatrix {
-  checkDims(rows, cols, what);
-  if (src.length !== rows * cols) {
-    throw new Error(`${what}: ${src.length} values, expected ${rows}x${cols}=${rows * cols}`);
-  }
+  checkSize(src.length, rows, cols, what);
   const out = isBigIntArray(src)
     ? Float32Array.from(src, Number)
     : Float32Array.from(src as ArrayLike<number>);
@@ -302,12 +298,7 @@ export function gatherLabelRows(l: LabelMatrix, rows: ArrayLike<number>): LabelM
 
 /** Stack matrices vertically (all must have the same number of columns). CSR stays CSR. */
 export function vstack(parts: readonly Matrix[], what = "vstack"): Matrix {
-  if (parts.length === 0) throw new Error(`${what}: nothing to stack`);
-  const cols = parts[0].cols;
-  for (const p of parts) {
-    if (p.cols !== cols) throw new Error(`${what}: column counts differ (${cols} vs ${p.cols})`);
-  }
-  const rows = parts.reduce((s, p) => s + p.rows, 0);
+  const rows = stackedRows(parts, (p) => p.cols, "column", what), cols = parts[0].cols;
   if (parts.every((p) => p.kind === "csr")) {
     const ps = parts as CsrMatrix[];
     const nnz = ps.reduce((s, p) => s + p.indptr[p.rows], 0);
@@ -325,31 +316,44 @@ export function vstack(parts: readonly Matrix[], what = "vstack"): Matrix {
     }
     return { kind: "csr", rows, cols, indptr, indices, values };
   }
-  const data = new Float32Array(rows * cols);
-  let o = 0;
-  for (const p of parts) {
-    const d = toDense(p).data;
-    data.set(d, o);
-    o += d.length;
-  }
+  const data = concatenated(parts.map((p) => toDense(p).data), (n) => new Float32Array(n));
   return { kind: "dense", rows, cols, data };
 }
 
 /** Stack label matrices vertically (same number of classes). */
 export function vstackLabels(parts: readonly LabelMatrix[], what = "vstackLabels"): LabelMatrix {
+  const rows = stackedRows(parts, (p) => p.classes, "class", what);
+  const data = concatenated(parts.map((p) => p.data), (n) => new Uint8Array(n));
+  return { rows, classes: parts[0].classes, data };
+}
+
+/** The total rows of `parts`, checked to be at least one part, all of the same `width`. */
+function stackedRows<P extends { readonly rows: number }>(
+  parts: readonly P[],
+  width: (p: P) => number,
+  noun: string,
+  what: string,
+): number {
   if (parts.length === 0) throw new Error(`${what}: nothing to stack`);
-  const c = parts[0].classes;
+  const w = width(parts[0]);
   for (const p of parts) {
-    if (p.classes !== c) throw new Error(`${what}: class counts differ (${c} vs ${p.classes})`);
+    if (width(p) !== w) throw new Error(`${what}: ${noun} counts differ (${w} vs ${width(p)})`);
   }
-  const rows = parts.reduce((s, p) => s + p.rows, 0);
-  const data = new Uint8Array(rows * c);
+  return parts.reduce((s, p) => s + p.rows, 0);
+}
+
+/** The arrays one after another, in a new array from `make`. */
+function concatenated<T extends Float32Array | Uint8Array>(
+  arrays: readonly T[],
+  make: (n: number) => T,
+): T {
+  const out = make(arrays.reduce((s, a) => s + a.length, 0));
   let o = 0;
-  for (const p of parts) {
-    data.set(p.data, o);
-    o += p.data.length;
+  for (const a of arrays) {
+    out.set(a, o);
+    o += a.length;
   }
-  return { rows, classes: c, data };
+  return out;
 }
 
 /**
