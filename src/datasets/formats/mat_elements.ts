@@ -323,27 +323,16 @@ export function decodeMatrix(
     return { type: "char", name, class: "char", dims: info.dims, rows };
   }
   const cls = info.class as MatNumericClass;
-  if (n === 0) {
-    return {
-      type: "numeric",
-      name,
-      class: cls,
-      logical: info.logical,
-      dims: info.dims,
-      data: new CLASS_CTOR[cls](0),
-    };
+  let data: MatTypedArray;
+  if (n === 0) data = new CLASS_CTOR[cls](0);
+  else {
+    data = decodePayload(bytes, next(h.body, "real part"), le, path, name);
+    if (data.length !== n) {
+      fail(
+        path,
+        `variable '${name}' has ${data.length} values, expected ${info.dims.join("x")}=${n}`,
+      );
+    }
   }
-  const t = next(h.body, "real part");
-  const raw = decodePayload(bytes, t, le, path, name);
-  if (raw.length !== n) {
-    fail(path, `variable '${name}' has ${raw.length} values, expected ${info.dims.join("x")}=${n}`);
-  }
-  return {
-    type: "numeric",
-    name,
-    class: cls,
-    logical: info.logical,
-    dims: info.dims,
-    data: raw,
-  };
+  return { type: "numeric", name, class: cls, logical: info.logical, dims: info.dims, data };
 }
