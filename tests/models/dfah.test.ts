@@ -1,8 +1,8 @@
 /**
- * DFAH (src/models/dfah/mod.ts): each loss term against a plain-JS reference, the discrete step
- * (exact block-coordinate minimisers, J never increases, B binary), the config and its
+ * DFAH (src/models/dfah/mod.ts): each loss term against a plain-JS reference, the config and its
  * ablation flags (what each one switches off, seen in variables, gradients, terms and state),
- * determinism, save/load, resume, tensor hygiene and a short synthetic training run.
+ * determinism, save/load, resume, tensor hygiene and a short synthetic training run. The
+ * discrete step has its own file, dfah_discrete.test.ts.
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
@@ -15,7 +15,7 @@ import { stopGradient } from "../../src/nn/tape.ts";
 import { loadModel, saveModel } from "../../src/models/mod.ts";
 import type { TrainingSetInfo } from "../../src/models/model.ts";
 import type { CrossModalDataset } from "../../src/types.ts";
-import { crossModalMap, heldOutData, sha256 } from "../test_utils.ts";
+import { crossModalMap, heldOutData } from "../test_utils.ts";
 import {
   activeParts,
   adversarialTerm,
@@ -25,8 +25,6 @@ import {
   dfahConfig,
   type DfahModel,
   discreteObjective,
-  type DiscreteProblem,
-  discreteStep,
   discriminatorLoss,
   fusionPairTerm,
   intraModalTerm,
@@ -34,7 +32,6 @@ import {
   pairwiseTerm,
   quantizationTerm,
   updateB,
-  updateP,
 } from "../../src/models/dfah/mod.ts";
 
 await initBackend({ name: "wasm" });
@@ -238,122 +235,6 @@ Deno.test("stopGradient passes values through and blocks the gradient", () => {
   assert.deepEqual(Array.from(y.dataSync()), Array.from(x.dataSync()));
   tf.dispose([x, g, y]);
 });
-
-// ---------------------------------------------------------------------------------------
-// Discrete step
-
-function randomProblem(seed: number, n = 60, K = 12, c = 5): DiscreteProblem {
-  const rng = new Rng(seed);
-  const u = () => Float32Array.from({ length: n * K }, () => 2 * rng.uniform() - 1);
-  const L = new Float32Array(n * c);
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < c; a++) L[i * c + a] = rng.uniform() < 0.3 ? 1 : 0;
-  }
-  return {
-    n,
-    bits: K,
-    classes: c,
-    U: u(),
-    Hv: u(),
-    Ht: u(),
-    L, // some rows may be all zero and some classes unused: rho > 0 keeps P unique
-    lambda: 0.2 + 2 * rng.uniform(),
-    mu: 0.2 + 2 * rng.uniform(),
-    rho: 0.1 + 2 * rng.uniform(),
-  };
-}
-
-Deno.test("the discrete step never increases J(B, P) across half-steps and keeps B binary", () => {
-  for (let seed = 1; seed <= 8; seed++) {
-    const p = randomProblem(seed);
-    const rng = new Rng(100 + seed);
-    const B0 = Float32Array.from({ length: p.n * p.bits }, () => (rng.uniform() < 0.5 ? -1 : 1));
-    const P0 = Float64Array.from(rng.normals(p.classes * p.bits));
-    const res = discreteStep(p, B0, 4, P0);
-    assert.equal(res.objectives.length, 1 + 2 * 4);
-    for (let i = 1; i < res.objectives.length; i++) {
-      const prev = res.objectives[i - 1], cur = res.objectives[i];
-      assert.ok(cur <= prev + 1e-9 * Math.abs(prev), `seed ${seed}: J rose at half-step ${i}`);
-    }
-    assert.ok(res.B.every((b) => b === 1 || b === -1), "B left {-1, +1}");
-    close(res.objectives.at(-1)!, discreteObjective(res.B, res.P, p), 1e-12, "final J");
-    assert.ok(res.flipped > 0 && res.flipped < 1);
-  }
-});
-
-Deno.test("updateB is the exact minimiser over B: no single bit flip lowers J", () => {
-  const p = randomProblem(21, 15, 6, 4);
-  const P = Float64Array.from(new Rng(1).normals(p.classes * p.bits));
-  const B = updateB(P, p);
-  const J = discreteObjective(B, P, p);
-  for (let e = 0; e < B.length; e++) {
-    const f = B.slice();
-    f[e] = -f[e];
-    assert.ok(discreteObjective(f, P, p) >= J - 1e-9 * J, `flipping entry ${e} lowered J`);
-  }
-});
-
-Deno.test("updateP solves the normal equations and no perturbation of P lowers J", () => {
-  const p = randomProblem(22, 30, 5, 4);
-  const rng = new Rng(2);
-  const B = Float32Array.from({ length: p.n * p.bits }, () => (rng.uniform() < 0.5 ? -1 : 1));
-  const P = updateP(B, p);
-  const { n, classes: c, bits: K } = p;
-  // (L^T L + rho I) P - L^T B = 0
-  for (let a = 0; a < c; a++) {
-    for (let k = 0; k < K; k++) {
-      let r = p.rho * P[a * K + k];
-      for (let i = 0; i < n; i++) {
-        const la = p.L[i * c + a];
-        if (!la) continue;
-        let lp = 0;
-        for (let b = 0; b < c; b++) lp += p.L[i * c + b] * P[b * K + k];
-        r += la * (lp - B[i * K + k]);
-      }
-      assert.ok(Math.abs(r) < 1e-9, `normal-equation residual ${r} at (${a}, ${k})`);
-    }
-  }
-  const J = discreteObjective(B, P, p);
-  for (let t = 0; t < 20; t++) {
-    const Q = P.map((x) => x + 1e-3 * rng.normal());
-    assert.ok(discreteObjective(B, Q, p) >= J, "a perturbed P lowered J");
-  }
-});
-
-Deno.test("the discrete step is bit for bit the recorded one (P-step factorisation unchanged)", async () => {
-  // SHA-256, per problem, of the bytes of updateP's P and of discreteStep's P, B and J (binary
-  // and relaxed) on multi-label (correlated classes: a full Cholesky factor), 24-class and
-  // single-label (diagonal L^T L) problems, recorded with DFAH's own in-place Cholesky before
-  // the P-step used linalg.ts's cholesky.
-  const problems = [
-    randomProblem(31),
-    randomProblem(32, 200, 64, 24),
-    { ...randomProblem(33, 80, 16, 10), L: singleLabels(80, 10, 33) },
-  ];
-  const digests: string[] = [];
-  for (const [i, p] of problems.entries()) {
-    const rng = new Rng(200 + i);
-    const B0 = Float32Array.from({ length: p.n * p.bits }, () => (rng.uniform() < 0.5 ? -1 : 1));
-    const outputs: ArrayBufferView[] = [updateP(B0, p)];
-    for (const binary of [true, false]) {
-      const res = discreteStep(p, B0, 3, undefined, binary);
-      outputs.push(res.P, res.B, Float64Array.from(res.objectives));
-    }
-    const bytes = outputs.flatMap((a) => [...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)]);
-    digests.push(await sha256(Uint8Array.from(bytes)));
-  }
-  assert.deepEqual(digests, [
-    "39b723078a4f19203b29613a57bc206815fb87ab0fd6440137546b0835f8e194",
-    "0367bd0e617a8a3f8e8954a7e63228bcf1c6c4ee186886915533456f2ee6a3fe",
-    "0806bd6f758015e121d8033724fb8806862dc0229c047ee86e9fc21d3e8b212f",
-  ]);
-});
-
-function singleLabels(n: number, c: number, seed: number): Float32Array {
-  const rng = new Rng(seed), L = new Float32Array(n * c);
-  for (let i = 0; i < n; i++) L[i * c + rng.int(c)] = 1;
-  return L;
-}
 
 // ---------------------------------------------------------------------------------------
 // Config and ablations
