@@ -30,9 +30,9 @@
  * M = U + lambda (H^v + H^t) + mu L P and const free of B. For binary B, ||B||^2 = nK is
  * constant, so minimising J maximises tr(B^T M) = sum_ij B_ij M_ij, which separates over
  * entries: B_ij = sign(M_ij) (ties M_ij = 0 are optimal either way; sign(0) = +1).
- * Each half-step therefore cannot increase J (tests/dfah.test.ts checks it, and that no single
- * bit flip can lower J after a B-step). Rounds start with a P-step, so the result does not
- * depend on the previous P.
+ * Each half-step therefore cannot increase J (tests/models/dfah_discrete.test.ts checks it, and
+ * that no single bit flip can lower J after a B-step). Rounds start with a P-step, so the result
+ * does not depend on the previous P.
  *
  * Other choices of ours (documented in docs/dfah-design.md):
  * - pairMode "stored" (default): the cross-modal term compares the batch's image outputs with
