@@ -20,7 +20,8 @@
  * The module is assembled at first use (src/accel/wasm_assembler.ts) and instantiated per
  * scanner on a memory of its own holding padded copies of the codes and labels.
  * {@link createHammingScanner} returns undefined when WebAssembly is unavailable or switched
- * off ({@link setHammingWasmEnabled}); the caller then runs its JavaScript kernels.
+ * off ({@link setHammingWasmEnabled}), or the memory cannot be allocated; the caller then runs
+ * its JavaScript kernels.
  *
  * @module
  */
@@ -219,8 +220,8 @@ function copyPadded(rows: PackedRows, wide: number, memory: Uint32Array, at: num
 
 /**
  * A scanner of `query` against `db` with their label bitsets, for codes of `bits` bits; or
- * undefined when WebAssembly is unavailable or switched off. Sizes are assumed consistent
- * (validated by the caller).
+ * undefined when WebAssembly is unavailable, switched off or out of memory. Sizes are assumed
+ * consistent (validated by the caller).
  */
 export function createHammingScanner(
   query: PackedRows,
@@ -240,7 +241,14 @@ export function createHammingScanner(
   const before = counts + 8 * (bits + 1);
   const rec = before + 8 * (bits + 1);
   const bytes = rec + 12 * db.n;
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  if (pages > 65536) return undefined; // beyond the 4 GiB of a 32-bit memory
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages });
+  } catch {
+    return undefined; // not enough memory for the copies: the JavaScript kernels need none
+  }
   const words = new Uint32Array(memory.buffer);
   copyPadded(query, W, words, q);
   copyPadded(queryLabels, L, words, ql);
