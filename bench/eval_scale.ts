@@ -1,7 +1,7 @@
 /**
  * Evaluation at scale: MAP@all (one direction) with generated codes at MIRFlickr-25K size
  * (2,000 queries x 18,015 items, 24 labels) and NUS-WIDE size (2,100 x 193,734, 21 labels),
- * 16/32/64 bits — on one core (src/metrics.ts, mapAll), on several cores with workers
+ * 16/32/64 bits — on one core (src/retrieval/metrics.ts, mapAll), on several cores with workers
  * (src/retrieval/parallel.ts), and, when python3 with NumPy is installed, the two usual NumPy
  * formulations (bench/eval_peers.py: the per-query loop of the public DCMH/DADH code and a
  * vectorised one). Every case runs in its own process, which reports its seconds (Deno: the
@@ -9,7 +9,10 @@
  * resident memory. The same seeds give the same codes in every process.
  *
  *   deno run -A bench/eval_scale.ts [--sizes mir,nus] [--bits 16,32,64] [--workers 2]
- *                                   [--peer-bits 64] [--no-peers]
+ *                                   [--peer-bits 64] [--no-peers] [--js-scan]
+ *
+ * `--js-scan` adds a one-core row with the WebAssembly scan switched off (the JavaScript
+ * fallback of src/retrieval/ranking.ts).
  *
  * @module
  */
@@ -17,6 +20,7 @@ import { parseArgs } from "node:util";
 import { packSigns } from "../src/retrieval/codes.ts";
 import { mapAll } from "../src/retrieval/metrics.ts";
 import { mapAllParallel } from "../src/retrieval/parallel.ts";
+import { setHammingWasmEnabled } from "../src/accel/hamming_kernel.ts";
 import { Rng } from "../src/random.ts";
 import type { LabelMatrix } from "../src/types.ts";
 
@@ -53,12 +57,13 @@ function peakMb(): number {
 async function child(mode: string, size: Size, bits: number, workers: number): Promise<void> {
   const g = generate(size, bits);
   const q = packSigns(g.q, g.nq, bits), db = packSigns(g.db, g.ndb, bits);
+  if (mode === "js") setHammingWasmEnabled(false);
   // The first call includes compiling the kernels; the second is the steady state.
   const times: number[] = [];
   let map = 0;
   for (let rep = 0; rep < 2; rep++) {
     const t0 = performance.now();
-    map = mode === "single"
+    map = mode !== "parallel"
       ? mapAll(q, g.ql, db, g.dl)
       : await mapAllParallel(q, g.ql, db, g.dl, { workers });
     times.push((performance.now() - t0) / 1000);
@@ -124,6 +129,7 @@ async function main(): Promise<void> {
       workers: { type: "string", default: String(navigator.hardwareConcurrency ?? 2) },
       "peer-bits": { type: "string", default: "64" },
       "no-peers": { type: "boolean", default: false },
+      "js-scan": { type: "boolean", default: false },
     },
   });
   const workers = Number(values.workers);
@@ -156,6 +162,12 @@ async function main(): Promise<void> {
         );
       const one = await runChild(["--child", `single:${size}:${bits}`]);
       row("Deno, 1 core (mapAll)", one);
+      if (values["js-scan"]) {
+        row(
+          "Deno, 1 core (mapAll), JavaScript scan",
+          await runChild(["--child", `js:${size}:${bits}`]),
+        );
+      }
       const multi = await runChild([
         "--child",
         `parallel:${size}:${bits}`,

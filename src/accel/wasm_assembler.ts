@@ -1,29 +1,55 @@
 /**
- * A minimal WebAssembly assembler for the SIMD kernels of src/accel/simd.ts: function
- * definitions written as text instructions (one per line, `;;` comments) become a binary
- * module that imports `env.memory` and exports the functions. It knows exactly the opcodes the
- * kernels use; anything else is a one-line error naming the function and the instruction.
+ * A minimal WebAssembly assembler for the kernels of src/accel/simd.ts and
+ * src/accel/hamming_kernel.ts: function definitions written as text instructions (one per line,
+ * `;;` comments) become a binary module that imports `env.memory` and exports the functions. It
+ * knows exactly the opcodes the kernels use; anything else is a one-line error naming the
+ * function and the instruction.
  *
  * @module
  */
-/** One exported function: named typed params and locals, a body of text instructions. */
+/**
+ * One exported function: named typed params and locals, a body of text instructions, and an
+ * optional result type (the value left on the stack at the end of the body).
+ */
 export interface FuncDef {
+  /** Export name. */
   name: string;
   /** "$name type ..." pairs. */
   params: string;
+  /** "$name type ..." pairs. */
   locals: string;
+  /** Text instructions, whitespace-separated, `;;` comments. */
   body: string;
+  /** Result type ("i32", "f64", ...); none when omitted. */
+  result?: string;
 }
 
-const VALUE_TYPES: Record<string, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+const VALUE_TYPES: Record<string, number> = {
+  i32: 0x7f,
+  i64: 0x7e,
+  f32: 0x7d,
+  f64: 0x7c,
+  v128: 0x7b,
+};
 
 /** Opcodes without immediates; SIMD ones as [0xfd, LEB128 sub-opcode]. */
 const PLAIN: Record<string, number[]> = {
   "i32.add": [0x6a],
+  "i32.mul": [0x6c],
   "i32.shl": [0x74],
   "i32.eqz": [0x45],
   "i32.lt_u": [0x49],
   "i32.gt_u": [0x4b],
+  "i32.ge_u": [0x4f],
+  "i32.wrap_i64": [0xa7],
+  "i64.ne": [0x52],
+  "i64.popcnt": [0x7b],
+  "i64.and": [0x83],
+  "i64.or": [0x84],
+  "i64.xor": [0x85],
+  "f64.add": [0xa0],
+  "f64.div": [0xa3],
+  "f64.convert_i32_u": [0xb8],
   "f32.add": [0x92],
   "f32.sub": [0x93],
   "f32.mul": [0x94],
@@ -49,8 +75,11 @@ const PLAIN: Record<string, number[]> = {
   "end": [0x0b],
 };
 
-/** Memory instructions: opcode and natural alignment (log2 bytes); offset 0. */
+/** Memory instructions: opcode and natural alignment (log2 bytes). */
 const MEMORY: Record<string, [number[], number]> = {
+  "i32.load": [[0x28], 2],
+  "i64.load": [[0x29], 3],
+  "i32.store": [[0x36], 2],
   "f32.load": [[0x2a], 2],
   "f32.store": [[0x38], 2],
   "v128.load": [[0xfd, 0x00], 4],
@@ -134,14 +163,19 @@ function encodeBody(def: FuncDef): number[] {
       return a;
     };
     if (t in PLAIN) code.push(...PLAIN[t]);
-    else if (t in MEMORY) code.push(...MEMORY[t][0], MEMORY[t][1], 0);
-    else if (t === "local.get" || t === "local.set") {
+    else if (t in MEMORY) {
+      // An optional `offset=N` (bytes, constant) follows the instruction.
+      const offset = tokens[i + 1]?.startsWith("offset=") ? +tokens[++i].slice(7) : 0;
+      if (!Number.isInteger(offset) || offset < 0) throw new Error(`${where(t)}: bad offset`);
+      code.push(...MEMORY[t][0], MEMORY[t][1], ...uleb(offset));
+    } else if (t === "local.get" || t === "local.set" || t === "local.tee") {
       const name = arg(), k = index.get(name);
       if (k === undefined) throw new Error(`${where(t)}: unknown local ${name}`);
-      code.push(t === "local.get" ? 0x20 : 0x21, ...uleb(k));
+      code.push({ "local.get": 0x20, "local.set": 0x21, "local.tee": 0x22 }[t], ...uleb(k));
     } else if (t === "br" || t === "br_if") code.push(t === "br" ? 0x0c : 0x0d, ...uleb(+arg()));
-    else if (t === "i32.const") code.push(0x41, ...sleb(+arg()));
-    else if (t === "f32.const") {
+    else if (t === "i32.const" || t === "i64.const") {
+      code.push(t === "i32.const" ? 0x41 : 0x42, ...sleb(+arg())); // i64: |value| < 2^31 only
+    } else if (t === "f32.const") {
       code.push(0x43, ...new Uint8Array(new Float32Array([+arg()]).buffer));
     } else if (t === "v128.const") { // only the all-zero vector is needed
       if (+arg() !== 0) throw new Error(`${where(t)}: only 'v128.const 0' is supported`);
@@ -153,13 +187,20 @@ function encodeBody(def: FuncDef): number[] {
   return [...uleb(body.length), ...body];
 }
 
-/** Assemble a module that imports `env.memory` and exports `funcs` (no results). */
+function resultTypes(f: FuncDef): number[] {
+  if (f.result === undefined) return [0];
+  const type = VALUE_TYPES[f.result];
+  if (type === undefined) throw new Error(`assemble: ${f.name}: bad result type '${f.result}'`);
+  return [1, type];
+}
+
+/** Assemble a module that imports `env.memory` and exports `funcs`. */
 export function assemble(funcs: FuncDef[]): Uint8Array {
   const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
   const types = funcs.map((f) => [
     0x60,
     ...vec(declarations(f.params, f.name).map(([, type]) => [type])),
-    0,
+    ...resultTypes(f),
   ]);
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1

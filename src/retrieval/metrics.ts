@@ -308,8 +308,8 @@ function run(
   const needsRelevance = accs.some((a) => a.needsRelevance);
   const rel = new Uint8Array(dl.n);
   for (let i = 0; i < ql.n; i++) {
-    const R = needsRelevance ? relevanceKernel(qlw, i, dlw, dl.words, rel) : 0;
-    for (const a of accs) a.add(i, rel, R);
+    if (needsRelevance) relevanceKernel(qlw, i, dlw, dl.words, rel);
+    for (const a of accs) a.add(i, rel);
   }
   return accs.map((a) => a.result());
 }

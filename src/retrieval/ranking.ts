@@ -3,12 +3,22 @@
  * Hamming distances, the average-precision scans, and the accumulator of one direction, which
  * feeds every metric from one scan of the database per query (no allocation per query).
  *
+ * Per query, pass 1 walks the database in index order and counts, per distance d, the items
+ * and the relevant items, writing for each relevant item (without a branch on relevance) its
+ * distance and its positions among the relevant and among all items of its distance so far.
+ * Pass 2 turns the counts into bucket offsets and walks only those records: rank and position
+ * among the relevant items are offset + position, so every metric is summed over the relevant
+ * items in database order. Pass 1 and the AP@all sum run as WebAssembly
+ * (src/accel/hamming_kernel.ts) when available, else as the JavaScript kernels below; both give
+ * bit-identical sums.
+ *
  * @module
  */
 import type { PackedLabels } from "./codes.ts";
 import { popcount32 as popcount } from "./codes.ts";
 import type { PackedCodes } from "../types.ts";
 import type { ResolvedOptions, RetrievalMetrics } from "./metrics.ts";
+import { createHammingScanner, type HammingScanner } from "../accel/hamming_kernel.ts";
 
 /** A packed word array as int32 (the kernels' word type). */
 export function asInt32(a: Uint32Array): Int32Array {
@@ -53,47 +63,63 @@ export function relevanceKernel(
 }
 
 /**
- * Distances of query `qi` to the database, combined with the relevance flags rel[j] into
- * code[j] = 2 * distance + rel[j], and the histogram hist[code] of those values.
+ * Count item j (distance d, relevance r) in the counter pairs of the per-query scan
+ * (counts[2d] items, counts[2d + 1] relevant items at distance d) and write its record
+ * (d, relevant, all items at distance d so far) at rec[k]; returns the next record position,
+ * k + 3 r, so only relevant items keep their record (no branch on r).
  */
-function distanceKernel(
+function append(counts: Int32Array, rec: Int32Array, k: number, d: number, r: number): number {
+  const b = ++counts[2 * d];
+  const a = (counts[2 * d + 1] += r);
+  rec[k] = d;
+  rec[k + 1] = a;
+  rec[k + 2] = b;
+  return k + 3 * r;
+}
+
+/**
+ * Pass 1 of the per-query scan (the JavaScript form of src/accel/hamming_kernel.ts): distances
+ * of query `qi` to the database in index order with the relevance flags rel[j], into the
+ * counters and the records of the relevant items (see {@link append}). Returns R.
+ */
+function scanKernel(
   q: Int32Array,
   qi: number,
   db: Int32Array,
   words: number,
   rel: Uint8Array,
-  code: Uint16Array,
-  hist: Int32Array,
-): void {
-  const n = code.length;
-  hist.fill(0);
+  counts: Int32Array,
+  rec: Int32Array,
+): number {
+  const n = rel.length;
+  counts.fill(0);
   const base = qi * words;
+  let k = 0;
   for (let j = 0; j < n; j++) {
     let s = 0;
     for (let t = 0; t < words; t++) s += popcount(q[base + t] ^ db[j * words + t]);
-    const v = (s << 1) | rel[j];
-    code[j] = v;
-    hist[v]++;
+    k = append(counts, rec, k, s, rel[j]);
   }
+  return k / 3;
 }
 
 /**
- * As {@link distanceKernel} for codes of 1 or 2 words and labels of one word (c <= 32), with the
- * relevance test fused in: rel = (query labels AND item labels) != 0. Returns R.
+ * As {@link scanKernel} for codes of 1 or 2 words and labels of one word (c <= 32), with the
+ * relevance test fused in: rel = (query labels AND item labels) != 0.
  */
-function distanceKernelFused(
+function scanKernelFused(
   q: Int32Array,
   qi: number,
   db: Int32Array,
   words: number,
   labels: number,
   dl: Int32Array,
-  code: Uint16Array,
-  hist: Int32Array,
+  counts: Int32Array,
+  rec: Int32Array,
 ): number {
-  const n = code.length;
-  hist.fill(0);
-  let count = 0;
+  const n = dl.length;
+  counts.fill(0);
+  let k = 0;
   if (words === 1) {
     const a = q[qi];
     for (let j = 0; j < n; j++) {
@@ -102,11 +128,7 @@ function distanceKernelFused(
       x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
       x = (x + (x >>> 4)) & 0x0f0f0f0f;
       const m = labels & dl[j];
-      const r = (m | -m) >>> 31; // 1 iff m != 0
-      count += r;
-      const v = ((Math.imul(x, 0x01010101) >>> 24) << 1) | r;
-      code[j] = v;
-      hist[v]++;
+      k = append(counts, rec, k, Math.imul(x, 0x01010101) >>> 24, (m | -m) >>> 31);
     }
   } else {
     const a0 = q[2 * qi], a1 = q[2 * qi + 1];
@@ -120,28 +142,23 @@ function distanceKernelFused(
         ((y >>> 2) & 0x33333333);
       x = (x & 0x0f0f0f0f) + ((x >>> 4) & 0x0f0f0f0f);
       const m = labels & dl[j];
-      const r = (m | -m) >>> 31;
-      count += r;
-      const v = ((Math.imul(x, 0x01010101) >>> 24) << 1) | r;
-      code[j] = v;
-      hist[v]++;
+      k = append(counts, rec, k, Math.imul(x, 0x01010101) >>> 24, (m | -m) >>> 31);
     }
   }
-  return count;
+  return k / 3;
 }
 
 /**
- * AP@all numerator of one query: scans the database in index order; nextRank[d] / nextRel[d]
- * start at the number of items / relevant items at distance < d and count up through bucket d.
+ * Pass 2, AP@all numerator of one query: over the R records (d, a, b) in database order, the
+ * sum of (relevant items at distance < d + a) / (items at distance < d + b), i.e. of
+ * (relevant items up to and including the item) / (its rank) — ties by index ascending.
+ * before[2d] / before[2d + 1] hold the items / relevant items at distance < d.
  */
-function apKernel(code: Uint16Array, nextRank: Int32Array, nextRel: Int32Array): number {
-  const n = code.length;
+function apKernel(R: number, rec: Int32Array, before: Int32Array): number {
   let sum = 0;
-  for (let j = 0; j < n; j++) {
-    const v = code[j];
-    const d = v >>> 1;
-    const rank = ++nextRank[d];
-    if ((v & 1) !== 0) sum += ++nextRel[d] / rank;
+  for (let i = 0; i < 3 * R; i += 3) {
+    const d = rec[i];
+    sum += (before[2 * d + 1] + rec[i + 1]) / (before[2 * d] + rec[i + 2]);
   }
   return sum;
 }
@@ -151,35 +168,31 @@ function apKernel(code: Uint16Array, nextRank: Int32Array, nextRel: Int32Array):
  * position among the relevant items <= k) and marking relevant ranks in rankRel (for P@N).
  */
 function fullKernel(
-  code: Uint16Array,
-  nextRank: Int32Array,
-  nextRel: Int32Array,
+  R: number,
+  rec: Int32Array,
+  before: Int32Array,
   ks: Float64Array,
   std: Float64Array,
   leg: Float64Array,
   rankRel: Uint8Array,
 ): number {
-  const n = code.length;
   const nk = ks.length;
   let kMax = 0;
   for (let t = 0; t < nk; t++) kMax = Math.max(kMax, ks[t]);
   let sum = 0;
-  for (let j = 0; j < n; j++) {
-    const v = code[j];
-    const d = v >>> 1;
-    const rank = ++nextRank[d];
-    if ((v & 1) !== 0) {
-      const r = ++nextRel[d];
-      const c = r / rank;
-      sum += c;
-      rankRel[rank - 1] = 1;
-      // r <= rank, so an item with r > kMax counts towards no AP@k.
-      if (r <= kMax) {
-        for (let t = 0; t < nk; t++) {
-          const k = ks[t];
-          if (rank <= k) std[t] += c;
-          if (r <= k) leg[t] += c;
-        }
+  for (let i = 0; i < 3 * R; i += 3) {
+    const d = rec[i];
+    const r = before[2 * d + 1] + rec[i + 1];
+    const rank = before[2 * d] + rec[i + 2];
+    const c = r / rank;
+    sum += c;
+    rankRel[rank - 1] = 1;
+    // r <= rank, so an item with r > kMax counts towards no AP@k.
+    if (r <= kMax) {
+      for (let t = 0; t < nk; t++) {
+        const k = ks[t];
+        if (rank <= k) std[t] += c;
+        if (r <= k) leg[t] += c;
       }
     }
   }
@@ -203,11 +216,11 @@ export class DirectionAccumulator {
   readonly #nDb: number;
   readonly #o: ResolvedOptions;
   readonly #lean: boolean;
+  readonly #scanner: HammingScanner | undefined;
   // workspace
-  readonly #code: Uint16Array;
-  readonly #hist: Int32Array;
-  readonly #nextRank: Int32Array;
-  readonly #nextRel: Int32Array;
+  readonly #counts: Int32Array;
+  readonly #before: Int32Array;
+  readonly #records: Int32Array;
   readonly #ks: Float64Array;
   readonly #stdQ: Float64Array;
   readonly #legQ: Float64Array;
@@ -225,6 +238,7 @@ export class DirectionAccumulator {
   readonly #perQuery: number[] = [];
   readonly #nQuery: number;
 
+  /** Workspace for `query` against `db` (labels packed as `ql`, `dl`) under options `o`. */
   constructor(
     query: PackedCodes,
     db: PackedCodes,
@@ -232,7 +246,8 @@ export class DirectionAccumulator {
     dl: PackedLabels,
     o: ResolvedOptions,
   ) {
-    this.needsRelevance = !(ql.words === 1 && db.words <= 2);
+    this.#scanner = createHammingScanner(query, db, ql, dl, db.bits);
+    this.needsRelevance = this.#scanner === undefined && !(ql.words === 1 && db.words <= 2);
     this.#ql = asInt32(ql.data);
     this.#dl = asInt32(dl.data);
     this.#q = asInt32(query.data);
@@ -244,10 +259,9 @@ export class DirectionAccumulator {
     this.#o = o;
     this.#lean = o.ks.length === 0 && o.ns.length === 0;
     const K = db.bits;
-    this.#code = new Uint16Array(db.n);
-    this.#hist = new Int32Array(2 * (K + 1));
-    this.#nextRank = new Int32Array(K + 1);
-    this.#nextRel = new Int32Array(K + 1);
+    this.#counts = this.#scanner?.counts ?? new Int32Array(2 * (K + 1));
+    this.#before = this.#scanner?.before ?? new Int32Array(2 * (K + 1));
+    this.#records = this.#scanner?.records ?? new Int32Array(3 * db.n);
     this.#ks = Float64Array.from(o.ks);
     this.#stdQ = new Float64Array(o.ks.length);
     this.#legQ = new Float64Array(o.ks.length);
@@ -262,23 +276,17 @@ export class DirectionAccumulator {
 
   /**
    * Add query `qi`. When {@link needsRelevance}, `rel` holds its relevance flags over the
-   * database and `relCount` their sum; otherwise both are ignored.
+   * database; otherwise it is ignored.
    */
-  add(qi: number, rel: Uint8Array, relCount: number): void {
-    const code = this.#code, hist = this.#hist, nextRank = this.#nextRank, nextRel = this.#nextRel;
-    let R = relCount;
-    if (this.needsRelevance) distanceKernel(this.#q, qi, this.#db, this.#words, rel, code, hist);
-    else {
-      R = distanceKernelFused(
-        this.#q,
-        qi,
-        this.#db,
-        this.#words,
-        this.#ql[qi],
-        this.#dl,
-        code,
-        hist,
-      );
+  add(qi: number, rel: Uint8Array): void {
+    const counts = this.#counts, before = this.#before, rec = this.#records;
+    const scanner = this.#scanner;
+    let R: number;
+    if (scanner !== undefined) R = scanner.scan(qi);
+    else if (this.needsRelevance) {
+      R = scanKernel(this.#q, qi, this.#db, this.#words, rel, counts, rec);
+    } else {
+      R = scanKernelFused(this.#q, qi, this.#db, this.#words, this.#ql[qi], this.#dl, counts, rec);
     }
     if (R === 0) {
       this.#zeroRel++;
@@ -289,14 +297,14 @@ export class DirectionAccumulator {
 
     // Bucket offsets, and precision / recall of "everything within radius r".
     const skipEmpty = this.#o.emptyRetrieved === "skip";
-    let before = 0, relBefore = 0;
+    let items = 0, relBefore = 0;
     for (let d = 0; d <= K; d++) {
-      nextRank[d] = before;
-      nextRel[d] = relBefore;
-      before += hist[2 * d] + hist[2 * d + 1];
-      relBefore += hist[2 * d + 1];
-      if (before > 0) {
-        this.#prec[d] += relBefore / before;
+      before[2 * d] = items;
+      before[2 * d + 1] = relBefore;
+      items += counts[2 * d];
+      relBefore += counts[2 * d + 1];
+      if (items > 0) {
+        this.#prec[d] += relBefore / items;
         this.#precCount[d]++;
       } else if (!skipEmpty) this.#precCount[d]++;
       if (R > 0) this.#rec[d] += relBefore / R;
@@ -304,13 +312,13 @@ export class DirectionAccumulator {
 
     let apNum: number;
     if (this.#lean) {
-      apNum = apKernel(code, nextRank, nextRel);
+      apNum = scanner !== undefined ? scanner.apSum(R) : apKernel(R, rec, before);
     } else {
       const stdQ = this.#stdQ, legQ = this.#legQ, rankRel = this.#rankRel;
       stdQ.fill(0);
       legQ.fill(0);
       rankRel.fill(0);
-      apNum = fullKernel(code, nextRank, nextRel, this.#ks, stdQ, legQ, rankRel);
+      apNum = fullKernel(R, rec, before, this.#ks, stdQ, legQ, rankRel);
       for (let t = 0; t < stdQ.length; t++) {
         const m = Math.min(this.#ks[t], R);
         if (m > 0) {
@@ -332,6 +340,7 @@ export class DirectionAccumulator {
     if (this.#o.perQuery) this.#perQuery.push(ap);
   }
 
+  /** The metrics over the queries added so far. */
   result(): RetrievalMetrics {
     const c = this.#counted;
     const mean = (s: number, n: number) => (n > 0 ? s / n : 0);
