@@ -132,9 +132,17 @@ export {
   type RandomProjectionConfig,
   randomProjectionConfig,
 } from "./src/models/random_projection.ts";
-/** CPAH's modules: config, one function per term of the objective, the model. */
+export {
+  type Diagnostics,
+  discriminatorAccuracy,
+  EpochMeans,
+  type QuantisationStats,
+  quantisationStats,
+  readScalars,
+} from "./src/models/diagnostics.ts";
+/** CPAH's modules: config, one function per term of the objective, the model, diagnostics. */
 export * as cpah from "./src/models/cpah/mod.ts";
-/** DFAH's modules: config, terms, the discrete step, the model. */
+/** DFAH's modules: config, terms, the discrete step, the model, diagnostics. */
 export * as dfah from "./src/models/dfah/mod.ts";
 
 /** @deprecated Renamed {@link CpahModel} (one naming for both methods). */
