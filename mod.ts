@@ -278,6 +278,16 @@ export {
 } from "./src/experiments/run_cell.ts";
 export { type GridOptions, type GridOutcome, runGrid } from "./src/experiments/grid.ts";
 export {
+  type AblationEvidence,
+  ablationEvidence,
+  type AblationSection,
+  ablationSection,
+  type DiagnosticsPanel,
+  pairedCells,
+  type SelectedDiagnosticsRow,
+  selectedEpochDiagnostics,
+} from "./src/experiments/ablation_evidence.ts";
+export {
   type DatasetCosts,
   describeEstimate,
   estimateGrid,
@@ -309,8 +319,12 @@ export { TOOLKIT_VERSION } from "./src/version.ts";
 
 // Notebook display helpers (Deno's Jupyter kernel).
 export {
+  ablationFigureBundles,
   figureBundle,
+  figureBundles,
   type RenderableTable,
+  showAblationSection,
+  showBundles,
   showFigure,
   type ShowFigureOptions,
   showFigures,

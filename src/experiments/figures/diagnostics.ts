@@ -89,10 +89,17 @@ export function diagnosticsFigure(
   const title = `${methodLabel(opts.method)} diagnostics per epoch, ${bits} bits — ${
     sectionName(results)
   } (mean over seeds)`;
+  const epochs = Math.max(
+    ...atBits.flatMap((x) => x.rs.map((r) => r.training.history.length)),
+  );
+  // At most about ten ticks, on round epochs (1-based: 10, 20, ... once there are many).
+  const dtick = [1, 2, 5, 10, 20, 50, 100].find((d) => epochs / d <= 10) ?? 200;
   const { layout, axes } = panels(keys.map((k) => DIAGNOSTIC_LABELS[k] ?? k), "epoch", "", {
-    xaxis: { ...AXIS_STYLE },
+    xaxis: { ...AXIS_STYLE, tick0: dtick === 1 ? 1 : 0, dtick },
     yaxis: { ...AXIS_STYLE },
   });
+  // Room for each row's panel titles and epoch axis: about 300 px per row of two panels.
+  layout.height = Math.max(480, 300 * Math.ceil(keys.length / 2) + 120);
   const data: Record<string, unknown>[] = [];
   keys.forEach((key, p) => {
     for (const { s, rs } of atBits) {
