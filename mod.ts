@@ -133,9 +133,17 @@ export {
   type RandomProjectionConfig,
   randomProjectionConfig,
 } from "./src/models/random_projection.ts";
-/** CPAH's modules: config, one function per term of the objective, the model. */
+export {
+  type Diagnostics,
+  discriminatorAccuracy,
+  EpochMeans,
+  type QuantisationStats,
+  quantisationStats,
+  readScalars,
+} from "./src/models/diagnostics.ts";
+/** CPAH's modules: config, one function per term of the objective, the model, diagnostics. */
 export * as cpah from "./src/models/cpah/mod.ts";
-/** DFAH's modules: config, terms, the discrete step, the model. */
+/** DFAH's modules: config, terms, the discrete step, the model, diagnostics. */
 export * as dfah from "./src/models/dfah/mod.ts";
 
 /** @deprecated Renamed {@link CpahModel} (one naming for both methods). */
@@ -261,6 +269,16 @@ export {
 } from "./src/experiments/run_cell.ts";
 export { type GridOptions, type GridOutcome, runGrid } from "./src/experiments/grid.ts";
 export {
+  type AblationEvidence,
+  ablationEvidence,
+  type AblationSection,
+  ablationSection,
+  type DiagnosticsPanel,
+  pairedCells,
+  type SelectedDiagnosticsRow,
+  selectedEpochDiagnostics,
+} from "./src/experiments/ablation_evidence.ts";
+export {
   type DatasetCosts,
   describeEstimate,
   estimateGrid,
@@ -292,8 +310,12 @@ export { TOOLKIT_VERSION } from "./src/version.ts";
 
 // Notebook display helpers (Deno's Jupyter kernel).
 export {
+  ablationFigureBundles,
   figureBundle,
+  figureBundles,
   type RenderableTable,
+  showAblationSection,
+  showBundles,
   showFigure,
   type ShowFigureOptions,
   showFigures,

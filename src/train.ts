@@ -63,6 +63,12 @@ export interface EpochRecord {
   epoch: number;
   /** Mean of each loss term over the epoch's batches, plus the discrete step's terms. */
   losses: LossTerms;
+  /**
+   * The model's diagnostics of the epoch (`HashModel.epochDiagnostics`; finite values only),
+   * when it has any: e.g. a discriminator's accuracy, the quantisation gap. Absent in results
+   * written before diagnostics existed.
+   */
+  diagnostics?: Record<string, number>;
   /** Validation MAP@all, when evaluated this epoch. */
   validation?: { I2T: number; T2I: number };
   /** Seconds the epoch took (validation included). */
@@ -245,6 +251,8 @@ export async function train(
       losses[k] = v;
     }
     const rec: EpochRecord = { epoch, losses, seconds: 0 };
+    const diagnostics = finiteValues(model.epochDiagnostics?.(epoch) ?? {});
+    if (Object.keys(diagnostics).length) rec.diagnostics = diagnostics;
     const last = epoch + 1 === epochs;
     if (validate && ((epoch + 1) % evalEvery === 0 || last)) {
       rec.validation = validationMap(model, data);
@@ -311,6 +319,11 @@ export async function train(
     epochsRun: history.length,
     stoppedEarly,
   };
+}
+
+/** The entries of `r` whose values are finite numbers. */
+function finiteValues(r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => Number.isFinite(v)));
 }
 
 function prefixed(a: NamedArrays, p: string): NamedArrays {

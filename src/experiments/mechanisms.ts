@@ -29,6 +29,7 @@ import { formatMarkdown, parseCliOptions, runCli, writeTextAtomic } from "../io.
 import { BACKEND_NAMES, type BackendName, parseBackendName } from "../accel/backend.ts";
 import { isTrainable, METHODS } from "../models/mod.ts";
 import type { HashModel } from "../models/model.ts";
+import { quantisationStats } from "../models/diagnostics.ts";
 import { canonicalData, cellId, type CellMethod, type ExperimentSpec } from "./spec.ts";
 import { type CellResult, readResult, resultPath } from "./results.ts";
 import { runGrid } from "./grid.ts";
@@ -195,29 +196,23 @@ export function studySpecs(sweeps: readonly Sweep[], backend: BackendName): Expe
  * The quantisation gap of a trained model's stored training outputs (H^v and H^t, n x K, the
  * continuous outputs the model keeps for its discrete step; after training they are the
  * selected epoch's): mean |h| and the mean squared distance (h − sign h)², sign(0) = +1, per
- * code entry, over both modalities and per modality. Undefined for models without them.
+ * code entry, over both modalities and per modality ({@link quantisationStats}, the function the
+ * models' per-epoch diagnostics use: their `quantGap` is 1 − mean |h|). Undefined for models
+ * without them.
  */
 export function quantisationGap(model: HashModel): Record<string, number> | undefined {
   const m = model as unknown as { Hv?: unknown; Ht?: unknown };
   if (!(m.Hv instanceof Float32Array) || !(m.Ht instanceof Float32Array)) return undefined;
-  const stats = (h: Float32Array) => {
-    let abs = 0, sq = 0;
-    for (let i = 0; i < h.length; i++) {
-      const v = h[i];
-      abs += Math.abs(v);
-      sq += (v - (v >= 0 ? 1 : -1)) ** 2;
-    }
-    return { abs, sq, n: h.length };
-  };
-  const v = stats(m.Hv), t = stats(m.Ht);
-  if (v.n === 0 || t.n === 0) return undefined;
+  if (m.Hv.length === 0 || m.Ht.length === 0) return undefined;
+  const both = quantisationStats(m.Hv, m.Ht);
+  const v = quantisationStats(m.Hv), t = quantisationStats(m.Ht);
   return {
-    meanAbsH: (v.abs + t.abs) / (v.n + t.n),
-    signDistance: (v.sq + t.sq) / (v.n + t.n),
-    meanAbsHImage: v.abs / v.n,
-    meanAbsHText: t.abs / t.n,
-    signDistanceImage: v.sq / v.n,
-    signDistanceText: t.sq / t.n,
+    meanAbsH: both.meanAbsH,
+    signDistance: both.signDistance,
+    meanAbsHImage: v.meanAbsH,
+    meanAbsHText: t.meanAbsH,
+    signDistanceImage: v.signDistance,
+    signDistanceText: t.signDistance,
   };
 }
 

@@ -6,12 +6,17 @@
  * Without Chromium the figure is shown interactive only, with a note in its text fallback.
  * Outside the kernel they print text instead.
  *
+ * The ablation sections of notebooks 02 and 03 ({@link showAblationSection}) show the data of
+ * src/experiments/ablation_evidence.ts with these helpers.
+ *
  * Env `HASH_NOTEBOOK_IMAGES=off` skips the static images (faster; GitHub then shows only the
  * note).
  *
  * @module
  */
+import * as aq from "npm:arquero@7.2.1";
 import { type FigureImages, type PlotlyFigure, renderImages, toBase64 } from "./figures/mod.ts";
+import type { AblationSection } from "./ablation_evidence.ts";
 import { readEnv } from "../io.ts";
 
 /** Anything that renders itself as HTML and Markdown (an arquero table). */
@@ -23,7 +28,12 @@ export interface RenderableTable {
 }
 
 function inKernel(): boolean {
-  return typeof (Deno as { jupyter?: unknown }).jupyter !== "undefined";
+  // Outside `deno jupyter`, reading Deno.jupyter throws (Deno 2.9) instead of giving undefined.
+  try {
+    return typeof (Deno as { jupyter?: unknown }).jupyter !== "undefined";
+  } catch {
+    return false;
+  }
 }
 
 /** Show a table as HTML, with its Markdown as the plain-text fallback. */
@@ -70,6 +80,33 @@ export interface ShowFigureOptions {
 }
 
 /**
+ * The display bundles of plotly figures ({@link figureBundle}), their static SVG and PNG images
+ * rendered with one headless Chromium run when Chromium is available (else interactive only,
+ * with a note), for showing later with {@link showBundles} — e.g. the figures of several
+ * notebook sections rendered at once and shown one section at a time. Outside the kernel
+ * nothing is rendered: each bundle is the figure's title as text.
+ */
+export async function figureBundles(
+  figs: readonly PlotlyFigure[],
+  opts: ShowFigureOptions = {},
+): Promise<Record<string, unknown>[]> {
+  if (!inKernel()) return figs.map((f) => ({ "text/plain": `[plotly figure: ${figureTitle(f)}]` }));
+  const wanted = opts.images ?? readEnv("HASH_NOTEBOOK_IMAGES") !== "off";
+  const r = wanted && figs.length
+    ? await renderImages(figs, { chromium: opts.chromium, formats: ["svg", "png"] })
+    : { ok: false as const, reason: "static images turned off (HASH_NOTEBOOK_IMAGES=off)" };
+  return figs.map((f, i) => figureBundle(f, r.ok ? r.images[i] : { reason: r.reason }));
+}
+
+/** Show display bundles made by {@link figureBundles} (outside the kernel: their text). */
+export async function showBundles(bundles: readonly Record<string, unknown>[]): Promise<void> {
+  for (const b of bundles) {
+    if (!inKernel()) console.log(b["text/plain"]);
+    else await Deno.jupyter.display(b, { raw: true });
+  }
+}
+
+/**
  * Show plotly figures: each with a static SVG and PNG image beside the interactive JSON when
  * headless Chromium is available (one Chromium run for all of them), else interactive only
  * with a note. The plain-text fallback names each figure.
@@ -78,21 +115,53 @@ export async function showFigures(
   figs: readonly PlotlyFigure[],
   opts: ShowFigureOptions = {},
 ): Promise<void> {
-  if (!inKernel()) {
-    for (const f of figs) console.log(`[plotly figure: ${figureTitle(f)}]`);
-    return;
-  }
-  const wanted = opts.images ?? readEnv("HASH_NOTEBOOK_IMAGES") !== "off";
-  const r = wanted
-    ? await renderImages(figs, { chromium: opts.chromium, formats: ["svg", "png"] })
-    : { ok: false as const, reason: "static images turned off (HASH_NOTEBOOK_IMAGES=off)" };
-  for (const [i, f] of figs.entries()) {
-    const images = r.ok ? r.images[i] : { reason: r.reason };
-    await Deno.jupyter.display(figureBundle(f, images), { raw: true });
-  }
+  await showBundles(await figureBundles(figs, opts));
 }
 
 /** Show one plotly figure ({@link showFigures}). */
 export async function showFigure(fig: PlotlyFigure, opts: ShowFigureOptions = {}): Promise<void> {
   await showFigures([fig], opts);
+}
+
+/**
+ * The figures of several ablation sections ({@link AblationSection}) rendered with one headless
+ * Chromium run ({@link figureBundles}): per section name, its display bundles, the PR curves
+ * first, then the diagnostics figures.
+ */
+export async function ablationFigureBundles(
+  sections: Readonly<Record<string, AblationSection>>,
+  opts: ShowFigureOptions = {},
+): Promise<Record<string, Record<string, unknown>[]>> {
+  const order = Object.entries(sections).flatMap(([name, s]) =>
+    [s.pr, ...s.diagnostics.map((d) => d.figure)].map((f) => ({ name, f }))
+  );
+  const bundles = await figureBundles(order.map((x) => x.f.figure), opts);
+  const out: Record<string, Record<string, unknown>[]> = {};
+  order.forEach((x, i) => (out[x.name] ??= []).push(bundles[i]));
+  return out;
+}
+
+/**
+ * Show one ablation section: which cells the paired comparison uses, the paired table, the
+ * diagnostics at the selected epoch (one table per source, mean over seeds, "—" where a
+ * setting has no such module), and its figures (`bundles`, from {@link ablationFigureBundles}).
+ */
+export async function showAblationSection(
+  s: AblationSection,
+  bundles: readonly Record<string, unknown>[],
+): Promise<void> {
+  console.log(`paired comparison: ${s.evidence.description}`);
+  await showTable(s.table.display);
+  for (const d of s.diagnostics) {
+    const from = d.source === "committed" ? "the committed result files" : "the short live run";
+    console.log(`diagnostics at the selected epoch, ${from} (mean over seeds):`);
+    await showTable(aq.from(d.selected.map((r) => ({
+      setting: r.setting,
+      seeds: r.seeds,
+      ...Object.fromEntries(
+        Object.entries(r.values).map(([k, v]) => [k, v === null ? "—" : v.toFixed(4)]),
+      ),
+    }))));
+  }
+  await showBundles(bundles);
 }

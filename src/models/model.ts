@@ -119,6 +119,12 @@ export interface HashModel {
   trainStep(batch: Batch, ctx: StepContext): LossTerms;
   /** After the last batch of an epoch: the discrete step (update of B); returns its terms. */
   endEpoch(epoch: number): LossTerms;
+  /**
+   * Optional: after {@link endEpoch}, named numbers that show what the model's components did
+   * during the epoch (e.g. a discriminator's accuracy; src/models/diagnostics.ts), recorded in
+   * the epoch's history entry. Must not change the model: no random draws, no updates.
+   */
+  epochDiagnostics?(epoch: number): Record<string, number>;
   /** Encode image features with the test-time path. */
   encodeImage(x: Matrix): PackedCodes;
   /** Encode text features with the test-time path. */

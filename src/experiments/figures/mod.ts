@@ -1,10 +1,10 @@
 /**
  * Figures of the reproduction reports as plain plotly.js figure objects (`{data, layout}`):
- * precision-recall curves by Hamming radius, precision@N curves, training curves and MAP
- * versus code length. The builders take the result files of ONE dataset section (same
- * dataset, variant and split) and average curves over seeds; they never invent points — a
- * missing result is a missing trace. Notebooks can show a figure with
- * `Deno.jupyter.display({"application/vnd.plotly.v1+json": fig}, {raw: true})`.
+ * precision-recall curves by Hamming radius, precision@N curves, training curves, MAP
+ * versus code length and the models' per-epoch diagnostics. The builders take the result
+ * files of ONE dataset section (same dataset, variant and split) and average curves over
+ * seeds; they never invent points — a missing result is a missing trace. Notebooks can show a
+ * figure with `Deno.jupyter.display({"application/vnd.plotly.v1+json": fig}, {raw: true})`.
  *
  * plotly.js needs a DOM, so it is never imported here: {@link readPlotlyJs} reads a bundle
  * from its npm package folder for inlining into self-contained HTML (the ~1.1 MB basic bundle
@@ -40,6 +40,13 @@ export {
   trainingCurvesFigure,
   type TrainingFigureOptions,
 } from "./training.ts";
+export {
+  DIAGNOSTIC_LABELS,
+  diagnosticsFigure,
+  type DiagnosticsFigureOptions,
+  epochValue,
+  hasEpochValue,
+} from "./diagnostics.ts";
 export {
   BASIC_TRACE_TYPES,
   bundleFor,

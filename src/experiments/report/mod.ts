@@ -38,7 +38,13 @@ export {
   longTable,
   moreMetricsTables,
 } from "./metrics_tables.ts";
-export { pairedAblationTables, selectedLast, trainingTable } from "./paired.ts";
+export {
+  pairedAblationTables,
+  selectedDiagnostics,
+  selectedLast,
+  TRAINING_TABLE_DIAGNOSTICS,
+  trainingTable,
+} from "./paired.ts";
 export { buildReport, describeBackend, formatSeconds } from "./build.ts";
 export { figureKey, type MarkdownOptions, reportMarkdown, tableMarkdown } from "./markdown.ts";
 export { reportHtml } from "./html.ts";

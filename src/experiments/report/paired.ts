@@ -2,7 +2,8 @@
  * Two tables of a section built from the per-seed result files: each ablation against the
  * full model as paired differences over the same seeds (mean, 95% confidence interval, paired
  * t-test p-value Holm-corrected across the table, a verdict; src/experiments/stats.ts), and the
- * training record of every series (selected epoch, epochs run, early stops), which flags cells
+ * training record of every series (selected epoch, epochs run, early stops, and the models'
+ * per-epoch diagnostics at the selected epoch when the results record them), which flags cells
  * whose selected epoch is the last one trained — those may be undertrained.
  *
  * @module
@@ -122,10 +123,30 @@ export function selectedValidation(r: CellResult): number | undefined {
   return e?.validation ? (e.validation.I2T + e.validation.T2I) / 2 : undefined;
 }
 
+/** The per-epoch diagnostics of a cell's selected epoch, when its history records them. */
+export function selectedDiagnostics(r: CellResult): Record<string, number> | undefined {
+  return r.training.history.find((h) => h.epoch === r.training.selectedEpoch)?.diagnostics;
+}
+
+/**
+ * The diagnostics the training table shows when the results record them: field name (see
+ * src/models/cpah/diagnostics.ts and src/models/dfah/diagnostics.ts) and column heading.
+ */
+export const TRAINING_TABLE_DIAGNOSTICS: readonly (readonly [string, string])[] = [
+  ["discAcc", "D accuracy"],
+  ["consAcc", "C accuracy"],
+  ["maskImage", "mask m image"],
+  ["maskText", "mask m text"],
+  ["fusionShare", "U share of B-step"],
+  ["quantGap", "quantisation gap"],
+];
+
 /**
  * Training record per series and code length: the selected (best validation) epoch over the
  * seeds, the epochs trained, how many seeds stopped early, and a flag when a seed's selected
- * epoch is the last epoch it trained ("may be undertrained").
+ * epoch is the last epoch it trained ("may be undertrained"). When the results record
+ * per-epoch diagnostics, also those of {@link TRAINING_TABLE_DIAGNOSTICS} at the selected
+ * epoch, mean over the seeds that have them (a column only when some row has a value).
  */
 export function trainingTable(section: DatasetSection): ReportTable | null {
   const series = seriesOf(section.results).filter((s) => s.method !== "random");
@@ -143,6 +164,15 @@ export function trainingTable(section: DatasetSection): ReportTable | null {
     return lo === hi ? String(lo) : `${lo}–${hi}`;
   };
   const flagged = rows.map((r) => r.rs.filter(selectedLast).length);
+  const diagnostics = TRAINING_TABLE_DIAGNOSTICS.map(([key, heading]) => ({
+    key,
+    heading,
+    means: rows.map((r) => {
+      const v = r.rs.map((x) => selectedDiagnostics(x)?.[key])
+        .filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
+    }),
+  })).filter((d) => d.means.some((m) => m !== undefined));
   const bestValidation = rows.map((r) => {
     const v = r.rs.map(selectedValidation).filter((x): x is number => x !== undefined);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : undefined;
@@ -155,7 +185,16 @@ export function trainingTable(section: DatasetSection): ReportTable | null {
       "over seeds: what model selection and any choice of default look at, never the query " +
       "set), the epochs trained, and how many seeds " +
       "stopped early (no better validation MAP for the patience). 'may be undertrained' counts " +
-      "the seeds whose selected epoch is the last epoch they trained.",
+      "the seeds whose selected epoch is the last epoch they trained." +
+      (diagnostics.length
+        ? " Diagnostics at the selected epoch, mean over the seeds that record them (definitions " +
+          "in src/models/cpah/diagnostics.ts and src/models/dfah/diagnostics.ts): D accuracy " +
+          "(0.5: the modalities are indistinguishable to the discriminator), C accuracy (the " +
+          "consistency classifier, 3-way), mask m (CPAH's mean share of each feature routed to " +
+          "the common part), U share of B-step (DFAH's fused outputs' share of the discrete " +
+          "step), quantisation gap (1 − mean |h| of the training outputs); — where the setting " +
+          "has no such module or the result records no diagnostics."
+        : ""),
     notes: flagged.some((f) => f > 0)
       ? [
         `${flagged.filter((f) => f > 0).length} of ${rows.length} rows have seeds whose selected ` +
@@ -175,6 +214,12 @@ export function trainingTable(section: DatasetSection): ReportTable | null {
       "may be undertrained": rows.map((_, i) =>
         flagged[i] ? `yes (${flagged[i]}/${rows[i].rs.length})` : "no"
       ),
+      ...Object.fromEntries(
+        diagnostics.map((d) => [
+          d.heading,
+          d.means.map((m) => (m === undefined ? MISSING : m.toFixed(3))),
+        ]),
+      ),
     }),
     data: aq.table({
       method: rows.map((r) => r.s.method),
@@ -191,6 +236,7 @@ export function trainingTable(section: DatasetSection): ReportTable | null {
       stopped_early: rows.map((r) => r.rs.filter((x) => x.training.stoppedEarly).length),
       selected_last: flagged,
       validation_map: bestValidation.map((v) => v ?? null),
+      ...Object.fromEntries(diagnostics.map((d) => [d.key, d.means.map((m) => m ?? null)])),
     }),
   };
 }

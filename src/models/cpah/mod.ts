@@ -75,9 +75,13 @@
  * - noMultiTask: no consistency and no label heads, alpha = 0.
  * - relaxed: no B and no discrete step, L_q dropped; codes binarised only at test time.
  *
+ * Per-epoch diagnostics (mask magnitudes, D's and C's accuracies, the quantisation gap) are
+ * recorded in the training history: src/models/cpah/diagnostics.ts.
+ *
  * @module
  */
 
 export * from "./config.ts";
 export * from "./terms.ts";
 export * from "./model.ts";
+export * from "./diagnostics.ts";

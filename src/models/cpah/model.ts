@@ -17,6 +17,8 @@ import { adversarialTerm, consistencyTerm, discriminatorLoss } from "./terms.ts"
 import { gradientPenaltyTerm, labelTerm, networkObjective, pairwiseTerm } from "./terms.ts";
 import { quantizationTerm, termScales } from "./terms.ts";
 import type { NetworkTerms } from "./terms.ts";
+import { cpahStepDiagnostics } from "./diagnostics.ts";
+import { type Diagnostics, EpochMeans, quantisationStats, readScalars } from "../diagnostics.ts";
 import { checkBatch, checkFeatureCols, checkTrainingSetInfo, encodeInBatches } from "../model.ts";
 import { gatherCodeRows, scatterCodeRows } from "../model.ts";
 import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "../model.ts";
@@ -107,6 +109,7 @@ export class CpahModel implements HashModel {
   readonly #trainingSet: TrainingSetInfo;
   readonly #netOpt: Adam;
   readonly #discOpt?: Adam;
+  readonly #diagnostics = new EpochMeans();
 
   /** Build the networks for `info` with `config` (validated). */
   constructor(info: TrainingSetInfo, config: CpahConfig) {
@@ -179,8 +182,12 @@ export class CpahModel implements HashModel {
     this.#labels = tf.tensor2d(lf, [info.n, classes]);
   }
 
-  /** Learning-rate schedule: lr * lrDecay^floor(epoch / lrDecayEvery) for both optimisers. */
+  /**
+   * Learning-rate schedule: lr * lrDecay^floor(epoch / lrDecayEvery) for both optimisers; the
+   * epoch's diagnostics start afresh.
+   */
   beginEpoch(epoch: number): void {
+    this.#diagnostics.reset();
     const f = learningRateFactor(this.config, epoch);
     this.#netOpt.lr = this.config.lr * f;
     if (this.#discOpt) this.#discOpt.lr = this.config.discLr * f;
@@ -227,32 +234,32 @@ export class CpahModel implements HashModel {
         pair = pairwiseTerm(v.h, t.h, v.h, t.h, labelSimilarity(batch.labels, batch.labels));
       }
       const useQ = a.discrete && this.bReady;
-      const terms: NetworkTerms = {
-        pair,
-        quant: useQ
-          ? quantizationTerm(tf.tensor2d(gatherCodeRows(this.B!, batch.pos, K), [m, K]), v.h, t.h)
-          : zero(),
-        cons: a.consistency
-          ? consistencyTerm(this.C!.apply(tf.concat([v.c, t.c, v.p!, t.p!], 0), true))
-          : zero(),
-        label: a.label
-          ? labelTerm(
-            this.image.cls!.apply(v.c),
-            this.text.cls!.apply(t.c),
-            batch.labels,
-          )
-          : zero(),
-        adv: a.adversary
-          ? adversarialTerm(this.D!.apply(v.c, true), this.D!.apply(t.c, true))
-          : zero(),
-      };
+      // The terms in a fixed order; the classifiers' logits are kept for the diagnostics.
+      const quant = useQ
+        ? quantizationTerm(tf.tensor2d(gatherCodeRows(this.B!, batch.pos, K), [m, K]), v.h, t.h)
+        : zero();
+      const consLogits = a.consistency
+        ? this.C!.apply(tf.concat([v.c, t.c, v.p!, t.p!], 0), true)
+        : undefined;
+      const cons = consLogits ? consistencyTerm(consLogits) : zero();
+      const label = a.label
+        ? labelTerm(this.image.cls!.apply(v.c), this.text.cls!.apply(t.c), batch.labels)
+        : zero();
+      const critic = a.adversary
+        ? { dv: this.D!.apply(v.c, true), dt: this.D!.apply(t.c, true) }
+        : undefined;
+      const adv = critic ? adversarialTerm(critic.dv, critic.dt) : zero();
+      const terms: NetworkTerms = { pair, quant, cons, label, adv };
       const scale = termScales(this.config, { batch: m, partners, classes: this.#info.classes });
       for (const k of Object.keys(terms) as (keyof NetworkTerms)[]) {
         if (scale[k] !== 1) terms[k] = tf.mul(terms[k], scale[k]);
       }
       kept.terms = terms;
       for (const x of Object.values(terms)) tf.keep(x);
-      return networkObjective(terms, a);
+      const objective = networkObjective(terms, a);
+      // Diagnostics last, off the tape: they read the step's tensors and change nothing.
+      this.#diagnostics.add(readScalars(() => cpahStepDiagnostics({ v, t, critic, consLogits })));
+      return objective;
     }, this.store.group("net"));
 
     const total = value.dataSync()[0];
@@ -285,6 +292,16 @@ export class CpahModel implements HashModel {
     const had = this.bReady;
     this.bReady = true;
     return had ? { flipped: flipped / B.length } : {};
+  }
+
+  /**
+   * The epoch's diagnostics (src/models/cpah/diagnostics.ts has the definitions): the means
+   * over its batches of the mask magnitudes and of D's and C's accuracies, and the quantisation
+   * gap of the stored outputs H^v, H^t. Reads only; call after {@link endEpoch}.
+   */
+  epochDiagnostics(_epoch: number): Diagnostics {
+    const q = quantisationStats(this.Hv, this.Ht);
+    return { ...this.#diagnostics.means(), quantGap: q.quantGap, signDistance: q.signDistance };
   }
 
   /** Image codes: sign(tanh(W_h (f * m) + b_h)) in evaluation mode, from the common part. */

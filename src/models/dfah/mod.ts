@@ -51,6 +51,9 @@
  *   the label term and the regression onto B stay; binarised only at test).
  * - Test-time codes: sign of the modality's hash head (sign(0) = +1); G is training-only.
  *
+ * Per-epoch diagnostics (D's accuracy, the fused outputs' contribution to B, the quantisation
+ * gap of the heads and of B) are recorded in the training history: src/models/dfah/diagnostics.ts.
+ *
  * @module
  */
 
@@ -58,3 +61,4 @@ export * from "./config.ts";
 export * from "./terms.ts";
 export * from "./discrete.ts";
 export * from "./model.ts";
+export * from "./diagnostics.ts";

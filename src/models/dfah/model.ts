@@ -8,6 +8,9 @@ import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import type { Scalar, Tensor, Tensor2D, Variable } from "../../tensor_types.ts";
 import { activeParts, type DfahConfig, type DfahParts, validateDfahConfig } from "./config.ts";
 import { type DiscreteProblem, discreteStep, updateB } from "./discrete.ts";
+import { codeSignDistance, fusionContribution } from "./diagnostics.ts";
+import { type Diagnostics, discriminatorAccuracy, EpochMeans } from "../diagnostics.ts";
+import { quantisationStats, readScalars } from "../diagnostics.ts";
 import { adversarialTerm, balanceTerm, discriminatorLoss, fusionPairTerm } from "./terms.ts";
 import { intraModalTerm, labelEmbeddingTerm, pairwiseTerm, quantizationTerm } from "./terms.ts";
 import { checkBatch, checkFeatureCols, checkTrainingSetInfo, encodeInBatches } from "../model.ts";
@@ -61,6 +64,7 @@ export class DfahModel implements HashModel {
   readonly D?: Mlp;
   readonly #netOpt: Adam;
   readonly #discOpt?: Adam;
+  readonly #diagnostics = new EpochMeans();
   readonly #n: number;
   readonly #classes: number;
   /** n x c labels of the training set (float 0/1): tensor for S, array for the P-step. */
@@ -167,8 +171,12 @@ export class DfahModel implements HashModel {
     };
   }
 
-  /** Learning-rate schedule: lr * lrDecay^floor(epoch / lrDecayEvery) (no decay at epoch 0). */
+  /**
+   * Learning-rate schedule: lr * lrDecay^floor(epoch / lrDecayEvery) (no decay at epoch 0); the
+   * epoch's diagnostics start afresh.
+   */
   beginEpoch(epoch: number): void {
+    this.#diagnostics.reset();
     const f = learningRateFactor(this.config, epoch);
     this.#netOpt.lr = this.config.lr * f;
     if (this.#discOpt) this.#discOpt.lr = this.config.discLr * f;
@@ -186,9 +194,16 @@ export class DfahModel implements HashModel {
 
   /**
    * The network objective on a batch: unweighted terms (only the active ones, see
-   * {@link activeParts}) and their weighted sum. Call inside a tidy / gradient scope.
+   * {@link activeParts}) and their weighted sum, the forward outputs, and D's logits on the
+   * features (`critic`, when the adversarial term is active). Call inside a tidy / gradient
+   * scope.
    */
-  netLoss(batch: Batch): { total: Scalar; terms: Record<string, Scalar>; out: Forward } {
+  netLoss(batch: Batch): {
+    total: Scalar;
+    terms: Record<string, Scalar>;
+    out: Forward;
+    critic?: { dv: Tensor2D; dt: Tensor2D };
+  } {
     const c = this.config, K = c.bits, n = this.#n;
     checkBatch(batch, this.info, "netLoss");
     const out = this.forward(batch);
@@ -198,6 +213,7 @@ export class DfahModel implements HashModel {
     const HvAll = stored ? tf.tensor2d(this.Hv, [n, K]) : hv;
     const HtAll = stored ? tf.tensor2d(this.Ht, [n, K]) : ht;
     const terms: Record<string, Scalar> = {};
+    let critic: { dv: Tensor2D; dt: Tensor2D } | undefined;
     const w: Record<string, number> = {
       pair: 1,
       intraImage: 1,
@@ -234,7 +250,8 @@ export class DfahModel implements HashModel {
           );
           break;
         case "adv":
-          terms.adv = adversarialTerm(this.D!.apply(fv, true), this.D!.apply(ft, true));
+          critic = { dv: this.D!.apply(fv, true), dt: this.D!.apply(ft, true) };
+          terms.adv = adversarialTerm(critic.dv, critic.dt);
           break;
         case "balance":
           terms.balance = balanceTerm(hv, ht);
@@ -245,7 +262,7 @@ export class DfahModel implements HashModel {
     }
     let total: Tensor = tf.scalar(0);
     for (const [name, t] of Object.entries(terms)) total = tf.add(total, tf.mul(t, w[name]));
-    return { total: total as Scalar, terms, out };
+    return { total: total as Scalar, terms, out, critic };
   }
 
   /** One D step (when active) then one network step; stored rows of the batch refreshed. */
@@ -256,10 +273,16 @@ export class DfahModel implements HashModel {
     let kept: Tensor[] = [];
     let names: string[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const { total, terms, out } = this.netLoss(batch);
+      const { total, terms, out, critic } = this.netLoss(batch);
       names = Object.keys(terms);
       kept = [...names.map((k) => terms[k]), out.hv, out.ht, ...(out.u ? [out.u] : [])];
       kept.forEach((t) => tf.keep(t));
+      // Diagnostics last, off the tape: they read the step's tensors and change nothing.
+      if (critic) {
+        this.#diagnostics.add(
+          readScalars(() => ({ discAcc: discriminatorAccuracy(critic.dv, critic.dt) })),
+        );
+      }
       return total;
     }, this.#netOpt.vars);
     this.#netOpt.apply(grads);
@@ -318,6 +341,24 @@ export class DfahModel implements HashModel {
       discJ: res.objectives[res.objectives.length - 1] / nk,
       flipped: res.flipped,
     };
+  }
+
+  /**
+   * The epoch's diagnostics (src/models/dfah/diagnostics.ts has the definitions): D's accuracy
+   * over the epoch's batches; after the discrete step, the fused outputs' contribution to B
+   * (not under noFusion), the quantisation gap of the stored head outputs and the distance of B
+   * from binary. Reads only; call after {@link endEpoch}.
+   */
+  epochDiagnostics(_epoch: number): Diagnostics {
+    const q = quantisationStats(this.Hv, this.Ht);
+    const out: Diagnostics = {
+      ...this.#diagnostics.means(),
+      quantGap: q.quantGap,
+      signDistance: q.signDistance,
+      bSignDistance: codeSignDistance(this.#B!),
+    };
+    if (this.U) Object.assign(out, fusionContribution(this.discreteProblem(), this.#B!, this.#P!));
+    return out;
   }
 
   /** Image codes: sign of the image hash head (evaluation-mode BatchNorm). */
