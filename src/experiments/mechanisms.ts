@@ -34,7 +34,7 @@ import { canonicalData, cellId, type CellMethod, type ExperimentSpec } from "./s
 import { type CellResult, readResult, resultPath } from "./results.ts";
 import { runGrid } from "./grid.ts";
 import { holm, type PairedComparison, pairedComparison } from "./stats.ts";
-import { recordCommand } from "./reproduce.ts";
+import { recordCommand } from "./command_log.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
 
 /** What a sweep turns up: a setting of the synthetic generator, or the code length. */

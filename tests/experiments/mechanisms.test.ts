@@ -14,7 +14,8 @@ import {
   type ExperimentSpec,
   parseDataSetting,
 } from "../../src/experiments/spec.ts";
-import { gridArguments, parseCli } from "../../src/experiments/reproduce.ts";
+import { parseCli } from "../../src/experiments/reproduce_options.ts";
+import { gridArguments } from "../../src/experiments/slurm.ts";
 import { type CellResult, readResult, writeResult } from "../../src/experiments/results.ts";
 import { DatasetCache, runCell } from "../../src/experiments/run_cell.ts";
 import {
