@@ -63,7 +63,8 @@ export interface CellResult {
   encodeSeconds: number;
   /**
    * Numbers recorded about the trained model by the runner's `diagnose` hook (e.g. the
-   * quantisation gap of the mechanism study, src/experiments/mechanisms.ts); absent otherwise.
+   * quantisation gap of the mechanism study, src/experiments/mechanisms/run.ts); absent
+   * otherwise.
    */
   diagnostics?: Record<string, number>;
   /** ISO time the cell started. */

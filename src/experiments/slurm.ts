@@ -9,6 +9,9 @@
  * and a task that dies loses at most its unfinished cell (which resumes from its last epoch
  * checkpoint). The report job reads whatever result files exist (`--report-only`).
  *
+ * The array tasks and the report job run `src/experiments/reproduce.ts` with the grid-defining
+ * arguments of the submitting command ({@link gridArguments}).
+ *
  * What needs the shared filesystem: the repository (the scripts `cd` into it), the results
  * directory, and the data directory. Everything else is per cell.
  *
@@ -72,6 +75,37 @@ function checkOptions(o: SlurmOptions): void {
       throw new Error(`--sbatch-arg: '${x}' is not one sbatch flag (e.g. --account=abc)`);
     }
   }
+}
+
+/** Options that only steer Slurm submission, removed from the grid's own arguments. */
+const SLURM_VALUE_OPTIONS = [
+  "partition",
+  "time",
+  "cpus",
+  "mem",
+  "sbatch-arg",
+  "shard-size",
+  "max-parallel",
+  "shard",
+  "out",
+];
+const SLURM_FLAGS = ["slurm", "dry-run", "report-only"];
+
+/** The grid-defining arguments of argv, with --out made absolute (for the array tasks). */
+export function gridArguments(argv: string[], out: string): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith("--") ? a.slice(2).split("=")[0] : "";
+    if (SLURM_FLAGS.includes(name)) continue;
+    if (SLURM_VALUE_OPTIONS.includes(name)) {
+      if (!a.includes("=")) i++;
+      continue;
+    }
+    kept.push(a);
+  }
+  const abs = out.startsWith("/") ? out : `${Deno.cwd()}/${out}`;
+  return [...kept, "--out", abs];
 }
 
 /**

@@ -4,7 +4,7 @@
  * and the command log written only by runs that ran a cell.
  */
 import assert from "node:assert/strict";
-import { parseCli } from "../../src/experiments/reproduce.ts";
+import { parseCli } from "../../src/experiments/reproduce_options.ts";
 import { wantsHelp, wantsVersion } from "../../src/io.ts";
 import {
   describeEstimate,

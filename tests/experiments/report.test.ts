@@ -36,7 +36,7 @@ import {
   summarize,
   trainingCurvesFigure,
 } from "../../src/experiments/figures/mod.ts";
-import { parseImagesDom } from "../../src/experiments/figures/render.ts";
+import { parseImagesDom } from "../../src/experiments/figures/images_page.ts";
 import { figureBundle } from "../../src/experiments/notebook.ts";
 import {
   AGAH_TABLE1,

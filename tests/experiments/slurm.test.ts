@@ -5,8 +5,7 @@
  * end-to-end test is ignored with the reason; under CI (CI=true) a missing Slurm fails it.
  */
 import assert from "node:assert/strict";
-import { gridArguments } from "../../src/experiments/reproduce.ts";
-import { shardOf, shellQuote, slurmScripts } from "../../src/experiments/slurm.ts";
+import { gridArguments, shardOf, shellQuote, slurmScripts } from "../../src/experiments/slurm.ts";
 import { readResults } from "../../src/experiments/results.ts";
 
 Deno.test("the array script has one task per shard and the report runs the same grid", () => {

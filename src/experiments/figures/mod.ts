@@ -50,25 +50,20 @@ export {
 export {
   BASIC_TRACE_TYPES,
   bundleFor,
-  escapeHtml,
-  type FigureImages,
-  figureJson,
-  figurePage,
-  findChromium,
-  type ImageFileOptions,
-  type ImageFiles,
-  type ImageFormat,
-  imagesUnavailable,
   type PlotlyBundle,
   plotlyJsPath,
-  type PngOptions,
   readPlotlyJs,
+} from "./plotly.ts";
+export { escapeHtml, figureJson, figurePage, scriptSafe } from "./page.ts";
+export { type FigureImages, type ImageFormat, stableSvg, toBase64 } from "./images_page.ts";
+export { findChromium, imagesUnavailable } from "./chromium.ts";
+export {
+  type ImageFileOptions,
+  type ImageFiles,
+  type PngOptions,
   renderImages,
   type RenderImagesOptions,
   type RenderOutcome,
   renderPngs,
-  scriptSafe,
-  stableSvg,
-  toBase64,
   writeFigureImages,
 } from "./render.ts";

@@ -1,0 +1,169 @@
+/**
+ * The sweeps of the pre-registered mechanism study (docs/mechanisms.md) as typed data
+ * ({@link SWEEPS}, {@link FIXED}): for each component, the method(s), the ablation that removes
+ * it, the knob that turns its mechanism up (a setting of the synthetic generator, or the code
+ * length) and the knob's values; and their cells. Every point is a pair of cells (full model,
+ * ablation) per seed. Cells that several sweeps share (the full models on default data at 32
+ * bits) run once ({@link studySpecs}): a cell's generator settings leave out values equal to the
+ * generator's defaults, so they have the same id.
+ *
+ * @module
+ */
+import type { BackendName } from "../../accel/backend.ts";
+import { isTrainable, METHODS } from "../../models/mod.ts";
+import { canonicalData, cellId, type CellMethod, type ExperimentSpec } from "../spec.ts";
+
+/** What a sweep turns up: a setting of the synthetic generator, or the code length. */
+export type Knob = "nuisance" | "shift" | "disagreement" | "bits";
+
+/** One pre-registered sweep. */
+export interface Sweep {
+  /** Name for `--sweep`. */
+  readonly name: string;
+  /** The component under test, as in the pre-registration's table. */
+  readonly component: string;
+  /** The mechanism the paper claims for it. */
+  readonly mechanism: string;
+  /** Methods that have the component. */
+  readonly methods: readonly CellMethod[];
+  /** The ablation flag that removes it. */
+  readonly ablation: string;
+  /** The knob. */
+  readonly knob: Knob;
+  /** The knob's values, in order. */
+  readonly values: readonly number[];
+  /** Whether the sweep's table includes the quantisation gap. */
+  readonly quantisationGap?: boolean;
+}
+
+/** The fixed settings of every sweep (docs/mechanisms.md, "Fixed settings"). */
+export const FIXED = {
+  dataset: "synthetic",
+  split: "permutation",
+  /** Pairs generated (the generator's seed stays at its default 0). */
+  n: 3000,
+  /** Code length, except in the code-length sweep. */
+  bits: 32,
+  seeds: [1, 2, 3, 4, 5],
+} as const;
+
+/** The sweeps, in the order of the pre-registration's table. */
+export const SWEEPS: readonly Sweep[] = [
+  {
+    name: "consistency",
+    component: "CPAH consistency refinement",
+    mechanism: "separating modality-private from modality-common information",
+    methods: ["cpah"],
+    ablation: "noCR",
+    knob: "nuisance",
+    values: [0, 0.5, 1, 2, 4],
+  },
+  {
+    name: "adversary",
+    component: "CPAH and DFAH modality discriminator",
+    mechanism: "aligning the two modalities' feature distributions",
+    methods: ["cpah", "dfah"],
+    ablation: "noAdversary",
+    knob: "shift",
+    values: [0, 1, 2, 4],
+  },
+  {
+    name: "discrete",
+    component: "CPAH and DFAH discrete codes",
+    mechanism: "avoiding the quantisation error of binarising relaxed outputs",
+    methods: ["cpah", "dfah"],
+    ablation: "relaxed",
+    knob: "bits",
+    values: [16, 32, 64, 128],
+    quantisationGap: true,
+  },
+  {
+    name: "fusion",
+    component: "DFAH fusion learner",
+    mechanism: "unified codes from both modalities of a pair",
+    methods: ["dfah"],
+    ablation: "noFusion",
+    knob: "disagreement",
+    values: [0, 0.1, 0.2, 0.4],
+  },
+];
+
+/** A sweep by name; one-line error listing the names. */
+export function sweepByName(name: string): Sweep {
+  const s = SWEEPS.find((x) => x.name === name);
+  if (!s) {
+    throw new Error(
+      `--sweep: unknown sweep '${name}'; expected one of ${SWEEPS.map((x) => x.name).join(", ")}`,
+    );
+  }
+  return s;
+}
+
+/** The method's default epochs on the study's data at `bits` (early stopping may end sooner). */
+export function defaultEpochs(method: CellMethod, bits: number): number {
+  const entry = METHODS[method];
+  if (!isTrainable(entry)) return 0;
+  return (entry.config(FIXED.dataset, bits) as { epochs: number }).epochs;
+}
+
+/** The cell of one point: method, "full" or the sweep's ablation, knob value, seed. */
+export function pointSpec(
+  sweep: Sweep,
+  method: CellMethod,
+  ablation: string,
+  value: number,
+  seed: number,
+  backend: BackendName,
+): ExperimentSpec {
+  const bits = sweep.knob === "bits" ? value : FIXED.bits;
+  const settings: Record<string, number> = { n: FIXED.n };
+  if (sweep.knob !== "bits") settings[sweep.knob] = value;
+  const data = canonicalData(FIXED.dataset, settings, `sweep ${sweep.name}`);
+  return {
+    dataset: FIXED.dataset,
+    split: FIXED.split,
+    method,
+    ablation,
+    bits,
+    seed,
+    epochs: defaultEpochs(method, bits),
+    backend,
+    ...(data ? { data } : {}),
+  };
+}
+
+/** Every cell of a sweep (method, value, full/ablation, seed). */
+export function sweepSpecs(sweep: Sweep, backend: BackendName): ExperimentSpec[] {
+  const out: ExperimentSpec[] = [];
+  for (const method of sweep.methods) {
+    for (const value of sweep.values) {
+      for (const ablation of ["full", sweep.ablation]) {
+        for (const seed of FIXED.seeds) {
+          out.push(pointSpec(sweep, method, ablation, value, seed, backend));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The cells of several sweeps, each once (shared cells deduplicated by id), seed by seed: a
+ * run stopped part-way has the first seeds of every point rather than every seed of a few.
+ */
+export function studySpecs(sweeps: readonly Sweep[], backend: BackendName): ExperimentSpec[] {
+  const seen = new Set<string>();
+  const out: ExperimentSpec[] = [];
+  for (const seed of FIXED.seeds) {
+    for (const sweep of sweeps) {
+      for (const s of sweepSpecs(sweep, backend).filter((x) => x.seed === seed)) {
+        const id = cellId(s);
+        if (!seen.has(id)) {
+          seen.add(id);
+          out.push(s);
+        }
+      }
+    }
+  }
+  return out;
+}
