@@ -128,6 +128,19 @@ function cliError(e: unknown, command: string): Error {
   return new Error(m.split("\n")[0]);
 }
 
+/** The options every CLI of the toolkit takes: `-h`/`--help` and `--version`. */
+export const HELP_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const;
+
+/** The options of the CLIs that load a dataset: `--dataset`, `--data-dir`, `--backend`. */
+export const DATA_OPTIONS = {
+  dataset: { type: "string" },
+  "data-dir": { type: "string" },
+  backend: { type: "string" },
+} as const;
+
 /**
  * Parse argv with node:util's parseArgs, in CLI terms: an unknown option, a missing value, a
  * stray word or an option given twice (other than the repeatable ones) is a one-line error.

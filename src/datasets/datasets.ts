@@ -54,6 +54,19 @@ export const DATASET_NAMES: readonly DatasetName[] = [
   "iapr",
 ];
 
+/**
+ * `dataset` as a {@link DatasetName}; a one-line error naming `fn` and the known names when it
+ * is not one.
+ */
+export function checkDatasetName(dataset: string, fn: string): DatasetName {
+  if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
+    throw new Error(
+      `${fn}: unknown dataset '${dataset}'; expected one of ${DATASET_NAMES.join(", ")}`,
+    );
+  }
+  return dataset as DatasetName;
+}
+
 /** The variants a dataset has (the first is its default); datasets not listed have none. */
 export const DATASET_VARIANTS: Readonly<Partial<Record<DatasetName, readonly string[]>>> = {
   wikipedia: ["lda", "tfidf"],

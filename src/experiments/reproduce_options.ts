@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseCliOptions } from "../io.ts";
+import { DATA_OPTIONS, HELP_OPTIONS, parseCliOptions } from "../io.ts";
 import { parseBackendName } from "../accel/backend.ts";
 import { DATASET_NAMES, DATASET_VARIANTS, type DatasetName } from "../datasets/datasets.ts";
 import { METHOD_NAMES, METHODS } from "../models/mod.ts";
@@ -33,10 +33,10 @@ export const DEFAULT_RUN_EPOCHS = 6;
 
 /** The options of the CLI (node:util parseArgs form). */
 const OPTIONS = {
-  dataset: { type: "string" },
+  ...DATA_OPTIONS,
+  ...HELP_OPTIONS,
   variant: { type: "string" },
   split: { type: "string" },
-  "data-dir": { type: "string" },
   bits: { type: "string" },
   methods: { type: "string" },
   ablations: { type: "string" },
@@ -44,13 +44,10 @@ const OPTIONS = {
   epochs: { type: "string" },
   "batch-size": { type: "string" },
   "eval-every": { type: "string" },
-  backend: { type: "string" },
   out: { type: "string" },
   save: { type: "boolean" },
   quick: { type: "boolean" },
   "no-png": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
   slurm: { type: "boolean" },
   "dry-run": { type: "boolean" },
   partition: { type: "string" },

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import { parseCliOptions, printedHelpOrVersion, runCli } from "../io.ts";
+import {
+  DATA_OPTIONS,
+  HELP_OPTIONS,
+  parseCliOptions,
+  printedHelpOrVersion,
+  runCli,
+} from "../io.ts";
 import { initBackend, parseBackendName } from "../accel/backend.ts";
 import { loadDataset } from "../datasets/datasets.ts";
 import { gatherRows } from "../datasets/matrix.ts";
@@ -42,11 +48,8 @@ const OPTIONS = {
   modality: { type: "string" },
   target: { type: "string" },
   k: { type: "string" },
-  dataset: { type: "string" },
-  "data-dir": { type: "string" },
-  backend: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean" },
+  ...DATA_OPTIONS,
+  ...HELP_OPTIONS,
 } as const;
 
 /** A modality of the codes. */

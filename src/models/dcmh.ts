@@ -48,7 +48,7 @@ import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { Adam, labelSimilarity, Mlp, type NamedArrays, ParamStore } from "../nn/mod.ts";
 import { pairNll } from "../nn/losses.ts";
 import { Rng } from "../random.ts";
-import { DATASET_NAMES, type DatasetName } from "../datasets/datasets.ts";
+import { checkDatasetName, type DatasetName } from "../datasets/datasets.ts";
 import type { Matrix, PackedCodes } from "../types.ts";
 import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "./model.ts";
 import { encodeInBatches } from "./model.ts";
@@ -120,11 +120,9 @@ export function dcmhConfig(
   bits: number,
   overrides: Partial<DcmhConfig> = {},
 ): DcmhConfig {
-  if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
-    throw new Error(`${FILE}: dcmhConfig: unknown dataset '${dataset}' (known: ${DATASET_NAMES})`);
-  }
+  const known = checkDatasetName(dataset, "dcmhConfig");
   const set = Object.entries(overrides).filter(([k, v]) => v !== undefined && k !== "bits");
-  const per = PER_DATASET[dataset as DatasetName] ?? {};
+  const per = PER_DATASET[known] ?? {};
   const cfg = { ...BASE, ...per, ...Object.fromEntries(set), dataset, bits } as DcmhConfig;
   return checkDcmhConfig(structuredClone(cfg));
 }

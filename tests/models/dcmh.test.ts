@@ -184,7 +184,7 @@ Deno.test("config: the paper's weights and nets, per-dataset batches, errors nam
   assert.equal(dcmhConfig("wikipedia", 16, { bits: 99 } as Partial<DcmhConfig>).bits, 16);
   close(learningRate(c, 0), c.lr, 1e-12);
   close(learningRate(c, c.epochs - 1), c.lr * c.lrFinalFactor, 1e-9);
-  assert.throws(() => dcmhConfig("nope", 16), /DCMH: dcmhConfig: unknown dataset 'nope'/);
+  assert.throws(() => dcmhConfig("nope", 16), /dcmhConfig: unknown dataset 'nope'/);
   assert.throws(
     () => dcmhConfig("synthetic", 16, { bogus: 1 } as Partial<DcmhConfig>),
     /config\.bogus is not a DcmhConfig field/,

@@ -18,20 +18,14 @@ import {
   quantisationStats,
   readScalars,
 } from "../../src/models/diagnostics.ts";
-import {
-  consistencyAccuracy,
-  cpahConfig,
-  createCpah,
-  maskMagnitudes,
-} from "../../src/models/cpah/mod.ts";
+import { consistencyAccuracy, maskMagnitudes } from "../../src/models/cpah/mod.ts";
 import {
   codeSignDistance,
-  createDfah,
-  dfahConfig,
   type DiscreteProblem,
   fusionContribution,
 } from "../../src/models/dfah/mod.ts";
 import { close, t2, value } from "../test_utils.ts";
+import { METHODS } from "../../src/models/mod.ts";
 
 await initBackend({ name: "wasm" });
 
@@ -154,30 +148,28 @@ const info: TrainingSetInfo = {
   textDim: ds.text.cols,
   labels: gatherLabelRows(ds.labels, trainRows),
 };
-const smallCpah = (flags: Record<string, boolean> = {}) =>
-  createCpah(
+/** Small layer sizes per method, so that a model trains in milliseconds. */
+const SMALL = {
+  cpah: { bits: 16, layers: { imageLayers: [16, 16], textLayers: [16, 16], consLayers: [8] } },
+  dfah: { bits: 8, layers: { imageLayers: [16, 8], textLayers: [12, 8], fusionLayers: [8] } },
+} as const;
+/** A small CPAH or DFAH model (batch 40, a 6/8-unit discriminator) with ablation `flags`. */
+function small(method: keyof typeof SMALL, flags: Record<string, boolean> = {}): HashModel {
+  const e = METHODS[method];
+  const { bits, layers } = SMALL[method];
+  const discLayers = method === "cpah" ? [8] : [6];
+  return e.create(
     info,
-    cpahConfig("synthetic", 16, {
-      imageLayers: [16, 16],
-      textLayers: [16, 16],
-      discLayers: [8],
-      consLayers: [8],
+    e.config("synthetic", bits, {
+      ...structuredClone(layers),
+      discLayers,
       batchSize: 40,
       ...flags,
     }),
   );
-const smallDfah = (flags: Record<string, boolean> = {}) =>
-  createDfah(
-    info,
-    dfahConfig("synthetic", 8, {
-      imageLayers: [16, 8],
-      textLayers: [12, 8],
-      fusionLayers: [8],
-      discLayers: [6],
-      batchSize: 40,
-      ...flags,
-    }),
-  );
+}
+const smallCpah = (flags: Record<string, boolean> = {}) => small("cpah", flags);
+const smallDfah = (flags: Record<string, boolean> = {}) => small("dfah", flags);
 
 /** Train two epochs; the diagnostics' field names of each epoch, and the last values. */
 async function recorded(
@@ -240,7 +232,7 @@ Deno.test("epochDiagnostics only reads: the model's state is unchanged and a sec
   for (const model of [smallCpah(), smallDfah()]) {
     await train(model, data, { epochs: 1, seed: 2, log: null });
     const before = model.state();
-    const a = model.epochDiagnostics(0), b = model.epochDiagnostics(0);
+    const a = model.epochDiagnostics!(0), b = model.epochDiagnostics!(0);
     assert.deepEqual(a, b);
     const after = model.state();
     for (const [k, v] of Object.entries(before)) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ALL_DIRECTIONS, checkOneSection, curveBits, DIRECTION_LABELS } from "./series.ts";
+import { ALL_DIRECTIONS, DIRECTION_LABELS, figureBits } from "./series.ts";
 import { seriesOf } from "./series.ts";
 import type { NamedFigure, Series } from "./series.ts";
 import type { CellResult } from "../results.ts";
@@ -204,10 +204,8 @@ export function curveFigure(
   opts: CurveFigureOptions,
 ): NamedFigure {
   const fn = kind === "pr" ? "prCurvesFigure" : "precisionAtNFigure";
-  if (!results.length) throw new Error(`${fn}: no results`);
-  checkOneSection(results, fn);
+  const bits = figureBits(results, fn, opts.bits);
   const compare = opts.compare ?? { kind: "methods" };
-  const bits = opts.bits ?? curveBits(results);
   const dirs = opts.directions ?? ALL_DIRECTIONS;
   const all = seriesOf(results);
   const chosen = pickSeries(all, compare).map((s) => ({

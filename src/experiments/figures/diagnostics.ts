@@ -7,7 +7,7 @@
  * @module
  */
 import { AXIS_STYLE, baseLayout, lineTrace, panels, sectionName, styleOf } from "./curves.ts";
-import { checkOneSection, curveBits, type NamedFigure, seriesOf } from "./series.ts";
+import { figureBits, type NamedFigure, seriesOf } from "./series.ts";
 import type { CellResult } from "../results.ts";
 import type { EpochRecord } from "../../train.ts";
 import { methodLabel } from "../../models/mod.ts";
@@ -70,9 +70,7 @@ export function diagnosticsFigure(
   opts: DiagnosticsFigureOptions,
 ): NamedFigure {
   const fn = "diagnosticsFigure";
-  if (!results.length) throw new Error(`${fn}: no results`);
-  checkOneSection(results, fn);
-  const bits = opts.bits ?? curveBits(results);
+  const bits = figureBits(results, fn, opts.bits);
   const all = seriesOf(results).filter((s) => s.method === opts.method);
   const series = opts.ablations ? all.filter((s) => opts.ablations!.includes(s.ablation)) : all;
   const atBits = series.map((s) => ({

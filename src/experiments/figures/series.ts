@@ -102,6 +102,7 @@ export function sectionKeyOf(r: CellResult): string {
   return `${r.spec.dataset}|${r.spec.variant ?? ""}|${r.spec.split}`;
 }
 
+/** Throw (naming `fn`) when `results` span more than one (dataset, variant, split) section. */
 export function checkOneSection(results: readonly CellResult[], fn: string): void {
   const keys = new Set(results.map(sectionKeyOf));
   if (keys.size > 1) {
@@ -167,6 +168,20 @@ export function seriesOf(results: readonly CellResult[]): Series[] {
 /** Sorted distinct code lengths of some results. */
 export function bitsOf(results: readonly CellResult[]): number[] {
   return [...new Set(results.map((r) => r.spec.bits))].sort((a, b) => a - b);
+}
+
+/**
+ * The code length a per-length figure draws: `bits` when given, else {@link curveBits}. Checks
+ * first that `results` are a non-empty single dataset section (errors name `fn`).
+ */
+export function figureBits(
+  results: readonly CellResult[],
+  fn: string,
+  bits: number | undefined,
+): number {
+  if (!results.length) throw new Error(`${fn}: no results`);
+  checkOneSection(results, fn);
+  return bits ?? curveBits(results);
 }
 
 /**

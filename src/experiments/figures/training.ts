@@ -14,7 +14,14 @@ import {
 } from "./curves.ts";
 import { precisionAtNFigure, sectionName, styleOf } from "./curves.ts";
 import type { CurveComparison } from "./curves.ts";
-import { bitsOf, checkOneSection, curveBits, DIRECTION_LABELS, seriesOf } from "./series.ts";
+import {
+  bitsOf,
+  checkOneSection,
+  curveBits,
+  DIRECTION_LABELS,
+  figureBits,
+  seriesOf,
+} from "./series.ts";
 import { summarize } from "./series.ts";
 import type { NamedFigure, Series } from "./series.ts";
 import type { CellResult } from "../results.ts";
@@ -40,10 +47,8 @@ export function trainingCurvesFigure(
   opts: TrainingFigureOptions,
 ): NamedFigure {
   const fn = "trainingCurvesFigure";
-  if (!results.length) throw new Error(`${fn}: no results`);
-  checkOneSection(results, fn);
+  const bits = figureBits(results, fn, opts.bits);
   const ablation = opts.ablation ?? "full";
-  const bits = opts.bits ?? curveBits(results);
   const rs = results.filter((r) =>
     r.spec.method === opts.method && r.spec.ablation === ablation && r.spec.bits === bits &&
     r.training?.history?.length

@@ -22,6 +22,7 @@
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import type { Scalar, Tensor2D } from "../../tensor_types.ts";
 import { discriminatorAccuracy } from "../diagnostics.ts";
+import { consistencyClasses } from "./terms.ts";
 import type { BranchOutputs } from "./model.ts";
 
 /**
@@ -31,16 +32,7 @@ import type { BranchOutputs } from "./model.ts";
  * last m.
  */
 export function consistencyAccuracy(logits: Tensor2D): Scalar {
-  const rows = logits.shape[0];
-  if (rows % 4 !== 0) {
-    throw new Error(
-      `consistencyAccuracy: logits has ${rows} rows, expected 4m ([c^v; c^t; p^v; p^t])`,
-    );
-  }
-  const m = rows / 4;
-  const classes = new Int32Array(rows);
-  classes.fill(1, 2 * m, 3 * m);
-  classes.fill(2, 3 * m, 4 * m);
+  const classes = consistencyClasses(logits, "consistencyAccuracy");
   return tf.tidy(() =>
     tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(classes, "int32")), "float32"))
   );

@@ -37,23 +37,30 @@ export function quantizationTerm(b: tf.Tensor2D, hv: tf.Tensor2D, ht: tf.Tensor2
 }
 
 /**
+ * The consistency classes of the 4m stacked parts [c^v; c^t; p^v; p^t]: 0 (common) for the
+ * first 2m rows, 1 (image-private) for the next m, 2 (text-private) for the last m. `fn` names
+ * the caller in the error for a row count that is not a multiple of 4.
+ */
+export function consistencyClasses(logits: tf.Tensor2D, fn: string): Int32Array {
+  const rows = logits.shape[0];
+  if (rows % 4 !== 0) {
+    throw new Error(`${fn}: logits has ${rows} rows, expected 4m ([c^v; c^t; p^v; p^t])`);
+  }
+  const m = rows / 4;
+  const classes = new Int32Array(rows);
+  classes.fill(1, 2 * m, 3 * m);
+  classes.fill(2, 3 * m, 4 * m);
+  return classes;
+}
+
+/**
  * L_cons [7]: cross-entropy of the consistency classifier's logits with classes
  * C(c^v) = 0, C(c^t) = 0 (common), C(p^v) = 1 (image-private), C(p^t) = 2 (text-private);
  * mean over the 4m items. `logits`: 4m x 3, the rows of C([c^v; c^t; p^v; p^t]) in that order
  * (C is applied once to the stacked parts: one pass of the classifier instead of four).
  */
 export function consistencyTerm(logits: tf.Tensor2D): tf.Scalar {
-  const rows = logits.shape[0];
-  if (rows % 4 !== 0) {
-    throw new Error(
-      `consistencyTerm: logits has ${rows} rows, expected 4m ([c^v; c^t; p^v; p^t])`,
-    );
-  }
-  const m = rows / 4;
-  const classes = new Int32Array(rows);
-  classes.fill(1, 2 * m, 3 * m);
-  classes.fill(2, 3 * m, 4 * m);
-  return softmaxCrossEntropy(logits, classes);
+  return softmaxCrossEntropy(logits, consistencyClasses(logits, "consistencyTerm"));
 }
 
 /** L_label [8]: BCE of each modality's label logits (m x c) against the labels (m x c 0/1). */

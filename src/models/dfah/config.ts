@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DATASET_NAMES, type DatasetName } from "../../datasets/datasets.ts";
+import { checkDatasetName, DATASET_NAMES, type DatasetName } from "../../datasets/datasets.ts";
 import { OPTIMISATION_DEFAULTS, type OptimisationConfig } from "../model.ts";
 
 // Configuration
@@ -114,12 +114,7 @@ export function dfahConfig(
   bits: number,
   overrides: Partial<DfahConfig> = {},
 ): DfahConfig {
-  if (!(DFAH_DATASETS as readonly string[]).includes(dataset)) {
-    throw new Error(
-      `dfahConfig: unknown dataset '${dataset}'; expected one of ${DFAH_DATASETS.join(", ")}`,
-    );
-  }
-  const per = PER_DATASET[dataset as (typeof DFAH_DATASETS)[number]];
+  const per = PER_DATASET[checkDatasetName(dataset, "dfahConfig")];
   const cfg = { ...structuredClone(BASE), ...structuredClone(per), dataset, bits };
   for (const [k, v] of Object.entries(overrides)) {
     if (!(k in cfg)) {
