@@ -1,11 +1,12 @@
 /**
  * Small dense Float64 linear algebra for the shallow baselines (SCM, CMFH): row-major
- * matrices, products with either operand transposed, Cholesky factorisation and solves, and a
- * symmetric eigen-decomposition (Householder reduction to tridiagonal form followed by the
+ * matrices, products with either operand transposed, Cholesky factorisation and solves, a
+ * Householder QR (thin factor and orthogonal completion), and a symmetric eigen-decomposition (Householder reduction to tridiagonal form followed by the
  * implicit symmetric QR iteration with Wilkinson shifts, Golub & Van Loan §8.3).
  *
- * Everything here is plain TypeScript on Float64Array, with no TensorFlow.js dependency; the
- * sizes it is meant for are feature dimensions (tens to a few thousand) and code lengths.
+ * Everything here is plain TypeScript on Float64Array, with no TensorFlow.js dependency. For
+ * feature dimensions in the thousands the models call the same operations through
+ * src/accel/dblas.ts (float64 BLAS/LAPACK when available, these loops otherwise).
  *
  * @module
  */
@@ -223,6 +224,71 @@ export function solveLowerT(l: Mat, b: Mat): Mat {
 export function solveSpd(a: Mat, b: Mat): Mat {
   const l = cholesky(a);
   return solveLowerT(l, solveLower(l, b));
+}
+
+/** A Householder QR factorisation A = Q R of an m x r matrix (m >= r), from {@link householderQr}. */
+export interface HouseholderQr {
+  /** m x r: column j is the unit Householder vector of step j (zero above row j; all zero
+   * when the step was skipped). Q = H_0 H_1 ... H_{r-1}, H_j = I - 2 v_j v_j^T. */
+  reflectors: Mat;
+  /** r x r upper-triangular R. */
+  r: Mat;
+}
+
+/** Householder QR of an m x r matrix A (m >= r): A = Q R with Q orthogonal (m x m). */
+export function householderQr(a: Mat): HouseholderQr {
+  const m = a.rows, r = a.cols;
+  if (r > m) throw new Error(`${FILE}: householderQr: ${m}x${r} has more columns than rows`);
+  const A = a.data.slice(), V = mat(m, r), R = mat(r, r), dots = new Float64Array(r);
+  for (let j = 0; j < r; j++) {
+    let norm = 0;
+    for (let i = j; i < m; i++) norm += A[i * r + j] * A[i * r + j];
+    norm = Math.sqrt(norm);
+    const x0 = A[j * r + j], alpha = x0 >= 0 ? -norm : norm;
+    let vn = 0;
+    for (let i = j; i < m; i++) {
+      const v = i === j ? x0 - alpha : A[i * r + j];
+      V.data[i * r + j] = v;
+      vn += v * v;
+    }
+    vn = Math.sqrt(vn);
+    if (norm === 0 || vn === 0) {
+      for (let i = j; i < m; i++) V.data[i * r + j] = 0;
+    } else {
+      for (let i = j; i < m; i++) V.data[i * r + j] /= vn;
+      dots.fill(0);
+      for (let i = j; i < m; i++) {
+        const v = V.data[i * r + j];
+        for (let c = j; c < r; c++) dots[c] += v * A[i * r + c];
+      }
+      for (let i = j; i < m; i++) {
+        const v2 = 2 * V.data[i * r + j];
+        for (let c = j; c < r; c++) A[i * r + c] -= v2 * dots[c];
+      }
+    }
+    for (let c = j; c < r; c++) R.data[j * r + c] = A[j * r + c];
+  }
+  return { reflectors: V, r: R };
+}
+
+/** The first k columns (k <= m) of the orthogonal factor Q of a {@link householderQr} (m x k). */
+export function qrColumns(qr: HouseholderQr, k: number): Mat {
+  const V = qr.reflectors, m = V.rows, r = V.cols;
+  if (k > m) throw new Error(`${FILE}: qrColumns: ${k} columns asked of an ${m}x${m} Q`);
+  const Q = mat(m, k), dots = new Float64Array(k);
+  for (let c = 0; c < k; c++) Q.data[c * k + c] = 1;
+  for (let j = r - 1; j >= 0; j--) {
+    dots.fill(0);
+    for (let i = j; i < m; i++) {
+      const v = V.data[i * r + j];
+      if (v !== 0) { for (let c = 0; c < k; c++) dots[c] += v * Q.data[i * k + c]; }
+    }
+    for (let i = j; i < m; i++) {
+      const v2 = 2 * V.data[i * r + j];
+      if (v2 !== 0) { for (let c = 0; c < k; c++) Q.data[i * k + c] -= v2 * dots[c]; }
+    }
+  }
+  return Q;
 }
 
 /** Eigen-decomposition of a symmetric matrix: A = V diag(values) V^T. */

@@ -1,24 +1,24 @@
 /** Tests of the Float64 linear algebra used by the shallow baselines (src/linalg.ts). */
 import assert from "node:assert/strict";
+import { randn } from "./test_utils.ts";
 import {
   centeredProjection,
   cholesky,
+  householderQr,
   type Mat,
   mat,
   matMul,
   matMulNT,
   matMulTN,
+  qrColumns,
+  solveLower,
+  solveLowerT,
   solveSpd,
   symmetricEigen,
   transpose,
 } from "../src/linalg.ts";
 import { Rng } from "../src/random.ts";
-
-function randn(rows: number, cols: number, rng: Rng): Mat {
-  const m = mat(rows, cols);
-  for (let i = 0; i < m.data.length; i++) m.data[i] = rng.normal();
-  return m;
-}
+import * as blas from "../src/accel/dblas.ts";
 
 function maxAbsDiff(a: Mat, b: Mat): number {
   assert.deepEqual([a.rows, a.cols], [b.rows, b.cols]);
@@ -106,4 +106,60 @@ Deno.test("centeredProjection: (x - mean) W for dense and CSR rows", () => {
   assert.deepEqual(Array.from(centeredProjection(x, [1, 1], w, 3)), want);
   assert.deepEqual(Array.from(centeredProjection(csr, [1, 1], w, 3)), want);
   assert.throws(() => centeredProjection(x, [1], w, 3), /2 columns but mean has 1/);
+});
+
+function relDiff(a: Mat, b: Mat): number {
+  return maxAbsDiff(a, b) / Math.max(...Array.from(b.data, Math.abs));
+}
+
+Deno.test("dblas (float64 BLAS/LAPACK or its fallback) agrees with the linalg loops on random matrices", () => {
+  const rng = new Rng(7), a = randn(90, 70, rng), b = randn(90, 60, rng), c = randn(70, 60, rng);
+  assert.ok(relDiff(blas.mulTN(a, b), matMulTN(a, b)) < 1e-13);
+  assert.ok(relDiff(blas.mul(a, c), matMul(a, c)) < 1e-13);
+  const d = randn(50, 60, rng);
+  assert.ok(relDiff(blas.mulNT(c, d), matMulNT(c, d)) < 1e-13);
+  const g = blas.gram(a);
+  assert.ok(relDiff(g, matMulTN(a, a)) < 1e-13);
+  for (let i = 0; i < 70; i++) {
+    for (let j = 0; j < 70; j++) assert.equal(g.data[i * 70 + j], g.data[j * 70 + i]);
+  }
+  const spd = matMulTN(a, a);
+  for (let i = 0; i < 70; i++) spd.data[i * 70 + i] += 1;
+  const l = blas.choleskyLower(spd);
+  assert.ok(relDiff(l, cholesky(spd)) < 1e-12);
+  assert.ok(relDiff(blas.lowerSolve(l, c), solveLower(l, c)) < 1e-12);
+  assert.ok(relDiff(blas.lowerTSolve(l, c), solveLowerT(l, c)) < 1e-12);
+  assert.ok(relDiff(blas.spdSolve(spd, c), solveSpd(spd, c)) < 1e-12);
+  const notSpd = mat(40, 40, spd.data.slice(0, 1600));
+  notSpd.data[0] = -1;
+  assert.throws(() => blas.choleskyLower(notSpd), /not positive definite/);
+});
+
+Deno.test("topEigen: the k largest eigenpairs of symmetricEigen (vectors up to sign)", () => {
+  const rng = new Rng(8), x = randn(150, 120, rng), s = matMulTN(x, x), k = 9;
+  const top = blas.topEigen(s, k), full = symmetricEigen(s);
+  for (let j = 0; j < k; j++) {
+    assert.ok(Math.abs(top.values[j] - full.values[j]) < 1e-10 * full.values[0]);
+    let dot = 0;
+    for (let i = 0; i < 120; i++) {
+      dot += top.vectors.data[i * k + j] * full.vectors.data[i * 120 + j];
+    }
+    assert.ok(Math.abs(Math.abs(dot) - 1) < 1e-9, `eigenvector ${j}`);
+  }
+});
+
+Deno.test("householderQr / qrColumns: A = Q R, orthonormal Q, completion beyond the columns, zero column", () => {
+  const rng = new Rng(9), a = randn(30, 6, rng);
+  for (let i = 0; i < 30; i++) a.data[i * 6 + 3] = 0; // a zero column: the step is skipped
+  const qr = householderQr(a), q = qrColumns(qr, 6);
+  assert.ok(maxAbsDiff(matMul(q, qr.r), a) < 1e-12);
+  for (let i = 0; i < 6; i++) for (let j = 0; j < i; j++) assert.equal(qr.r.data[i * 6 + j], 0);
+  const q10 = qrColumns(qr, 10);
+  assert.ok(maxAbsDiff(matMulTN(q10, q10), eye(10)) < 1e-12);
+  const b = randn(30, 6, rng), qb = qrColumns(householderQr(b), 12);
+  const proj = matMulTN(qb, b); // the completion (columns 6..11) is orthogonal to range(B)
+  for (let i = 6; i < 12; i++) {
+    for (let j = 0; j < 6; j++) assert.ok(Math.abs(proj.data[i * 6 + j]) < 1e-12);
+  }
+  assert.throws(() => householderQr(randn(3, 4, rng)), /more columns than rows/);
 });

@@ -15,6 +15,8 @@ import type { HashModel } from "../src/models/model.ts";
 import { mapAll } from "../src/retrieval/metrics.ts";
 import type { TrainData } from "../src/train.ts";
 import type { CrossModalDataset } from "../src/types.ts";
+import { type Mat, mat } from "../src/linalg.ts";
+import type { Rng } from "../src/random.ts";
 
 /** A 2-D tensor from nested rows. */
 export const t2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows);
@@ -146,4 +148,11 @@ export function realDataMissing(who: string, files: string[]): string | undefine
   const reason = `${absent.join(", ")} not found under ${dir} (set HASH_DATA_DIR)`;
   console.log(`${who}: real-data tests ignored — ${reason}`);
   return reason;
+}
+
+/** A rows x cols Float64 matrix of standard normal draws. */
+export function randn(rows: number, cols: number, rng: Rng): Mat {
+  const m = mat(rows, cols);
+  for (let i = 0; i < m.data.length; i++) m.data[i] = rng.normal();
+  return m;
 }

@@ -209,7 +209,7 @@ export async function runCell(
       image: gatherRows(ds.image, rows),
       text: gatherRows(ds.text, rows),
       labels: gatherLabelRows(ds.labels, rows),
-    });
+    }, (line) => log(`${id}: ${line}`));
     training = { history: [], selectedEpoch: -1, seconds };
   }
 

@@ -26,6 +26,11 @@
  * iteration lowers the objective by less than `tolerance` (0.01, the threshold of the
  * authors' release), or after `maxIterations` (100).
  *
+ * Cost: the Cholesky factors of X_m^T X_m + (gamma / mu) I are computed once, X_m^T V is shared
+ * by the P and U steps and the objective ({@link cmfhObjectiveFactored}, no n x d_m
+ * reconstruction), and the products go through float64 BLAS when available
+ * (src/accel/dblas.ts): an iteration is O(n (d1 + d2) k) plus O((d1^2 + d2^2) k).
+ *
  * Codes ({@link unifiedCodes}): the database (training) pairs get the unified codes
  * sign(V - mean(V)) (row means over the training items; since X1, X2 are centred, the V-step
  * gives rows of mean ~0, so this is the paper's sign(V)); a query of one modality gets
@@ -57,12 +62,19 @@ import {
   identity,
   type Mat,
   mat,
-  matMul,
-  matMulTN,
-  solveSpd,
   subtractRow,
   transpose,
 } from "../linalg.ts";
+import {
+  choleskyLower,
+  gram,
+  lowerSolve,
+  lowerTSolve,
+  mul,
+  mulNT,
+  mulTN,
+  spdSolve,
+} from "../accel/dblas.ts";
 import { ClosedFormModel, type HashModel, type TrainingSetInfo } from "./model.ts";
 import { checkCols, checkDims, checkPairs, encodeLinear, readEntry } from "./shallow.ts";
 
@@ -138,8 +150,8 @@ export interface CmfhFactors {
 
 /** The CMFH objective (see the module comment) for centred x1 (n x d1), x2 (n x d2). */
 export function cmfhObjective(x1: Mat, x2: Mat, f: CmfhFactors, w: CmfhWeights): number {
-  const vx1 = matMul(f.v, transpose(f.u1)), vx2 = matMul(f.v, transpose(f.u2));
-  const px1 = matMul(x1, transpose(f.p1)), px2 = matMul(x2, transpose(f.p2));
+  const vx1 = mulNT(f.v, f.u1), vx2 = mulNT(f.v, f.u2);
+  const px1 = mulNT(x1, f.p1), px2 = mulNT(x2, f.p2);
   const sq = (a: Mat, b: Mat) => {
     let s = 0;
     for (let i = 0; i < a.data.length; i++) s += (a.data[i] - b.data[i]) ** 2;
@@ -151,28 +163,82 @@ export function cmfhObjective(x1: Mat, x2: Mat, f: CmfhFactors, w: CmfhWeights):
     w.gamma * (norm(f.u1) + norm(f.u2) + norm(f.p1) + norm(f.p2) + norm(f.v));
 }
 
-/** P_m = V X_m^T (X_m X_m^T + (gamma / mu) I)^-1 (k x d_m); `gram` = X_m X_m^T if known. */
-export function updateP(x: Mat, v: Mat, w: CmfhWeights, gram = matMulTN(x, x)): Mat {
-  return transpose(solveSpd(addDiagonal(gram, w.gamma / w.mu), matMulTN(x, v)));
+/** Sum of the elementwise products of two same-shape matrices. */
+function inner(a: Mat, b: Mat): number {
+  let s = 0;
+  for (let i = 0; i < a.data.length; i++) s += a.data[i] * b.data[i];
+  return s;
 }
 
-/** U_m = X_m V^T (V V^T + ridge I)^-1 (d_m x k); ridge = gamma/lambda (image), gamma/(1-lambda) (text). */
-export function updateU(x: Mat, v: Mat, ridge: number): Mat {
-  return transpose(solveSpd(addDiagonal(matMulTN(v, v), ridge), transpose(matMulTN(x, v))));
+/**
+ * {@link cmfhObjective} without the n x d_m reconstructions, from xv_m = X_m^T V (d_m x k, items
+ * as rows: x_m^T v) and sq_m = ||X_m||^2: ||X_m - U_m V||^2 = ||X_m||^2 - 2 <X_m^T V, U_m> +
+ * <V^T V, U_m^T U_m>. Equal to it up to rounding; training keeps xv_m for the next P and U steps.
+ */
+export function cmfhObjectiveFactored(
+  x1: Mat,
+  x2: Mat,
+  f: CmfhFactors,
+  w: CmfhWeights,
+  xv: readonly [Mat, Mat],
+  sq: readonly [number, number],
+): number {
+  const vtv = mulTN(f.v, f.v);
+  const fit = (u: Mat, m: 0 | 1) => sq[m] - 2 * inner(xv[m], u) + inner(vtv, mulTN(u, u));
+  const hash = (x: Mat, p: Mat) => {
+    const px = mulNT(x, p);
+    let s = 0;
+    for (let i = 0; i < px.data.length; i++) s += (f.v.data[i] - px.data[i]) ** 2;
+    return s;
+  };
+  const norm = (a: Mat) => inner(a, a);
+  return w.lambda * fit(f.u1, 0) + (1 - w.lambda) * fit(f.u2, 1) +
+    w.mu * (hash(x1, f.p1) + hash(x2, f.p2)) +
+    w.gamma * (norm(f.u1) + norm(f.u2) + norm(f.p1) + norm(f.p2) + norm(f.v));
+}
+
+/**
+ * The lower Cholesky factor of X_m X_m^T + (gamma / mu) I, the matrix {@link updateP} solves
+ * with (it does not change during training: computed once per modality).
+ */
+export function pFactor(x: Mat, w: CmfhWeights, g = gram(x)): Mat {
+  return choleskyLower(addDiagonal(g, w.gamma / w.mu));
+}
+
+/**
+ * P_m = V X_m^T (X_m X_m^T + (gamma / mu) I)^-1 (k x d_m); `factor` = {@link pFactor} and
+ * `xtv` = X_m V^T (items as rows: x^T v) if known.
+ */
+export function updateP(
+  x: Mat,
+  v: Mat,
+  w: CmfhWeights,
+  factor = pFactor(x, w),
+  xtv = mulTN(x, v),
+): Mat {
+  return transpose(lowerTSolve(factor, lowerSolve(factor, xtv)));
+}
+
+/**
+ * U_m = X_m V^T (V V^T + ridge I)^-1 (d_m x k); ridge = gamma/lambda (image), gamma/(1-lambda)
+ * (text); `xtv` = X_m V^T if known.
+ */
+export function updateU(x: Mat, v: Mat, ridge: number, xtv = mulTN(x, v)): Mat {
+  return transpose(spdSolve(addDiagonal(mulTN(v, v), ridge), transpose(xtv)));
 }
 
 /** The unified V (n x k) for fixed U, P: the closed form above, for every row of x1, x2. */
 export function updateV(x1: Mat, x2: Mat, f: Omit<CmfhFactors, "v">, w: CmfhWeights): Mat {
   const { lambda: l, mu, gamma } = w;
-  const a = addScaled(matMulTN(f.u1, f.u1), l, matMulTN(f.u2, f.u2), 1 - l);
+  const a = addScaled(mulTN(f.u1, f.u1), l, mulTN(f.u2, f.u2), 1 - l);
   const m = addDiagonal(a, 2 * mu + gamma);
   const rhs = addScaled(
-    matMul(x1, addScaled(f.u1, l, transpose(f.p1), mu)),
+    mul(x1, addScaled(f.u1, l, transpose(f.p1), mu)),
     1,
-    matMul(x2, addScaled(f.u2, 1 - l, transpose(f.p2), mu)),
+    mul(x2, addScaled(f.u2, 1 - l, transpose(f.p2), mu)),
     1,
   );
-  return matMul(rhs, solveSpd(m, identity(m.rows))); // M symmetric: rhs M^-1
+  return mul(rhs, spdSolve(m, identity(m.rows))); // M symmetric: rhs M^-1
 }
 
 /** Codes sign(v - threshold) of the rows of v (sign(0) = +1), packed. */
@@ -189,6 +255,7 @@ export function trainCmfh(
   x1: Mat,
   x2: Mat,
   c: CmfhConfig,
+  log?: (line: string) => void,
 ): { factors: CmfhFactors; objective: number[]; converged: boolean } {
   const n = x1.rows, k = c.bits, rng = new Rng(c.seed);
   const uniform = (r: number, cols: number, g: Rng) => {
@@ -203,18 +270,25 @@ export function trainCmfh(
     p1: uniform(k, x1.cols, rng.fork(4)),
     p2: uniform(k, x2.cols, rng.fork(5)),
   };
-  const g1 = matMulTN(x1, x1), g2 = matMulTN(x2, x2);
-  const objective = [cmfhObjective(x1, x2, f, c)];
+  const t0 = performance.now(), r1 = pFactor(x1, c), r2 = pFactor(x2, c);
+  const sq = [inner(x1, x1), inner(x2, x2)] as const;
+  let xv = [mulTN(x1, f.v), mulTN(x2, f.v)] as const;
+  const objective = [cmfhObjectiveFactored(x1, x2, f, c, xv, sq)];
+  log?.(`CMFH: covariance factors in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   for (let it = 0; it < c.maxIterations; it++) {
-    f.p1 = updateP(x1, f.v, c, g1);
-    f.p2 = updateP(x2, f.v, c, g2);
-    f.u1 = updateU(x1, f.v, c.gamma / c.lambda);
-    f.u2 = updateU(x2, f.v, c.gamma / (1 - c.lambda));
+    f.p1 = updateP(x1, f.v, c, r1, xv[0]);
+    f.p2 = updateP(x2, f.v, c, r2, xv[1]);
+    f.u1 = updateU(x1, f.v, c.gamma / c.lambda, xv[0]);
+    f.u2 = updateU(x2, f.v, c.gamma / (1 - c.lambda), xv[1]);
     f.v = updateV(x1, x2, f, c);
-    objective.push(cmfhObjective(x1, x2, f, c));
-    if (objective[it] - objective[it + 1] < c.tolerance) {
-      return { factors: f, objective, converged: true };
+    xv = [mulTN(x1, f.v), mulTN(x2, f.v)];
+    objective.push(cmfhObjectiveFactored(x1, x2, f, c, xv, sq));
+    const done = objective[it] - objective[it + 1] < c.tolerance;
+    if ((it + 1) % 10 === 0 || done) {
+      const time = ((performance.now() - t0) / 1000).toFixed(1);
+      log?.(`CMFH: iteration ${it + 1}, objective ${objective[it + 1].toPrecision(8)} (${time} s)`);
     }
+    if (done) return { factors: f, objective, converged: true };
   }
   return { factors: f, objective, converged: false };
 }
@@ -258,9 +332,14 @@ export class Cmfh extends ClosedFormModel<
   /**
    * Alternating training on all given pairs (row i of image and text is pair i; CMFH is
    * unsupervised, so `labels` is only checked for its row count when given). Parameters are
-   * kept in Float32, as {@link state} stores them.
+   * kept in Float32, as {@link state} stores them. `log` receives progress lines.
    */
-  fit(image: Matrix, text: Matrix, labels?: LabelMatrix): CmfhFitReport {
+  fit(
+    image: Matrix,
+    text: Matrix,
+    labels?: LabelMatrix,
+    log?: (line: string) => void,
+  ): CmfhFitReport {
     const t0 = performance.now();
     checkPairs(FILE, image, text, labels?.rows ?? image.rows, this.#d1, this.#d2);
     const r1 = fromMatrix(image), r2 = fromMatrix(text);
@@ -269,6 +348,7 @@ export class Cmfh extends ClosedFormModel<
       subtractRow(r1, mean1),
       subtractRow(r2, mean2),
       this.config,
+      log,
     );
     const threshold = columnMeans(f.v), codes = new Float32Array(f.v.data.length);
     for (let i = 0; i < f.v.rows; i++) {

@@ -72,7 +72,7 @@ export interface MethodEntry<C extends object = object> {
    * Kind "closed-form": fit a model built by {@link create} to its training pairs (all of them:
    * nothing is selected, so no validation slice is held out). Returns the seconds it took.
    */
-  fit?(model: HashModel, train: TrainingPairs): number;
+  fit?(model: HashModel, train: TrainingPairs, log?: (line: string) => void): number;
 }
 
 /** The training pairs a closed-form method is fitted to (row i of each is pair i). */
@@ -137,7 +137,7 @@ function scmEntry(variant: "seq" | "orth"): MethodEntry {
     {
       config: (_d, bits, o) => scmConfig(bits, { ...o, variant }),
       create: createScm,
-      fit: (m, t) => (m as Scm).fit(t.image, t.text, t.labels).seconds,
+      fit: (m, t, log) => (m as Scm).fit(t.image, t.text, t.labels, log).seconds,
     },
   );
 }
@@ -176,7 +176,7 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
   cmfh: entry<CmfhConfig>("cmfh", "CMFH", "closed-form", {
     config: (_d, bits, o, cell) => cmfhConfig(bits, withSeed(o, cell)),
     create: createCmfh,
-    fit: (m, t) => (m as Cmfh).fit(t.image, t.text, t.labels).seconds,
+    fit: (m, t, log) => (m as Cmfh).fit(t.image, t.text, t.labels, log).seconds,
   }),
   random: entry<RandomProjectionConfig>("random", "Random projection", "random", {
     config: (_d, bits, o, cell) => randomProjectionConfig(bits, withSeed(o, cell)),

@@ -10,12 +10,13 @@ import { synthetic } from "../../src/datasets/synthetic.ts";
 import { makeSplit } from "../../src/datasets/split.ts";
 import { gatherLabelRows, gatherRows } from "../../src/datasets/matrix.ts";
 import { mapAll } from "../../src/retrieval/metrics.ts";
-import { columnMeans, fromMatrix, type Mat, mat, subtractRow } from "../../src/linalg.ts";
+import { columnMeans, fromMatrix, type Mat, mat, matMulTN, subtractRow } from "../../src/linalg.ts";
 import {
   Cmfh,
   cmfhConfig,
   type CmfhFactors,
   cmfhObjective,
+  cmfhObjectiveFactored,
   updateP,
   updateU,
   updateV,
@@ -48,6 +49,10 @@ Deno.test("CMFH: the objective never increases across the P, U and V block updat
     p2: uniform(k, 16, rng),
   };
   let last = cmfhObjective(x1, x2, f, w);
+  const sq = (m: Mat) => m.data.reduce((a, v) => a + v * v, 0);
+  const xv = (x: Mat) => matMulTN(x, f.v);
+  const factored = cmfhObjectiveFactored(x1, x2, f, w, [xv(x1), xv(x2)], [sq(x1), sq(x2)]);
+  assert.ok(Math.abs(factored - last) < 1e-10 * last, `factored ${factored} vs ${last}`);
   // after each update its block is the exact minimiser: no small perturbation of it helps
   const step = (key: keyof CmfhFactors, apply: () => void, perturb: boolean) => {
     apply();
