@@ -227,10 +227,12 @@ export function ablationSection(
     };
   };
   const committedOnes = evidence.source === "committed" ? evidence.results : [];
-  if (keys.some((k) => hasEpochValue(committedOnes, k))) {
-    diagnostics.push(panel(committedOnes, evidence.bits[0], "committed"));
-  }
-  if (!hasEpochValue(committedOnes, keys[0])) {
+  // The first paired code length whose committed cells record any key (cells written before
+  // the models recorded diagnostics have none, so another length may have them).
+  const atBits = (b: number) => committedOnes.filter((r) => r.spec.bits === b);
+  const diagBits = evidence.bits.find((b) => keys.some((k) => hasEpochValue(atBits(b), k)));
+  if (diagBits !== undefined) diagnostics.push(panel(atBits(diagBits), diagBits, "committed"));
+  if (diagBits === undefined || !hasEpochValue(atBits(diagBits), keys[0])) {
     const rs = evidence.source === "live"
       ? evidence.results
       : pairedCells(live, method, ablation, 1)?.results;

@@ -139,6 +139,18 @@ Deno.test("ablationSection: committed diagnostics are used when recorded; live a
   assert.equal(one.diagnostics[0].selected[0].values.quantGap, 0.5);
 });
 
+Deno.test("ablationSection: committed diagnostics come from the code length that records them", () => {
+  // 16-bit cells written before the models recorded diagnostics; 64-bit cells with them.
+  const at64 = [1, 2].flatMap((seed) =>
+    ["full", "noCR"].map((ablation) => cell({ ablation, seed, bits: 64, diagnostics: diag }))
+  );
+  const s = ablationSection([...committed, ...at64], live, "cpah", "noCR", ["maskImage"]);
+  assert.equal(s.evidence.bits[0], 16);
+  assert.deepEqual(s.diagnostics.map((d) => d.source), ["committed"]);
+  assert.ok(s.diagnostics[0].results.every((r) => r.spec.bits === 64));
+  assert.equal(s.diagnostics[0].selected[0].values.maskImage, 0.51);
+});
+
 Deno.test("selectedEpochDiagnostics reads the selected epoch of each seed, diagnostics then losses", () => {
   const rs = [1, 2].map((seed) =>
     cell({ ablation: "full", seed, diagnostics: (e) => ({ discAcc: 0.5 + 0.1 * e + 0.1 * seed }) })
