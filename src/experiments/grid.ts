@@ -26,6 +26,11 @@ export interface GridOutcome {
 export interface GridOptions extends RunOptions {
   /** Datasets already loaded (default: a new cache on `dataDir`). */
   cache?: DatasetCache;
+  /**
+   * Called after each cell run now has written its result file, before the next starts (e.g.
+   * to record the command that produced it, so an interrupted run is still listed).
+   */
+  onCellDone?: (result: CellResult) => void | Promise<void>;
 }
 
 /**
@@ -65,6 +70,7 @@ export async function runGrid(specs: ExperimentSpec[], opts: GridOptions): Promi
     spent += s;
     ran++;
     results.push(r);
+    await opts.onCellDone?.(r);
     const eta = (spent / ran) * (todo.length - ran);
     log(
       `cell ${i + 1}/${todo.length} done: ${r.id}  MAP I2T ${r.metrics.I2T.mapAll.toFixed(4)} ` +

@@ -154,6 +154,7 @@ async function main(argv: string[]): Promise<void> {
   const cache = new DatasetCache(cli.dataDir);
   if (todo.length) await cache.get(g.datasets[0], g.variant);
   await Deno.mkdir(cli.out, { recursive: true });
+  const command = `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}`;
   const outcome = await runGrid(mine, {
     out: cli.out,
     dataDir: cli.dataDir,
@@ -161,16 +162,15 @@ async function main(argv: string[]): Promise<void> {
     evalEvery: cli.evalEvery,
     save: cli.save,
     cache,
+    // The command log lists the commands that produced result files: it is written when the
+    // first cell finishes, so a run stopped later is listed too, and a run that ran nothing is not.
+    onCellDone: () => cli.shard === undefined ? recordCommand(cli.out, command) : undefined,
   });
   console.log(
     `grid done: ${plural(outcome.ran, "cell")} run, ${outcome.skipped} skipped, ${
       outcome.seconds.toFixed(0)
     }s`,
   );
-  // The command log lists the commands that produced results: only runs that ran a cell.
-  if (cli.shard === undefined && outcome.ran > 0) {
-    await recordCommand(cli.out, `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}`);
-  }
   if (cli.shard !== undefined) return; // the report job writes the tables
   const written = await writeReports(outcome.results, cli.out, { png: cli.png, log: console.log });
   for (const f of written.files) console.log(`wrote ${f}`);

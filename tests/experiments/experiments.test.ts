@@ -24,8 +24,18 @@ Deno.test("a tiny grid writes one result per cell, reports them, and a rerun ski
   const lines: string[] = [];
   const specs = grid();
   assert.equal(specs.length, 2);
-  const first = await runGrid(specs, { out, log: (l) => lines.push(l) });
+  const done: string[] = [];
+  const first = await runGrid(specs, {
+    out,
+    log: (l) => lines.push(l),
+    // Each cell is reported once, after its result file is on disk.
+    onCellDone: async (r) => {
+      await Deno.stat(`${out}/${r.id}.json`);
+      done.push(r.id);
+    },
+  });
   assert.equal(first.ran, 2);
+  assert.deepEqual(done, first.results.map((r) => r.id));
   assert.equal(first.skipped, 0);
   for (const s of specs) {
     const r = await readResult(resultPath(out, s));
@@ -47,8 +57,15 @@ Deno.test("a tiny grid writes one result per cell, reports them, and a rerun ski
   assert.match(md, /\| CPAH \| 1 \| 0\.\d{4} \| 0\.\d{4} \|/);
   assert.match(md, /\| Random projection \| 1 \| 0\.\d{4} \| 0\.\d{4} \|/);
 
-  const again = await runGrid(specs, { out, log: (l) => lines.push(l) });
+  const again = await runGrid(specs, {
+    out,
+    log: (l) => lines.push(l),
+    onCellDone: (r) => {
+      done.push(r.id);
+    },
+  });
   assert.equal(again.ran, 0);
+  assert.equal(done.length, 2, "skipped cells are not reported as done");
   assert.equal(again.skipped, 2);
   assert.deepEqual(again.results.map((r) => r.id).sort(), first.results.map((r) => r.id).sort());
 

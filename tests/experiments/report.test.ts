@@ -5,6 +5,7 @@
  * hand. No Chromium is needed: the PNG step is only checked to skip cleanly.
  */
 import assert from "node:assert/strict";
+import { imagePart } from "../../src/experiments/report/tables.ts";
 import { join } from "node:path";
 import type { Direction } from "../../src/types.ts";
 import type { RetrievalMetrics } from "../../src/retrieval/metrics.ts";
@@ -922,4 +923,19 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
+});
+
+Deno.test("the published table names our image features whole, brackets included", () => {
+  assert.equal(
+    imagePart(
+      "wikipedia (variant lda): x.mat (1 bytes, sha256 ab); image = [I_tr; I_te] 128-d SIFT " +
+        "BoVW, text = [T_tr; T_te] 10-d LDA, labels = one-hot",
+    ),
+    "image = [I_tr; I_te] 128-d SIFT BoVW",
+  );
+  assert.equal(
+    imagePart("mirflickr25k: y.mat (2 bytes); image = IAll (20015x4096) from i.mat; text = YAll"),
+    "image = IAll (20015x4096) from i.mat",
+  );
+  assert.equal(imagePart("synthetic, no image part here"), undefined);
 });

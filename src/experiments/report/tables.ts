@@ -282,8 +282,10 @@ export function distinct<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }
 
+/** The image-features part of a dataset provenance line ("image = …"), or undefined. */
 export function imagePart(provenance: string): string | undefined {
-  const m = /image = [^;]*/.exec(provenance);
+  // Bracketed groups ("[I_tr; I_te]") are kept whole; the part ends at "; " or ", text =".
+  const m = /image = (?:\[[^\]]*\]|[^;[])*?(?=, text =|;|$)/.exec(provenance);
   return m?.[0];
 }
 
