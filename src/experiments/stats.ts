@@ -150,3 +150,26 @@ export function verdict(c: PairedComparison, pHolm: number, alpha = 0.05): strin
   if (pHolm >= alpha) return `no significant difference at ${Math.round(alpha * 100)}%`;
   return c.mean < 0 ? "significantly lower than full" : "significantly higher than full";
 }
+
+/**
+ * A signed difference with four decimals, "+0.0123" or "−0.0040" (a minus sign, U+2212); a
+ * value that rounds to zero is "+0.0000", never "−0.0000".
+ */
+export function formatSigned(x: number): string {
+  const r = Math.abs(x).toFixed(4);
+  return (x < 0 && Number(r) !== 0 ? "−" : "+") + r;
+}
+
+/** "+0.0123 [−0.0040, +0.0286]" (signed mean and 95% CI), a bare mean with one pair, or "—". */
+export function formatDiff(c: PairedComparison): string {
+  if (!Number.isFinite(c.mean)) return "—";
+  return Number.isFinite(c.ci[0])
+    ? `${formatSigned(c.mean)} [${formatSigned(c.ci[0])}, ${formatSigned(c.ci[1])}]`
+    : formatSigned(c.mean);
+}
+
+/** A p-value for a table: "<0.001", "0.042", or "—". */
+export function formatP(p: number): string {
+  if (!Number.isFinite(p)) return "—";
+  return p < 0.001 ? "<0.001" : p.toFixed(3);
+}

@@ -1,6 +1,9 @@
 /** Paired statistics of the ablation tables, checked against tabulated and textbook values. */
 import assert from "node:assert/strict";
 import {
+  formatDiff,
+  formatP,
+  formatSigned,
   holm,
   incompleteBeta,
   logGamma,
@@ -65,4 +68,18 @@ Deno.test("verdicts say what the corrected test found", () => {
   assert.equal(verdict(lower, 0.001), "significantly lower than full");
   assert.equal(verdict(lower, 0.2), "no significant difference at 5%");
   assert.equal(verdict(lower, NaN), "too few seeds to test");
+});
+
+Deno.test("differences print signed with four decimals, and a rounded zero never as −0.0000", () => {
+  assert.equal(formatSigned(0.01234), "+0.0123");
+  assert.equal(formatSigned(-0.004), "−0.0040");
+  assert.equal(formatSigned(-0.00004), "+0.0000");
+  assert.equal(formatSigned(-0), "+0.0000");
+  const c = pairedComparison([0.5, 0.52, 0.51], [0.5, 0.5, 0.5]);
+  assert.match(formatDiff(c), /^\+0\.0100 \[[−+]0\.\d{4}, \+0\.\d{4}\]$/);
+  assert.equal(formatDiff(pairedComparison([0.5], [0.4])), "+0.1000");
+  assert.equal(formatDiff(pairedComparison([], [])), "—");
+  assert.equal(formatP(0.0004), "<0.001");
+  assert.equal(formatP(0.04213), "0.042");
+  assert.equal(formatP(NaN), "—");
 });

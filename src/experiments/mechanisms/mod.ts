@@ -54,9 +54,8 @@ export {
   significantValues,
   type SweepAnalysis,
 } from "./analysis.ts";
+export { formatDiff, formatP } from "../stats.ts";
 export {
-  formatDiff,
-  formatP,
   replaceResultsSection,
   type ResultsContext,
   resultsMarkdown,

@@ -10,7 +10,7 @@ import { formatMarkdown, writeTextAtomic } from "../../io.ts";
 import type { BackendName } from "../../accel/backend.ts";
 import { METHODS } from "../../models/mod.ts";
 import { cellId, type ExperimentSpec } from "../spec.ts";
-import type { PairedComparison } from "../stats.ts";
+import { formatDiff, formatP, formatSigned } from "../stats.ts";
 import { TOOLKIT_VERSION } from "../../version.ts";
 import { type Knob, studySpecs, SWEEPS } from "./sweeps.ts";
 import {
@@ -26,22 +26,6 @@ const MEASURE_LABELS: Record<Measure, string> = { I2T: "I→T", T2I: "T→I", me
 
 const MISSING = "—";
 const fmtMap = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : MISSING);
-const signed = (x: number) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(4);
-
-/** "+0.0123 [−0.0040, +0.0286]", a bare mean with one pair, or "—". */
-export function formatDiff(c: PairedComparison): string {
-  if (!Number.isFinite(c.mean)) return MISSING;
-  return Number.isFinite(c.ci[0])
-    ? `${signed(c.mean)} [${signed(c.ci[0])}, ${signed(c.ci[1])}]`
-    : signed(c.mean);
-}
-
-/** "<0.001", "0.042", or "—". */
-export function formatP(p: number): string {
-  if (!Number.isFinite(p)) return MISSING;
-  return p < 0.001 ? "<0.001" : p.toFixed(3);
-}
-
 /** The knob's column heading. */
 function knobLabel(k: Knob): string {
   return k === "bits" ? "bits" : `\`${k}\``;
@@ -100,7 +84,7 @@ export function sweepMarkdown(a: SweepAnalysis): string {
         ? `; the ablation significantly ahead at ${where(ablationAhead)}`
         : "";
       const along = rows.map((r) =>
-        Number.isFinite(r.tests[k].mean) ? signed(r.tests[k].mean) : MISSING
+        Number.isFinite(r.tests[k].mean) ? formatSigned(r.tests[k].mean) : MISSING
       ).join(", ");
       return `- ${MEASURE_LABELS[k]}: ${verdict}${reverse}. Mean Δ along the knob: ${along}.`;
     });

@@ -11,7 +11,14 @@
 import * as aq from "npm:arquero@7.2.1";
 import { bitsOf, DIRECTION_LABELS, type Series, seriesOf } from "../figures/mod.ts";
 import type { CellResult } from "../results.ts";
-import { holm, type PairedComparison, pairedComparison, verdict } from "../stats.ts";
+import {
+  formatDiff,
+  formatP,
+  holm,
+  type PairedComparison,
+  pairedComparison,
+  verdict,
+} from "../stats.ts";
 import { ablationDescription, methodLabel } from "../../models/mod.ts";
 import type { Direction } from "../../types.ts";
 import { CROSS, type DatasetSection, MISSING, type ReportTable, slugify } from "./tables.ts";
@@ -24,18 +31,6 @@ function bySeed(s: Series, bits: number, dir: Direction): Map<number, number> {
     if (r.spec.bits === bits && typeof v === "number") out.set(r.spec.seed, v);
   }
   return out;
-}
-
-/** "+0.0123 [−0.0040, +0.0286]" (signed mean and 95% CI), or "—". */
-function formatDiff(c: PairedComparison): string {
-  const f = (x: number) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(4);
-  if (!Number.isFinite(c.mean)) return MISSING;
-  return Number.isFinite(c.ci[0]) ? `${f(c.mean)} [${f(c.ci[0])}, ${f(c.ci[1])}]` : f(c.mean);
-}
-
-function formatP(p: number): string {
-  if (!Number.isFinite(p)) return MISSING;
-  return p < 0.001 ? "<0.001" : p.toFixed(3);
 }
 
 /**

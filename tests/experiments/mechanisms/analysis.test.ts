@@ -14,11 +14,8 @@ import {
   sweepByName,
 } from "../../../src/experiments/mechanisms/sweeps.ts";
 import { analyseSweep, MEASURES } from "../../../src/experiments/mechanisms/analysis.ts";
-import {
-  formatDiff,
-  sweepMarkdown,
-  writeAnalysis,
-} from "../../../src/experiments/mechanisms/report.ts";
+import { formatDiff } from "../../../src/experiments/stats.ts";
+import { sweepMarkdown, writeAnalysis } from "../../../src/experiments/mechanisms/report.ts";
 import { fabricate } from "./fabricate.ts";
 
 /**
