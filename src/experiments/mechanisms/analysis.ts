@@ -11,6 +11,7 @@ import type { BackendName } from "../../accel/backend.ts";
 import type { CellMethod, ExperimentSpec } from "../spec.ts";
 import type { CellResult } from "../results.ts";
 import { holm, type PairedComparison, pairedComparison } from "../stats.ts";
+import { selectedLast } from "../report/paired.ts";
 import { FIXED, pointSpec, type Sweep, sweepSpecs } from "./sweeps.ts";
 
 /** The measures compared: MAP@all I→T, T→I, and their mean. */
@@ -31,6 +32,8 @@ export interface PointRow {
   value: number;
   /** Cells finished (full, ablation) of the seeds. */
   finished: { full: number; ablation: number };
+  /** Of those, cells whose selected epoch is their last trained one (may be undertrained). */
+  selectedLast: { full: number; ablation: number };
   /** Mean over the seeds both have (those of {@link tests}), per measure (NaN when none). */
   full: Record<Measure, number>;
   ablation: Record<Measure, number>;
@@ -96,6 +99,10 @@ export function analyseSweep(
       return {
         value,
         finished: { full: full.size, ablation: abl.size },
+        selectedLast: {
+          full: [...full.values()].filter(selectedLast).length,
+          ablation: [...abl.values()].filter(selectedLast).length,
+        },
         full: per((k) => avg(full, k)),
         ablation: per((k) => avg(abl, k)),
         tests: per((k) =>

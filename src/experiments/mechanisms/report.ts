@@ -46,7 +46,7 @@ export function sweepMarkdown(a: SweepAnalysis): string {
   ];
   for (const { method, rows } of a.methods) {
     const label = METHODS[method].label;
-    const header = [knobLabel(s.knob), "seeds"];
+    const header = [knobLabel(s.knob), "seeds", "last epoch selected (full / ablation)"];
     for (const k of MEASURES) {
       const l = MEASURE_LABELS[k];
       header.push(`${l} full / ablation`, `Δ ${l} [95% CI]`, `p ${l} (Holm)`);
@@ -56,7 +56,11 @@ export function sweepMarkdown(a: SweepAnalysis): string {
       const seeds = full === n && ablation === n
         ? String(n)
         : `${n} (full ${full}, ablation ${ablation})`;
-      const cells = [String(r.value), seeds];
+      const cells = [
+        String(r.value),
+        seeds,
+        `${r.selectedLast.full}/${full} / ${r.selectedLast.ablation}/${ablation}`,
+      ];
       for (const k of MEASURES) {
         cells.push(
           `${fmtMap(r.full[k])} / ${fmtMap(r.ablation[k])}`,
@@ -68,7 +72,9 @@ export function sweepMarkdown(a: SweepAnalysis): string {
     });
     parts.push(
       `**${label}** — MAP@all of the full model and \`${s.ablation}\` (means over the seeds both ` +
-        `have: "seeds"; when one side has more finished cells, their counts follow)`,
+        `have: "seeds"; when one side has more finished cells, their counts follow; "last epoch ` +
+        `selected" counts the finished cells whose selected epoch is the last one they trained: ` +
+        `they may be undertrained)`,
       table(header, body),
     );
     const summary = MEASURES.map((k) => {

@@ -119,12 +119,15 @@ Deno.test("the analysis pairs seeds, Holm-corrects across knob values, and rende
   const row = body.split("\n").find((l) => /^\| 0\.4 +\| 3 \(full 5, ablation 3\) /.test(l));
   assert.ok(row, body);
   const cells = row!.split("|").map((c) => c.trim());
-  assert.equal(cells[3], `${r4.full.I2T.toFixed(4)} / ${r4.ablation.I2T.toFixed(4)}`);
-  assert.equal(cells[4], formatDiff(r4.tests.I2T));
-  assert.equal(cells[5], r4.pHolm.I2T < 0.001 ? "<0.001" : r4.pHolm.I2T.toFixed(3));
+  // The fabricated cells all select their last epoch: counted per series as possibly undertrained.
+  assert.deepEqual(r4.selectedLast, { full: 5, ablation: 3 });
+  assert.equal(cells[3], "5/5 / 3/3");
+  assert.equal(cells[4], `${r4.full.I2T.toFixed(4)} / ${r4.ablation.I2T.toFixed(4)}`);
+  assert.equal(cells[5], formatDiff(r4.tests.I2T));
+  assert.equal(cells[6], r4.pHolm.I2T < 0.001 ? "<0.001" : r4.pHolm.I2T.toFixed(3));
   assert.match(body, /- mean: can matter: full model significantly ahead at [0-9., ]*0\.4\./);
   assert.match(body, /38 of 40\s+cells finished/);
-  assert.match(body, /\n\| 0\.2 +\| 5 +\| 0\.6300 \/ 0\.6106 /);
+  assert.match(body, /\n\| 0\.2 +\| 5 +\| 5\/5 \/ 5\/5 +\| 0\.6300 \/ 0\.6106 /);
   assert.match(body, /2030-01-02/);
   assert.match(body, /deno task mechanisms --sweep fusion/);
   // Sweeps without results are still listed, as not run.
