@@ -183,7 +183,7 @@ let blasNoteShown = false;
  */
 export const MISSING_BLAS_NOTE =
   "note: no OpenBLAS found, so matrix products run on the stock wasm kernels: about 2x slower " +
-  "(the built-in default experiment, 2-core machine: 9 min 57 s without, 4 min 51 s with). " +
+  "(the built-in default experiment, 2-core machine: 9 min 33 s without, 4 min 12 s with). " +
   "Install it: " +
   "Debian/Ubuntu 'apt-get install libopenblas0-pthread', macOS 'brew install openblas' " +
   "(or point HASH_BLAS_LIB at a CBLAS library); HASH_BLAS=off silences this note.";

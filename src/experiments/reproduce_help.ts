@@ -17,7 +17,7 @@ directory, else from costs measured on a 2-core machine): an estimate, not a pro
 
 With no options: the built-in default — synthetic data, CPAH and DFAH with every ablation, the
 baselines DCMH, SCM-Seq, SCM-Orth, CMFH and random projection, 16/32/64 bits, seed 1, 6 epochs
-(measured on 2 idle cores: 4 min 51 s with OpenBLAS, 9 min 57 s without).
+(measured on 2 idle cores: 4 min 12 s with OpenBLAS, 9 min 33 s without).
 
 Options
   --dataset NAME     synthetic | wikipedia | mirflickr25k | mirflickr25k-simimg | nuswide |

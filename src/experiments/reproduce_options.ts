@@ -26,7 +26,7 @@ import { shardOf, type SlurmOptions } from "./slurm.ts";
 /**
  * Epochs of the built-in default run (no options): short enough that the whole default grid
  * (42 cells, 30 of them trained) finishes in minutes (measured on 2 idle cores from a fresh
- * clone: 4 min 51 s with OpenBLAS, 9 min 57 s without); the methods' own defaults
+ * clone: 4 min 12 s with OpenBLAS, 9 min 33 s without); the methods' own defaults
  * (src/models/<method>/config.ts) are used whenever --dataset or --epochs is given.
  */
 export const DEFAULT_RUN_EPOCHS = 6;
