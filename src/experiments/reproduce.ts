@@ -155,6 +155,7 @@ async function main(argv: string[]): Promise<void> {
   if (todo.length) await cache.get(g.datasets[0], g.variant);
   await Deno.mkdir(cli.out, { recursive: true });
   const command = `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}`;
+  let recorded = cli.shard !== undefined; // shards leave the command log to the report job
   const outcome = await runGrid(mine, {
     out: cli.out,
     dataDir: cli.dataDir,
@@ -164,7 +165,10 @@ async function main(argv: string[]): Promise<void> {
     cache,
     // The command log lists the commands that produced result files: it is written when the
     // first cell finishes, so a run stopped later is listed too, and a run that ran nothing is not.
-    onCellDone: () => cli.shard === undefined ? recordCommand(cli.out, command) : undefined,
+    onCellDone: async () => {
+      if (!recorded) await recordCommand(cli.out, command);
+      recorded = true;
+    },
   });
   console.log(
     `grid done: ${plural(outcome.ran, "cell")} run, ${outcome.skipped} skipped, ${
