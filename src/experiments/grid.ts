@@ -1,7 +1,9 @@
 /**
  * A grid of experiment cells: skips cells whose result file exists and is valid (so an
  * interrupted run loses nothing that had finished and never reads a half-written file), sets
- * the backend once, runs the rest with one dataset cache, and logs progress with an ETA.
+ * the backend once, runs the rest with one dataset cache, and logs progress with an ETA. It
+ * looks for a cell's result again just before running it, so processes sharing a results
+ * directory (one per core, or Slurm tasks) do not train a cell another one has finished.
  *
  * @module
  */
@@ -16,7 +18,7 @@ export interface GridOutcome {
   results: CellResult[];
   /** Cells run now. */
   ran: number;
-  /** Cells skipped because their result file existed. */
+  /** Cells skipped because their result file existed, or appeared before their turn. */
   skipped: number;
   /** Seconds spent running cells. */
   seconds: number;
@@ -33,6 +35,16 @@ export interface GridOptions extends RunOptions {
   onCellDone?: (result: CellResult) => void | Promise<void>;
 }
 
+/** The result at `path` when the file exists (read and validated), else undefined. */
+async function finishedResult(path: string): Promise<CellResult | undefined> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    return undefined; // not finished yet
+  }
+  return await readResult(path);
+}
+
 /**
  * Run every cell of a grid that has no valid result yet. A corrupted result file stops the
  * grid with a clear error (it is never silently overwritten).
@@ -45,14 +57,9 @@ export async function runGrid(specs: ExperimentSpec[], opts: GridOptions): Promi
   let ran = 0, skipped = 0, spent = 0;
   const todo: ExperimentSpec[] = [];
   for (const spec of specs) {
-    const path = resultPath(opts.out, spec);
-    let exists = false;
-    try {
-      await Deno.stat(path);
-      exists = true;
-    } catch { /* not finished yet */ }
-    if (exists) {
-      results.push(await readResult(path));
+    const done = await finishedResult(resultPath(opts.out, spec));
+    if (done) {
+      results.push(done);
       skipped++;
     } else todo.push(spec);
   }
@@ -60,6 +67,17 @@ export async function runGrid(specs: ExperimentSpec[], opts: GridOptions): Promi
     log(`grid: ${skipped} of ${specs.length} cells already finished in ${opts.out}; skipping them`);
   }
   for (const [i, spec] of todo.entries()) {
+    // Another process on the same directory (a second core, a Slurm task) may have finished
+    // this cell since the scan above: take its result rather than train the cell twice.
+    const done = await finishedResult(resultPath(opts.out, spec));
+    if (done) {
+      results.push(done);
+      skipped++;
+      log(
+        `cell ${i + 1}/${todo.length} finished meanwhile by another run: ${done.id}; skipping it`,
+      );
+      continue;
+    }
     const t0 = performance.now();
     if (spec.backend !== backend) {
       await initBackend({ name: spec.backend });

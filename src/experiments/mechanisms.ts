@@ -15,8 +15,9 @@ const HELP = `deno task mechanisms [options]
 Runs the pre-registered mechanism study (docs/mechanisms.md): per sweep, the full model and
 the ablation at every knob value, seeds ${FIXED.seeds.join("-")}, on synthetic data (n ${FIXED.n},
 split ${FIXED.split}, ${FIXED.bits} bits except the code-length sweep, the methods' default configs,
-epochs and early stopping). One result file per cell; finished cells are skipped, so a stopped
-run resumes where it was. Then writes the analysis under "## Results" of the study document
+epochs and early stopping; the sweeps an amendment added name their epoch cap). One result file
+per cell; finished cells are skipped, so a stopped run resumes where it was, and processes
+sharing the results directory (one per core) skip what another has finished. Then writes the analysis under "## Results" of the study document
 (only that section changes), whatever the outcome.
 
 Options

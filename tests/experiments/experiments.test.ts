@@ -1,6 +1,6 @@
 /**
  * The experiment grid end to end on a tiny grid: result files written, report tables with the
- * right rows, a rerun skips finished cells, a corrupted result file stops the grid with a
+ * right rows, a rerun skips finished cells (also those another process finishes meanwhile), a corrupted result file stops the grid with a
  * clear error, and the CLI's parsing and command log.
  */
 import assert from "node:assert/strict";
@@ -68,6 +68,23 @@ Deno.test("a tiny grid writes one result per cell, reports them, and a rerun ski
   assert.equal(done.length, 2, "skipped cells are not reported as done");
   assert.equal(again.skipped, 2);
   assert.deepEqual(again.results.map((r) => r.id).sort(), first.results.map((r) => r.id).sort());
+
+  // A second process sharing the directory finishes the second cell while the first runs: the
+  // grid takes that result when the cell's turn comes instead of training it again.
+  const shared = await Deno.makeTempDir();
+  const meanwhile: string[] = [];
+  const racing = await runGrid(specs, {
+    out: shared,
+    log: (l) => meanwhile.push(l),
+    onCellDone: async () => {
+      await Deno.copyFile(resultPath(out, specs[1]), resultPath(shared, specs[1]));
+    },
+  });
+  assert.equal(racing.ran, 1);
+  assert.equal(racing.skipped, 1);
+  assert.deepEqual(racing.results.map((r) => r.id), first.results.map((r) => r.id));
+  assert.ok(meanwhile.some((l) => /^cell 2\/2 finished meanwhile by another run: /.test(l)));
+  await Deno.remove(shared, { recursive: true });
 
   await Deno.writeTextFile(resultPath(out, specs[1]), '{"format": "cmh-result-1", "spec": ');
   await assert.rejects(

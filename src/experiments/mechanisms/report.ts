@@ -12,7 +12,7 @@ import { METHODS } from "../../models/mod.ts";
 import { cellId, type ExperimentSpec } from "../spec.ts";
 import { formatDiff, formatP, formatSigned } from "../stats.ts";
 import { TOOLKIT_VERSION } from "../../version.ts";
-import { type Knob, studySpecs, SWEEPS } from "./sweeps.ts";
+import { type Knob, studySpecs, type Sweep, SWEEPS } from "./sweeps.ts";
 import {
   analyseSweep,
   type Measure,
@@ -36,13 +36,22 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** "CPAH up to 100 epochs" for a sweep whose epoch caps are not the methods' defaults. */
+function epochCaps(s: Sweep): string {
+  return Object.entries(s.epochs ?? {}).map(([m, e]) =>
+    `${METHODS[m as keyof typeof METHODS].label} up to ${e} epochs`
+  ).join(", ");
+}
+
 /** The Markdown of one sweep: a table per method (and the quantisation gap), with a summary. */
 export function sweepMarkdown(a: SweepAnalysis): string {
   const s = a.sweep;
   const parts: string[] = [
-    `### ${s.component} (\`${s.ablation}\`) along ${knobLabel(s.knob)}`,
-    `Sweep \`${s.name}\`: ${s.mechanism}; values ${s.values.join(", ")}. ` +
-    `${a.finished} of ${a.cells} cells finished.`,
+    `### ${s.component} (\`${s.ablation}\`) along ${knobLabel(s.knob)}` +
+    (s.amendment ? `, ${epochCaps(s)} (${s.amendment})` : ""),
+    `Sweep \`${s.name}\`: ${s.mechanism}; values ${s.values.join(", ")}` +
+    (s.epochs ? `; ${epochCaps(s)}, early stopping as everywhere` : "") +
+    `. ${a.finished} of ${a.cells} cells finished.`,
   ];
   for (const { method, rows } of a.methods) {
     const label = METHODS[method].label;

@@ -55,7 +55,7 @@ const CELL_OVERHEAD_SECONDS = 2;
 /**
  * Estimated seconds for `todo` cells: per method, the finished cells' mean seconds per epoch
  * and mean epochs trained (early stopping included), else {@link PRIOR_SECONDS_PER_EPOCH}
- * and the default epochs (an upper bound: early stopping may end sooner).
+ * and the cells' epochs (an upper bound: early stopping may end sooner).
  */
 export function estimateSeconds(
   todo: readonly ExperimentSpec[],
@@ -79,7 +79,7 @@ export function estimateSeconds(
     } else {
       perEpoch = PRIOR_SECONDS_PER_EPOCH[method] ?? 5;
       epochsOf = (s) => s.epochs;
-      basis.push(`${method}: ${perEpoch} s/epoch x default epochs (prior, no finished cells)`);
+      basis.push(`${method}: ${perEpoch} s/epoch x the cells' epochs (prior, no finished cells)`);
     }
     for (const s of cells) seconds += epochsOf(s) * perEpoch + CELL_OVERHEAD_SECONDS;
   }

@@ -34,6 +34,13 @@ export interface Sweep {
   readonly values: readonly number[];
   /** Whether the sweep's table includes the quantisation gap. */
   readonly quantisationGap?: boolean;
+  /**
+   * Epoch cap per method where it is not the method's default on the study's data (the
+   * amendment's sweeps); early stopping on the validation slice applies as everywhere.
+   */
+  readonly epochs?: Readonly<Partial<Record<CellMethod, number>>>;
+  /** The amendment of docs/mechanisms.md that registered the sweep, when not the original. */
+  readonly amendment?: string;
 }
 
 /** The fixed settings of every sweep (docs/mechanisms.md, "Fixed settings"). */
@@ -47,8 +54,8 @@ export const FIXED = {
   seeds: [1, 2, 3, 4, 5],
 } as const;
 
-/** The sweeps, in the order of the pre-registration's table. */
-export const SWEEPS: readonly Sweep[] = [
+/** The originally registered sweeps, in the order of the pre-registration's table. */
+const ORIGINAL: readonly Sweep[] = [
   {
     name: "consistency",
     component: "CPAH consistency refinement",
@@ -86,6 +93,32 @@ export const SWEEPS: readonly Sweep[] = [
     knob: "disagreement",
     values: [0, 0.1, 0.2, 0.4],
   },
+];
+
+/**
+ * Amendment 1 of docs/mechanisms.md: `base` again with CPAH only, trained for up to
+ * `cpahEpochs` epochs (the original sweeps' CPAH cells mostly selected their last of 30).
+ */
+function cpahLonger(base: string, cpahEpochs: number): Sweep {
+  const b = ORIGINAL.find((s) => s.name === base)!;
+  return {
+    ...b,
+    name: `${base}-e${cpahEpochs}`,
+    methods: ["cpah"],
+    epochs: { cpah: cpahEpochs },
+    amendment: "amendment 1",
+  };
+}
+
+/**
+ * Every sweep: the originally registered ones (in the order of the pre-registration's table),
+ * then those its amendments added.
+ */
+export const SWEEPS: readonly Sweep[] = [
+  ...ORIGINAL,
+  cpahLonger("consistency", 100),
+  cpahLonger("adversary", 100),
+  cpahLonger("discrete", 100),
 ];
 
 /** A sweep by name; one-line error listing the names. */
@@ -126,7 +159,7 @@ export function pointSpec(
     ablation,
     bits,
     seed,
-    epochs: defaultEpochs(method, bits),
+    epochs: sweep.epochs?.[method] ?? defaultEpochs(method, bits),
     backend,
     ...(data ? { data } : {}),
   };

@@ -14,17 +14,20 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 Deno.test("only the Results section of the study document is rewritten", async () => {
   const original = await Deno.readTextFile(`${ROOT}docs/mechanisms.md`);
   const cut = original.indexOf("## Results") + "## Results".length;
+  // What follows the Results section (the amendments) is kept too.
+  const tail = original.slice(cut).match(/\n(## [^]*)$/)?.[1] ?? "";
+  assert.ok(tail?.startsWith("## Amendment 1"), "the amendment follows the Results section");
   const first = replaceResultsSection(original, "Table one.");
   assert.equal(first.slice(0, cut), original.slice(0, cut));
-  assert.equal(first.slice(cut), "\n\nTable one.\n");
+  assert.equal(first.slice(cut), `\n\nTable one.\n\n${tail}`);
   // Rewriting replaces the previous results, it does not append.
   const second = replaceResultsSection(first, "Table two.\n");
-  assert.equal(second, original.slice(0, cut) + "\n\nTable two.\n");
-  // A section after Results survives untouched.
-  const withAppendix = first + "\n## Appendix\n\nKeep me.\n";
+  assert.equal(second, original.slice(0, cut) + `\n\nTable two.\n\n${tail}`);
+  // A document whose Results section is the last one.
+  const bare = original.slice(0, cut) + "\n\nOld.\n";
   assert.equal(
-    replaceResultsSection(withAppendix, "Table three."),
-    original.slice(0, cut) + "\n\nTable three.\n\n## Appendix\n\nKeep me.\n",
+    replaceResultsSection(bare, "Table three."),
+    original.slice(0, cut) + "\n\nTable three.\n",
   );
   assert.throws(
     () => replaceResultsSection("# Nothing\n", "x"),
@@ -45,8 +48,9 @@ Deno.test("only the Results section of the study document is rewritten", async (
   });
   const after = await Deno.readTextFile(doc);
   assert.equal(after.slice(0, cut), original.slice(0, cut));
+  assert.ok(after.endsWith(tail), "the amendment is kept byte for byte");
   assert.match(after.slice(cut), /^\n\nWritten by `deno task mechanisms` on 2030-01-02/);
-  assert.match(after, /0 of 250 sweep cells finished/);
+  assert.match(after, /0 of 380 sweep cells finished/);
   const fmt = await new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--check", "--config", `${ROOT}deno.json`, doc],
     stdout: "null",

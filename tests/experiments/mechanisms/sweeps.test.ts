@@ -30,11 +30,23 @@ function preRegisteredValues(doc: string): Map<string, { knob: string; values: n
   return out;
 }
 
+/** The amendment's table: added sweep -> the sweep it repeats, its method and epoch cap. */
+function amendmentRows(doc: string): Map<string, { repeats: string; method: string; cap: number }> {
+  const out = new Map<string, { repeats: string; method: string; cap: number }>();
+  const section = doc.slice(doc.indexOf("## Amendment 1"));
+  for (const line of section.split("\n")) {
+    const m = line.match(/^\| `([\w-]+)` +\| `(\w+)` +\| (\w+) +\| (\d+) +\|$/);
+    if (m) out.set(m[1], { repeats: m[2], method: m[3], cap: Number(m[4]) });
+  }
+  return out;
+}
+
 Deno.test("the sweeps are the pre-registered ones, with its fixed settings", async () => {
   const doc = await Deno.readTextFile(`${ROOT}docs/mechanisms.md`);
   const table = preRegisteredValues(doc);
-  assert.equal(table.size, SWEEPS.length);
-  for (const s of SWEEPS) {
+  const original = SWEEPS.filter((s) => !s.amendment);
+  assert.equal(table.size, original.length);
+  for (const s of original) {
     const row = table.get(s.ablation)!;
     assert.deepEqual(row.values, [...s.values], s.name);
     assert.equal(s.knob === "bits" ? "code length" : s.knob, row.knob, s.name);
@@ -56,9 +68,39 @@ Deno.test("the sweeps are the pre-registered ones, with its fixed settings", asy
   assert.deepEqual([...new Set(bits.map((s) => s.bits))], [16, 32, 64, 128]);
   assert.ok(bits.every((s) => s.data === undefined));
   // The default-data full models at 32 bits are shared by three sweeps each: 250 - 2 x 2 x 5.
-  const all = studySpecs(SWEEPS, "wasm");
+  const all = studySpecs(original, "wasm");
   assert.equal(all.length, 230);
   assert.equal(new Set(all.map(cellId)).size, 230);
   assert.deepEqual(all.slice(0, 3).map((s) => s.seed), [1, 1, 1]);
   assert.equal(all.at(-1)!.seed, 5);
+});
+
+Deno.test("amendment 1 repeats CPAH's part of three sweeps with its registered epoch cap and nothing else changed", async () => {
+  const doc = await Deno.readTextFile(`${ROOT}docs/mechanisms.md`);
+  const rows = amendmentRows(doc);
+  const added = SWEEPS.filter((s) => s.amendment);
+  assert.deepEqual(added.map((s) => s.name).sort(), [...rows.keys()].sort());
+  for (const s of added) {
+    const row = rows.get(s.name)!;
+    const base = sweepByName(row.repeats);
+    assert.equal(row.method, "CPAH");
+    assert.deepEqual([...s.methods], ["cpah"]);
+    assert.deepEqual(s.epochs, { cpah: row.cap });
+    assert.deepEqual(
+      { knob: s.knob, values: s.values, ablation: s.ablation },
+      { knob: base.knob, values: base.values, ablation: base.ablation },
+    );
+    const cells = sweepSpecs(s, "wasm");
+    assert.ok(cells.every((c) => c.epochs === row.cap && c.method === "cpah"));
+    // Same cells as the CPAH part of the original sweep, but for the epochs (so new ids).
+    const orig = sweepSpecs(base, "wasm").filter((c) => c.method === "cpah");
+    assert.deepEqual(
+      cells.map((c) => ({ ...c, epochs: 0 })),
+      orig.map((c) => ({ ...c, epochs: 0 })),
+    );
+    assert.ok(cells.every((c) => !orig.some((o) => cellId(o) === cellId(c))));
+  }
+  // 130 added cells, the 32-bit default-data full model shared by all three: 130 - 2 x 5.
+  assert.equal(studySpecs(added, "wasm").length, 120);
+  assert.equal(studySpecs(SWEEPS, "wasm").length, 350);
 });
