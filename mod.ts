@@ -298,6 +298,11 @@ export {
   writeReports,
   type WriteReportsOptions,
 } from "./src/experiments/report/mod.ts";
+/**
+ * The pre-registered mechanism study (docs/mechanisms.md): its sweeps as typed data, the
+ * analysis of their result files, and the figure of a sweep.
+ */
+export * as mechanisms from "./src/experiments/mechanisms/mod.ts";
 export type {
   FigureImages,
   ImageFormat,

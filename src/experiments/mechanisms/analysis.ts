@@ -8,11 +8,20 @@
  * @module
  */
 import type { BackendName } from "../../accel/backend.ts";
-import type { CellMethod, ExperimentSpec } from "../spec.ts";
+import { cellId, type CellMethod, type ExperimentSpec } from "../spec.ts";
 import type { CellResult } from "../results.ts";
 import { holm, type PairedComparison, pairedComparison } from "../stats.ts";
 import { selectedLast } from "../report/paired.ts";
-import { FIXED, pointSpec, type Sweep, sweepSpecs } from "./sweeps.ts";
+import {
+  FIXED,
+  pointSpec,
+  readingOrder,
+  studySpecs,
+  type Sweep,
+  SWEEPS,
+  sweepSpecs,
+} from "./sweeps.ts";
+import { existingResults } from "./run.ts";
 
 /** The measures compared: MAP@all I→T, T→I, and their mean. */
 export type Measure = "I2T" | "T2I" | "mean";
@@ -158,4 +167,18 @@ export function significantValues(
     fullAhead: sig.filter((r) => r.tests[k].mean < 0).map((r) => r.value),
     ablationAhead: sig.filter((r) => r.tests[k].mean > 0).map((r) => r.value),
   };
+}
+
+/**
+ * Analyse `sweeps` (default: every sweep) from the result files in `out`, in reading order
+ * (each original sweep followed by the amendments' sweeps that repeat it).
+ */
+export async function analyseStudy(
+  out: string,
+  backend: BackendName,
+  sweeps: readonly Sweep[] = SWEEPS,
+): Promise<SweepAnalysis[]> {
+  const found = await existingResults(out, studySpecs(sweeps, backend));
+  const lookup = (s: ExperimentSpec) => found.get(cellId(s));
+  return readingOrder(sweeps).map((s) => analyseSweep(s, lookup, backend));
 }

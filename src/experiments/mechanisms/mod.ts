@@ -29,6 +29,7 @@ export {
   FIXED,
   type Knob,
   pointSpec,
+  readingOrder,
   studySpecs,
   type Sweep,
   sweepByName,
@@ -45,6 +46,7 @@ export {
   type StudyRunOptions,
 } from "./run.ts";
 export {
+  analyseStudy,
   analyseSweep,
   type GapRow,
   type Measure,
@@ -55,6 +57,7 @@ export {
   type SweepAnalysis,
 } from "./analysis.ts";
 export { formatDiff, formatP } from "../stats.ts";
+export { sweepFigure } from "./figure.ts";
 export {
   replaceResultsSection,
   type ResultsContext,

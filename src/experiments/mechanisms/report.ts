@@ -9,18 +9,16 @@
 import { formatMarkdown, writeTextAtomic } from "../../io.ts";
 import type { BackendName } from "../../accel/backend.ts";
 import { METHODS } from "../../models/mod.ts";
-import { cellId, type ExperimentSpec } from "../spec.ts";
 import { formatDiff, formatP, formatSigned } from "../stats.ts";
 import { TOOLKIT_VERSION } from "../../version.ts";
-import { type Knob, studySpecs, type Sweep, SWEEPS } from "./sweeps.ts";
+import type { Knob, Sweep } from "./sweeps.ts";
 import {
-  analyseSweep,
+  analyseStudy,
   type Measure,
   MEASURES,
   significantValues,
   type SweepAnalysis,
 } from "./analysis.ts";
-import { existingResults } from "./run.ts";
 
 const MEASURE_LABELS: Record<Measure, string> = { I2T: "I→T", T2I: "T→I", mean: "mean" };
 
@@ -48,7 +46,7 @@ export function sweepMarkdown(a: SweepAnalysis): string {
   const s = a.sweep;
   const parts: string[] = [
     `### ${s.component} (\`${s.ablation}\`) along ${knobLabel(s.knob)}` +
-    (s.amendment ? `, ${epochCaps(s)} (${s.amendment})` : ""),
+    (s.amendment ? `, repeated with ${epochCaps(s)} (${s.amendment})` : ""),
     `Sweep \`${s.name}\`: ${s.mechanism}; values ${s.values.join(", ")}` +
     (s.epochs ? `; ${epochCaps(s)}, early stopping as everywhere` : "") +
     `. ${a.finished} of ${a.cells} cells finished.`,
@@ -200,9 +198,7 @@ export async function writeAnalysis(opts: {
   log?: (line: string) => void;
 }): Promise<string> {
   const log = opts.log ?? console.log;
-  const found = await existingResults(opts.out, studySpecs(SWEEPS, opts.backend));
-  const lookup = (s: ExperimentSpec) => found.get(cellId(s));
-  const analyses = SWEEPS.map((s) => analyseSweep(s, lookup, opts.backend));
+  const analyses = await analyseStudy(opts.out, opts.backend);
   let commands = opts.commands;
   if (!commands) {
     try {
@@ -222,6 +218,7 @@ export async function writeAnalysis(opts: {
   );
   const doc = await Deno.readTextFile(opts.doc);
   await writeTextAtomic(opts.doc, replaceResultsSection(doc, body));
-  log(`wrote the Results section of ${opts.doc} (${found.size} result files)`);
+  const finished = analyses.reduce((n, a) => n + a.finished, 0);
+  log(`wrote the Results section of ${opts.doc} (${finished} finished sweep cells)`);
   return body;
 }

@@ -41,6 +41,8 @@ export interface Sweep {
   readonly epochs?: Readonly<Partial<Record<CellMethod, number>>>;
   /** The amendment of docs/mechanisms.md that registered the sweep, when not the original. */
   readonly amendment?: string;
+  /** For an amendment's sweep: the name of the original sweep it repeats. */
+  readonly repeats?: string;
 }
 
 /** The fixed settings of every sweep (docs/mechanisms.md, "Fixed settings"). */
@@ -104,9 +106,11 @@ function cpahLonger(base: string, cpahEpochs: number): Sweep {
   return {
     ...b,
     name: `${base}-e${cpahEpochs}`,
+    component: b.component.replace("CPAH and DFAH", "CPAH"),
     methods: ["cpah"],
     epochs: { cpah: cpahEpochs },
     amendment: "amendment 1",
+    repeats: base,
   };
 }
 
@@ -199,4 +203,16 @@ export function studySpecs(sweeps: readonly Sweep[], backend: BackendName): Expe
     }
   }
   return out;
+}
+
+/**
+ * `sweeps` in reading order: each original sweep followed by the amendments' sweeps that repeat
+ * it (so a repeated sweep is read beside its original), then any other.
+ */
+export function readingOrder(sweeps: readonly Sweep[]): Sweep[] {
+  const out: Sweep[] = [];
+  for (const s of sweeps.filter((x) => !x.repeats)) {
+    out.push(s, ...sweeps.filter((x) => x.repeats === s.name));
+  }
+  return [...out, ...sweeps.filter((x) => !out.includes(x))];
 }

@@ -13,7 +13,12 @@ import {
   type Sweep,
   sweepByName,
 } from "../../../src/experiments/mechanisms/sweeps.ts";
-import { analyseSweep, MEASURES } from "../../../src/experiments/mechanisms/analysis.ts";
+import {
+  analyseStudy,
+  analyseSweep,
+  MEASURES,
+} from "../../../src/experiments/mechanisms/analysis.ts";
+import { sweepFigure } from "../../../src/experiments/mechanisms/figure.ts";
 import { formatDiff } from "../../../src/experiments/stats.ts";
 import { sweepMarkdown, writeAnalysis } from "../../../src/experiments/mechanisms/report.ts";
 import { fabricate } from "./fabricate.ts";
@@ -169,4 +174,44 @@ Deno.test("the quantisation-gap table averages the recorded diagnostics and flag
   assert.match(md, /\| CPAH \| 64 \| relaxed \| 1 \/ 2 \| 0\.5000 \| 0\.3000 \|/);
   assert.match(md, /\| DFAH \| 16 \| full \| 0 \/ 0 \| — \| — \|/);
   assert.match(md, /cannot be computed from a result file's history/);
+});
+
+Deno.test("a sweep's figure draws Δ and its 95% CI at every knob value with two paired seeds", async () => {
+  const out = await Deno.makeTempDir();
+  const written = await fabricateFusion(out);
+  const sweep = sweepByName("fusion");
+  // Read back from the directory, it is the analysis of the cells written.
+  const [a] = await analyseStudy(out, "wasm", [sweep]);
+  const direct = analyseSweep(sweep, (s) => written.get(cellId(s)), "wasm");
+  assert.deepEqual(a, direct);
+  const fig = sweepFigure(a, "dfah");
+  assert.equal(fig.id, "mechanism_fusion_dfah");
+  assert.match(fig.title, /noFusion − full along disagreement/);
+  const [i2t, t2i] = fig.figure.data as {
+    name: string;
+    x: number[];
+    y: number[];
+    error_y: { array: number[]; arrayminus: number[] };
+  }[];
+  assert.deepEqual([i2t.name, t2i.name], ["I→T", "T→I"]);
+  const rows = a.methods[0].rows;
+  assert.equal(i2t.x.length, 4);
+  i2t.x.forEach((x, i) => assert.ok(Math.abs(x - i) < 0.25, `x of value ${i}`));
+  rows.forEach((r, i) => {
+    assert.equal(i2t.y[i], r.tests.I2T.mean);
+    assert.equal(t2i.y[i], r.tests.T2I.mean);
+    assert.ok(Math.abs(i2t.y[i] + i2t.error_y.array[i] - r.tests.I2T.ci[1]) < 1e-12);
+    assert.ok(Math.abs(i2t.y[i] - i2t.error_y.arrayminus[i] - r.tests.I2T.ci[0]) < 1e-12);
+  });
+  const xaxis = (fig.figure.layout as { xaxis: { ticktext: string[] } }).xaxis;
+  assert.deepEqual(xaxis.ticktext, ["0", "0.1", "0.2", "0.4"]);
+  assert.throws(() => sweepFigure(a, "cpah"), /method 'cpah' is not in sweep 'fusion' \(dfah\)/);
+
+  // A knob value with fewer than two paired seeds has no point.
+  const empty = await Deno.makeTempDir();
+  const [none] = await analyseStudy(empty, "wasm", [sweep]);
+  const blank = sweepFigure(none, "dfah").figure.data as { x: number[] }[];
+  assert.deepEqual(blank.map((t) => t.x.length), [0, 0]);
+  await Deno.remove(empty, { recursive: true });
+  await Deno.remove(out, { recursive: true });
 });

@@ -8,6 +8,7 @@ import { cellId } from "../../../src/experiments/spec.ts";
 import {
   FIXED,
   pointSpec,
+  readingOrder,
   studySpecs,
   sweepByName,
   SWEEPS,
@@ -100,6 +101,16 @@ Deno.test("amendment 1 repeats CPAH's part of three sweeps with its registered e
     );
     assert.ok(cells.every((c) => !orig.some((o) => cellId(o) === cellId(c))));
   }
+  // Each repeated sweep is read right after its original.
+  assert.deepEqual(readingOrder(SWEEPS).map((s) => s.name), [
+    "consistency",
+    "consistency-e100",
+    "adversary",
+    "adversary-e100",
+    "discrete",
+    "discrete-e100",
+    "fusion",
+  ]);
   // 130 added cells, the 32-bit default-data full model shared by all three: 130 - 2 x 5.
   assert.equal(studySpecs(added, "wasm").length, 120);
   assert.equal(studySpecs(SWEEPS, "wasm").length, 350);
