@@ -27,6 +27,8 @@ Options
                     (default: all; the analysis always covers every sweep's existing results)
   --out DIR         results directory                 (default docs/results/mechanisms)
   --doc FILE        study document to update          (default docs/mechanisms.md)
+  --seeds LIST      run only these of the study's seeds (comma-separated; default: all), e.g.
+                    to split the study between processes or machines sharing --out
   --backend NAME    ${BACKEND_NAMES.join(" | ")}  (default: env HASH_BACKEND, else wasm)
   --plan            list the cells and the time estimate; run nothing, write nothing
   --report-only     write the analysis from the existing result files; run nothing
@@ -42,6 +44,7 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export function parseMechanismsCli(argv: string[]) {
   const values = parseCliOptions(argv, {
     sweep: { type: "string", multiple: true },
+    seeds: { type: "string" },
     out: { type: "string" },
     doc: { type: "string" },
     backend: { type: "string" },
@@ -50,6 +53,7 @@ export function parseMechanismsCli(argv: string[]) {
     help: { type: "boolean", default: false },
   }, "mechanisms") as {
     sweep?: string[];
+    seeds?: string;
     out?: string;
     doc?: string;
     backend?: string;
@@ -60,12 +64,22 @@ export function parseMechanismsCli(argv: string[]) {
   const names = (values.sweep ?? []).flatMap((v) => v.split(",")).map((v) => v.trim())
     .filter(Boolean);
   const sweeps = names.length ? [...new Set(names)].map(sweepByName) : [...SWEEPS];
+  const seeds = values.seeds === undefined ? [...FIXED.seeds] : values.seeds.split(",").map((v) => {
+    const seed = Number(v.trim());
+    if (!(FIXED.seeds as readonly number[]).includes(seed)) {
+      throw new Error(
+        `--seeds: '${v.trim()}' is not one of the study's seeds ${FIXED.seeds.join(", ")}`,
+      );
+    }
+    return seed;
+  });
   if (values.plan && values["report-only"]) {
     throw new Error("--plan and --report-only: choose one");
   }
   return {
     help: values.help,
     sweeps,
+    seeds: [...new Set(seeds)],
     out: values.out ?? "docs/results/mechanisms",
     doc: values.doc ?? `${REPO_ROOT}docs/mechanisms.md`,
     backend: parseBackendName(
@@ -86,6 +100,7 @@ async function main(argv: string[]): Promise<void> {
   if (!cli.reportOnly) {
     await runStudy({
       sweeps: cli.sweeps,
+      seeds: cli.seeds,
       out: cli.out,
       backend: cli.backend,
       plan: cli.plan,

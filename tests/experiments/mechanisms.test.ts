@@ -1,7 +1,7 @@
 /**
  * Generator settings in cells (ExperimentSpec.data, `reproduce --data`), the cells the
  * mechanism study's sweeps are made of, and the study's CLI (src/experiments/mechanisms.ts):
- * sweeps, defaults and one-line errors. The study itself is tested in mechanisms/.
+ * sweeps, seeds, defaults and one-line errors. The study itself is tested in mechanisms/.
  */
 import assert from "node:assert/strict";
 import {
@@ -97,13 +97,21 @@ Deno.test("reproduce --data parses, validates and names the output directory", (
 
 Deno.test("mechanisms CLI: sweeps, defaults and errors", () => {
   const d = parseMechanismsCli([]);
-  assert.equal(d.sweeps.length, 4);
+  // The four registered sweeps and the three of amendment 1.
+  assert.equal(d.sweeps.length, 7);
+  assert.deepEqual(d.seeds, [1, 2, 3, 4, 5]);
   assert.equal(d.out, "docs/results/mechanisms");
   assert.ok(d.doc.endsWith("docs/mechanisms.md"));
   const one = parseMechanismsCli(["--sweep", "fusion,adversary", "--out", "o", "--report-only"]);
   assert.deepEqual(one.sweeps.map((s) => s.name), ["fusion", "adversary"]);
   assert.equal(one.reportOnly, true);
   assert.throws(() => parseMechanismsCli(["--sweep", "cr"]), /--sweep: unknown sweep 'cr'/);
+  // A subset of the study's seeds, e.g. one per process sharing --out.
+  assert.deepEqual(parseMechanismsCli(["--seeds", "2, 4,2"]).seeds, [2, 4]);
+  assert.throws(
+    () => parseMechanismsCli(["--seeds", "1,6"]),
+    /--seeds: '6' is not one of the study's seeds 1, 2, 3, 4, 5/,
+  );
   assert.throws(() => parseMechanismsCli(["--plan", "--report-only"]), /choose one/);
   // The toolkit's CLI parser: one-line errors in CLI terms.
   assert.throws(() => parseMechanismsCli(["--bogus"]), /'deno task mechanisms --help' lists/);

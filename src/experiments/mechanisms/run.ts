@@ -114,6 +114,8 @@ export async function existingResults(
 export interface StudyRunOptions {
   /** The sweeps whose cells run (each shared cell once). */
   sweeps: readonly Sweep[];
+  /** Run only the cells of these seeds (default: all of the study's). */
+  seeds?: readonly number[];
   /** Results directory. */
   out: string;
   /** Backend of every cell. */
@@ -130,16 +132,17 @@ export interface StudyRunOptions {
  * instead and stops there.
  */
 export async function runStudy(opts: StudyRunOptions): Promise<void> {
-  const specs = studySpecs(opts.sweeps, opts.backend);
+  const seeds = opts.seeds ?? FIXED.seeds;
+  const specs = studySpecs(opts.sweeps, opts.backend).filter((s) => seeds.includes(s.seed));
   const found = await existingResults(opts.out, specs);
   const todo = specs.filter((s) => !found.has(cellId(s)));
   const est = estimateSeconds(todo, [...found.values()]);
   for (const sw of opts.sweeps) {
-    const own = sweepSpecs(sw, opts.backend);
+    const own = sweepSpecs(sw, opts.backend).filter((s) => seeds.includes(s.seed));
     const done = own.filter((s) => found.has(cellId(s))).length;
     console.log(
       `sweep ${sw.name}: ${own.length} cells (${sw.methods.join(", ")} full vs ${sw.ablation}, ` +
-        `${sw.knob} ${sw.values.join("/")}, seeds ${FIXED.seeds.join(",")}), ${done} finished`,
+        `${sw.knob} ${sw.values.join("/")}, seeds ${seeds.join(",")}), ${done} finished`,
     );
   }
   console.log(

@@ -1,14 +1,18 @@
 /**
  * The mechanism study's runner: one tiny real cell with generator settings checks the plumbing
  * end to end (its data, the quantisation gap in its result file), the gap itself by hand, and
- * the time estimate from finished cells or the prior.
+ * the time estimate from finished cells or the prior, and a run limited to some seeds.
  */
 import assert from "node:assert/strict";
 import { cellId, type ExperimentSpec } from "../../../src/experiments/spec.ts";
 import { readResult } from "../../../src/experiments/results.ts";
 import { DatasetCache, runCell } from "../../../src/experiments/run_cell.ts";
 import { sweepByName, sweepSpecs } from "../../../src/experiments/mechanisms/sweeps.ts";
-import { estimateSeconds, quantisationGap } from "../../../src/experiments/mechanisms/run.ts";
+import {
+  estimateSeconds,
+  quantisationGap,
+  runStudy,
+} from "../../../src/experiments/mechanisms/run.ts";
 import { fabricate } from "./fabricate.ts";
 
 Deno.test("a cell with generator settings runs on that data and records the quantisation gap", async () => {
@@ -68,4 +72,30 @@ Deno.test("the time estimate uses finished cells' seconds per epoch, else the pr
   const measured = estimateSeconds(todo.slice(1), [done]);
   assert.match(measured.basis, /3\.0 s\/epoch, 4\.0 epochs \(measured on 1 finished cells\)/);
   assert.ok(Math.abs(measured.seconds - 3 * (4 * 3 + 2)) < 1e-9);
+});
+
+Deno.test("a study run limited to some seeds plans only their cells, and counts only those", async () => {
+  const out = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+  try {
+    await runStudy({
+      sweeps: [sweepByName("fusion")],
+      seeds: [2, 4],
+      out,
+      backend: "wasm",
+      plan: true,
+      command: "deno task mechanisms --sweep fusion --seeds 2,4 --plan",
+    });
+  } finally {
+    console.log = log;
+  }
+  const cells = lines.filter((l) => l.startsWith("  synthetic__"));
+  assert.equal(cells.length, 2 * 4 * 2); // 2 seeds x 4 values x (full, noFusion)
+  assert.ok(cells.every((l) => /__seed[24]__/.test(l)), cells.join("\n"));
+  assert.match(lines[0], /^sweep fusion: 16 cells .*seeds 2,4\), 0 finished$/);
+  // Planning writes nothing.
+  assert.deepEqual([...Deno.readDirSync(out)], []);
+  await Deno.remove(out, { recursive: true });
 });
