@@ -17,8 +17,9 @@ the ablation at every knob value, seeds ${FIXED.seeds.join("-")}, on synthetic d
 split ${FIXED.split}, ${FIXED.bits} bits except the code-length sweep, the methods' default configs,
 epochs and early stopping; the sweeps an amendment added name their epoch cap). One result file
 per cell; finished cells are skipped, so a stopped run resumes where it was, and processes
-sharing the results directory (one per core) skip what another has finished. Then writes the analysis under "## Results" of the study document
-(only that section changes), whatever the outcome.
+sharing the results directory (one per core, e.g. with --seeds) skip cells another has
+finished. Then writes the analysis under "## Results" of the study document (only that section
+changes), whatever the outcome.
 
 Options
   --sweep NAME      run only this sweep (repeatable or comma-separated): ${
