@@ -40,7 +40,7 @@ export interface TrainOptions {
   /**
    * Early stopping: stop when this many epochs have passed since the best validation score
    * (validation every epoch assumed; with evalEvery > 1 it counts epochs, not evaluations).
-   * Default: no early stopping (train all `epochs`).
+   * Default: the model config's `patience` (the method's default), else no early stopping.
    */
   patience?: number;
   /** Checkpoint directory: written after every epoch; with `resume`, continued from. */
@@ -128,7 +128,8 @@ export function validationMap(model: HashModel, data: TrainData): { I2T: number;
 }
 
 function fmtTerms(t: LossTerms): string {
-  return Object.entries(t).map(([k, v]) => `${k} ${fmtNum(v)}`).join("  ");
+  return Object.entries(t).filter(([k]) => !k.startsWith("share."))
+    .map(([k, v]) => `${k} ${fmtNum(v)}`).join("  ");
 }
 
 function fmtNum(v: number): string {
@@ -205,7 +206,9 @@ export async function train(
   let baselineTensors: number | undefined;
   const doneSeconds = () => history.reduce((s, r) => s + r.seconds, 0);
 
-  const patience = opts.patience;
+  const configPatience = (model.config as Record<string, unknown>).patience;
+  const patience = opts.patience ??
+    (typeof configPatience === "number" ? configPatience : undefined);
   if (patience !== undefined && (!Number.isInteger(patience) || patience < 1)) {
     throw new Error(`train: patience must be an integer >= 1, got ${patience}`);
   }

@@ -13,6 +13,7 @@ import { upgradeConfig } from "../models/mod.ts";
 import { writeTextAtomic } from "../io.ts";
 import { withoutMachinePaths } from "../datasets/datasets.ts";
 import { cellId, type ExperimentSpec } from "./spec.ts";
+import type { Manipulation } from "../models/manipulation.ts";
 
 /** Result file format tag. */
 export const RESULT_FORMAT = "cmh-result-1";
@@ -67,6 +68,13 @@ export interface CellResult {
    * otherwise.
    */
   diagnostics?: Record<string, number>;
+  /**
+   * The manipulation checks of a CPAH or DFAH cell (src/models/manipulation.ts): whether the
+   * modules its ablations switch off are doing their job, on the validation slice at the
+   * selected epoch. Absent for methods without such modules and in results written before the
+   * checks existed.
+   */
+  manipulation?: Manipulation;
   /** ISO time the cell started. */
   started: string;
   /** ISO time the cell finished. */

@@ -17,6 +17,7 @@ import {
 import { isTrainable, method } from "../models/mod.ts";
 import { type HashModel, trainingSetInfo } from "../models/model.ts";
 import { train } from "../train.ts";
+import type { Manipulation } from "../models/manipulation.ts";
 import { canonicalData, cellId, configOverrides, type ExperimentSpec } from "./spec.ts";
 import { type CellResult, RESULT_FORMAT, writeResult } from "./results.ts";
 import { saveCell, savedPath } from "./saved.ts";
@@ -149,6 +150,30 @@ function datasetRecord(ds: CrossModalDataset, split: Split): CellResult["dataset
   };
 }
 
+/**
+ * A trained model's manipulation checks (`HashModel.manipulationCheck`) on the validation
+ * slice, with the gradient shares the trainer sampled in the selected epoch; undefined for a
+ * model without the checks.
+ */
+export function manipulationOf(
+  model: HashModel,
+  ds: CrossModalDataset,
+  split: Split,
+  training: CellResult["training"],
+): Manipulation | undefined {
+  if (!model.manipulationCheck) return undefined;
+  const m = model.manipulationCheck(
+    gatherRows(ds.image, split.validation),
+    gatherRows(ds.text, split.validation),
+  );
+  const selected = training.history.find((r) => r.epoch === training.selectedEpoch);
+  const shares = Object.entries(selected?.diagnostics ?? {})
+    .filter(([k]) => k.startsWith("gradShare."))
+    .map(([k, v]) => [k.slice("gradShare.".length), v]);
+  if (shares.length) m.gradShare = Object.fromEntries(shares);
+  return m;
+}
+
 /** Options of {@link runCell} beyond {@link RunOptions}. */
 export interface CellOptions {
   /** Datasets already loaded (a grid shares one cache). */
@@ -214,6 +239,7 @@ export async function runCell(
   }
 
   const diagnostics = opts.diagnose?.(model, spec);
+  const manipulation = manipulationOf(model, ds, split, training);
   const t0 = performance.now();
   const codes = encodeSplit(model, ds, split);
   const metrics = evaluateDirections(codes) as Record<Direction, RetrievalMetrics>;
@@ -241,6 +267,7 @@ export async function runCell(
     metrics,
     encodeSeconds,
     ...(diagnostics ? { diagnostics } : {}),
+    ...(manipulation ? { manipulation } : {}),
     started,
     finished: new Date().toISOString(),
   };

@@ -52,6 +52,8 @@ import { checkDatasetName, type DatasetName } from "../datasets/datasets.ts";
 import type { Matrix, PackedCodes } from "../types.ts";
 import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "./model.ts";
 import { encodeInBatches } from "./model.ts";
+import { type FieldRule, isBoolean, isCount, isInteger, isLayers } from "./config.ts";
+import { isNonNegative, isPositive, validateFields } from "./config.ts";
 
 const FILE = "DCMH";
 /** The two modalities. */
@@ -127,33 +129,23 @@ export function dcmhConfig(
   return checkDcmhConfig(structuredClone(cfg));
 }
 
-const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
-const layers = (v: unknown) => Array.isArray(v) && v.every(count);
-const finite = (v: unknown, strict: boolean) =>
-  Number.isFinite(v) && (strict ? (v as number) > 0 : (v as number) >= 0);
-const CHECKS: [string[], string, (v: unknown) => boolean][] = [
+/** The field rules of {@link DcmhConfig} (src/models/config.ts). */
+const DCMH_RULES: readonly FieldRule[] = [
   [["dataset"], "a string", (v) => typeof v === "string"],
-  [["seed"], "an integer", (v) => Number.isInteger(v)],
-  [["batchNorm"], "a boolean", (v) => typeof v === "boolean"],
-  [["bits", "batchSize", "epochs"], "an integer >= 1", count],
-  [["imageLayers", "textLayers"], "an array of integers >= 1", (v) => layers(v)],
-  [["gamma", "eta", "weightDecay"], "a finite number >= 0", (v) => finite(v, false)],
-  [["lr", "lrFinalFactor"], "a finite number > 0", (v) => finite(v, true)],
+  [["seed"], "an integer", isInteger],
+  [["batchNorm"], "a boolean", isBoolean],
+  [["bits", "batchSize", "epochs"], "an integer >= 1", isCount],
+  [["imageLayers", "textLayers"], "an array of integers >= 1", isLayers(0)],
+  [["gamma", "eta", "weightDecay"], "a finite number >= 0", isNonNegative],
+  [["lr", "lrFinalFactor"], "a finite number > 0", isPositive],
 ];
 
-/** Throw a one-line error naming the first invalid (or unknown) field of `c`; returns `c`. */
+/**
+ * Throw a one-line error naming the first invalid (or unknown) field of `c` (format of
+ * src/models/config.ts); returns `c`.
+ */
 export function checkDcmhConfig(c: DcmhConfig): DcmhConfig {
-  const rec = c as unknown as Record<string, unknown>;
-  const known = CHECKS.flatMap(([keys]) => keys);
-  for (const k of Object.keys(rec)) {
-    if (!known.includes(k)) throw new Error(`${FILE}: config.${k} is not a DcmhConfig field`);
-  }
-  for (const [keys, expected, ok] of CHECKS) {
-    for (const k of keys.filter((k) => !ok(rec[k]))) {
-      throw new Error(`${FILE}: config.${k} must be ${expected}, got ${JSON.stringify(rec[k])}`);
-    }
-  }
-  return c;
+  return validateFields(FILE, "DcmhConfig", c, DCMH_RULES);
 }
 
 /** Learning rate of `epoch` (0-based): lr * lrFinalFactor^(epoch / (epochs - 1)). */

@@ -13,6 +13,7 @@ import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import type { Tensor, Tensor2D } from "../tensor_types.ts";
 import type { CrossModalDataset, LabelMatrix, Matrix, PackedCodes, Split } from "../types.ts";
 import type { NamedArrays } from "../nn/mod.ts";
+import type { Manipulation } from "./manipulation.ts";
 import type { Rng } from "../random.ts";
 import { gatherLabelRows, gatherRows } from "../datasets/matrix.ts";
 import { packSigns } from "../retrieval/codes.ts";
@@ -113,6 +114,13 @@ export interface HashModel {
   readonly bits: number;
   /** The full typed config (hyper-parameters and ablation flags), JSON-serialisable. */
   readonly config: Readonly<object>;
+  /**
+   * The manipulation checks of the modules the model's ablations switch off
+   * (src/models/manipulation.ts), on held-out pairs (`image`, `text`: the same rows of each
+   * modality; the runner passes the validation slice), from the weights and codes the model
+   * holds. Models without such modules leave it out.
+   */
+  manipulationCheck?(image: Matrix, text: Matrix): Manipulation;
   /** Called before the first batch of each epoch (learning-rate schedule). */
   beginEpoch(epoch: number): void;
   /** One optimisation step on a batch (all of the model's per-batch updates). */

@@ -20,7 +20,7 @@ import {
 
 const root = new URL("../../", import.meta.url).pathname;
 const template = await readResult(
-  `${root}docs/results/wikipedia/wikipedia__fixed__cpah-full__16b__seed1__e100__wasm.json`,
+  `${root}docs/results/archive/wikipedia-inactive-modules/wikipedia__fixed__cpah-full__16b__seed1__e100__wasm.json`,
 );
 
 interface Cell {

@@ -12,7 +12,7 @@ import { diagnosticsFigure, epochValue, hasEpochValue } from "../../src/experime
 
 const root = new URL("../../", import.meta.url).pathname;
 const template = await readResult(
-  `${root}docs/results/wikipedia/wikipedia__fixed__cpah-full__16b__seed1__e100__wasm.json`,
+  `${root}docs/results/archive/wikipedia-inactive-modules/wikipedia__fixed__cpah-full__16b__seed1__e100__wasm.json`,
 );
 
 /** A 3-epoch CPAH cell whose diagnostics at epoch e are `d(e)`; epoch 1 selected. */

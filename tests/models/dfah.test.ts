@@ -18,14 +18,12 @@ import type { CrossModalDataset } from "../../src/types.ts";
 import { crossModalMap, heldOutData } from "../test_utils.ts";
 import {
   activeParts,
-  adversarialTerm,
   balanceTerm,
   createDfah,
   type DfahConfig,
   dfahConfig,
   type DfahModel,
   discreteObjective,
-  discriminatorLoss,
   fusionPairTerm,
   intraModalTerm,
   labelEmbeddingTerm,
@@ -72,10 +70,6 @@ function refPair(ha: number[][], hb: number[][], la: number[][], lb: number[][])
 
 const refMse = (a: number[][], b: number[][]) =>
   a.flat().reduce((s, x, i) => s + (x - b.flat()[i]) ** 2, 0) / a.flat().length;
-
-function refBce(logits: number[], targets: number[]): number {
-  return logits.reduce((s, z, i) => s + softplus(z) - z * targets[i], 0) / logits.length;
-}
 
 const t2 = (x: number[][]) => tf.tensor2d(x);
 const val = (t: tf.Tensor) => {
@@ -152,6 +146,9 @@ function gradNorms(model: DfahModel, term: string, data: TrainData): Record<stri
   return out;
 }
 
+/** The loss terms a step reports, without their weighted shares (`share.<term>`), sorted. */
+const termNames = (t: Record<string, number>) =>
+  Object.keys(t).filter((k) => !k.startsWith("share.")).sort();
 const sumOver = (g: Record<string, number>, prefix: string) =>
   Object.entries(g).filter(([k]) => k.startsWith(prefix)).reduce((s, [, v]) => s + v, 0);
 
@@ -166,8 +163,13 @@ Deno.test("pairwiseTerm equals the DCMH likelihood in batch and stored modes", (
   const lb = randLabels(rng, m, c), ls = randLabels(rng, N, c);
   const sBB = lb.map((a) => lb.map((b) => sim(a, b)));
   const sBN = lb.map((a) => ls.map((b) => sim(a, b)));
-  close(val(pairwiseTerm(t2(hv), t2(ht), t2(sBB))), refPair(hv, ht, lb, lb), 1e-5, "batch");
-  const stored = val(pairwiseTerm(t2(hv), t2(ht), t2(sBN), { hv: t2(Sv), ht: t2(St) }));
+  close(
+    val(pairwiseTerm(t2(hv), t2(ht), t2(hv), t2(ht), t2(sBB))),
+    refPair(hv, ht, lb, lb),
+    1e-5,
+    "batch",
+  );
+  const stored = val(pairwiseTerm(t2(hv), t2(ht), t2(Sv), t2(St), t2(sBN)));
   close(stored, 0.5 * (refPair(hv, St, lb, ls) + refPair(ht, Sv, lb, ls)), 1e-5, "stored");
   close(val(intraModalTerm(t2(hv), t2(Sv), t2(sBN))), refPair(hv, Sv, lb, ls), 1e-5, "intra");
 });
@@ -196,24 +198,6 @@ Deno.test("quantizationTerm sums the per-output mean squared errors to the targe
     val(quantizationTerm(t2(B), t2(hv), t2(ht), t2(u))),
     refMse(B, hv) + refMse(B, ht) + refMse(B, u),
   );
-});
-
-Deno.test("adversarialTerm is BCE with flipped modality labels; discriminatorLoss with true ones", () => {
-  const dv = [[0.3], [-1.2], [2.0]], dt = [[-0.4], [0.9], [0.1]];
-  const logits = [...dv.flat(), ...dt.flat()];
-  close(val(adversarialTerm(t2(dv), t2(dt))), refBce(logits, [0, 0, 0, 1, 1, 1]));
-  // A linear critic D(x) = x w has gradient w everywhere: the penalty is (||w|| - 1)^2 exactly.
-  const w = tf.tensor2d([[0.5], [-2], [1]]);
-  const critic = (x: tf.Tensor2D) => tf.matMul(x, w) as tf.Tensor2D;
-  const fv = [[1, 0, 2], [0.5, -1, 0]], ft = [[0, 1, 1], [-1, 0.5, 0.2]];
-  const dvs = fv.map((r) => 0.5 * r[0] - 2 * r[1] + r[2]);
-  const dts = ft.map((r) => 0.5 * r[0] - 2 * r[1] + r[2]);
-  const bce = refBce([...dvs, ...dts], [1, 1, 0, 0]);
-  const gp = (Math.sqrt(0.25 + 4 + 1) - 1) ** 2;
-  const eps = t2([[0.2], [0.7]]);
-  close(val(discriminatorLoss(critic, t2(fv), t2(ft), eps, 0)), bce, 1e-5, "no penalty");
-  close(val(discriminatorLoss(critic, t2(fv), t2(ft), eps, 10)), bce + 10 * gp, 1e-5, "penalty");
-  tf.dispose([w, eps]);
 });
 
 Deno.test("balanceTerm is the squared column means of both modalities", () => {
@@ -306,9 +290,15 @@ Deno.test("full DFAH: every module gets gradients from its terms, D only from it
   const terms = model.trainStep(batch, { epoch: 0, batch: 0, rng: new Rng(1) });
   tf.dispose([batch.image, batch.text, batch.labels]);
   assert.deepEqual(
-    Object.keys(terms).sort(),
-    ["adv", "disc", "fusionPair", "labelEmbed", "pair", "quant", "total"],
+    termNames(terms),
+    ["adv", "disc", "fusionPair", "gp", "labelEmbed", "pair", "quant", "total"],
   );
+  const shares = Object.entries(terms).filter(([k]) => k.startsWith("share."));
+  assert.deepEqual(
+    shares.map(([k]) => k.slice(6)).sort(),
+    ["adv", "fusionPair", "labelEmbed", "pair", "quant"],
+  );
+  close(shares.reduce((s, [, v]) => s + v, 0), 1, 1e-5, "the weighted shares sum to 1");
   const pair = gradNorms(model, "pair", data);
   assert.ok(sumOver(pair, "hv.") > 0 && sumOver(pair, "ht.") > 0);
   assert.ok(sumOver(pair, "Ev.") > 0 && sumOver(pair, "Et.") > 0);
@@ -332,7 +322,7 @@ Deno.test("noFusion removes G, P_l and the fusion terms and uses U := (H^v + H^t
   const batch = makeBatch(data, Int32Array.from({ length: 16 }, (_, i) => i));
   const terms = model.trainStep(batch, { epoch: 1, batch: 0, rng: new Rng(1) });
   tf.dispose([batch.image, batch.text, batch.labels]);
-  assert.deepEqual(Object.keys(terms).sort(), ["adv", "disc", "pair", "quant", "total"]);
+  assert.deepEqual(termNames(terms), ["adv", "disc", "gp", "pair", "quant", "total"]);
   model.dispose();
 });
 
@@ -346,7 +336,7 @@ Deno.test("noAdversary removes D, its step and the adversarial term", () => {
   const batch = makeBatch(data, Int32Array.from({ length: 16 }, (_, i) => i));
   const terms = model.trainStep(batch, { epoch: 0, batch: 0, rng: new Rng(1) });
   tf.dispose([batch.image, batch.text, batch.labels]);
-  assert.deepEqual(Object.keys(terms).sort(), [
+  assert.deepEqual(termNames(terms), [
     "fusionPair",
     "labelEmbed",
     "pair",
@@ -356,7 +346,7 @@ Deno.test("noAdversary removes D, its step and the adversarial term", () => {
   model.dispose();
 });
 
-Deno.test("relaxed drops only the sign: real-valued B from the same J, P-step and label term kept", async () => {
+Deno.test("relaxed drops only the sign: B on the sphere of binary codes, same J, P-step and label term", async () => {
   const { data, model } = toyModel({ relaxed: true });
   const { model: full } = toyModel();
   assert.deepEqual(model.parts.terms, full.parts.terms, "the same loss terms as the full model");
@@ -366,15 +356,20 @@ Deno.test("relaxed drops only the sign: real-valued B from the same J, P-step an
     assert.ok(r.losses.discJ <= r.losses.discJ0 + 1e-9, `J rose in epoch ${r.epoch}`);
   }
   assert.ok(model.B!.some((b) => b !== 1 && b !== -1), "B is real-valued");
-  // B is the minimiser of J over real B for the current P: (U + l(Hv + Ht) + mu LP) / (1 + 2l + mu).
+  const rmsB = Math.sqrt(model.B!.reduce((s, b) => s + b * b, 0) / model.B!.length);
+  close(rmsB, 1, 1e-5, "RMS(B) = 1, the scale of binary codes");
+  // B minimises J over real B of norm sqrt(nK) for the current P: moving B along the sphere
+  // (a small rotation in the plane of two entries) never lowers J.
   const p = model.discreteProblem();
   const again = updateB(model.P!, p, false);
   const J = discreteObjective(again, model.P!, p);
-  for (const e of [0, 7, 31]) {
-    for (const d of [-1e-3, 1e-3]) {
+  for (const [e, f] of [[0, 7], [7, 31], [3, 12]]) {
+    for (const t of [-1e-3, 1e-3]) {
       const moved = again.slice();
-      moved[e] += d;
-      assert.ok(discreteObjective(moved, model.P!, p) >= J, `moving B[${e}] lowered J`);
+      const [x, y] = [again[e], again[f]];
+      moved[e] = Math.cos(t) * x - Math.sin(t) * y;
+      moved[f] = Math.sin(t) * x + Math.cos(t) * y;
+      assert.ok(discreteObjective(moved, model.P!, p) >= J - 1e-9, `rotating B[${e}] lowered J`);
     }
   }
   const quant = gradNorms(model, "quant", data);

@@ -191,18 +191,29 @@ const CPAH_MASK = [
   "privateText",
 ];
 const QUANT = ["quantGap", "signDistance"];
+/** The gradient-share diagnostics of the named terms (relative to L_pair's). */
+const g = (...terms: string[]) => terms.map((t) => `gradShare.${t}`);
 
 Deno.test("CPAH records its diagnostics every epoch, only those of the modules each ablation keeps", async () => {
   const cases: [Record<string, boolean>, string[]][] = [
-    [{}, [...CPAH_MASK, "consAcc", "discAcc", ...QUANT]],
-    [{ noCR: true }, ["discAcc", ...QUANT]],
-    [{ noAdversary: true }, [...CPAH_MASK, "consAcc", ...QUANT]],
-    [{ noMultiTask: true }, [...CPAH_MASK, "discAcc", ...QUANT]],
-    [{ relaxed: true }, [...CPAH_MASK, "consAcc", "discAcc", ...QUANT]],
+    [{}, [...CPAH_MASK, "consAcc", "discAcc", ...QUANT, ...g("cons", "label", "adv", "quant")]],
+    [{ noCR: true }, ["discAcc", ...QUANT, ...g("label", "adv", "quant")]],
+    [{ noAdversary: true }, [...CPAH_MASK, "consAcc", ...QUANT, ...g("cons", "label", "quant")]],
+    [{ noMultiTask: true }, [...CPAH_MASK, "discAcc", ...QUANT, ...g("adv", "quant")]],
+    [{ relaxed: true }, [
+      ...CPAH_MASK,
+      "consAcc",
+      "discAcc",
+      ...QUANT,
+      ...g("cons", "label", "adv"),
+    ]],
   ];
   for (const [flags, want] of cases) {
     const { keys, last } = await recorded(smallCpah(flags));
-    for (const k of keys) assert.deepEqual(k, [...want].sort(), JSON.stringify(flags));
+    // Epoch 1 has no B yet (bInit "outputs"): its gradient shares have no quantisation term.
+    const first = want.filter((k) => k !== "gradShare.quant");
+    assert.deepEqual(keys[0], [...first].sort(), JSON.stringify(flags));
+    for (const k of keys.slice(1)) assert.deepEqual(k, [...want].sort(), JSON.stringify(flags));
     for (const k of ["discAcc", "consAcc", "maskImage", "maskText"]) {
       if (k in last) assert.ok(last[k] >= 0 && last[k] <= 1, `${k} = ${last[k]}`);
     }
@@ -213,11 +224,18 @@ Deno.test("CPAH records its diagnostics every epoch, only those of the modules e
 
 Deno.test("DFAH records its diagnostics every epoch; fusion ones only with the Fusion Learner", async () => {
   const FUSION = ["fusionAgree", "fusionDecisive", "fusionShare"];
+  const FUSED = ["fusionPair", "labelEmbed"];
   const cases: [Record<string, boolean>, string[]][] = [
-    [{}, ["bSignDistance", "discAcc", ...FUSION, ...QUANT]],
-    [{ noFusion: true }, ["bSignDistance", "discAcc", ...QUANT]],
-    [{ noAdversary: true }, ["bSignDistance", ...FUSION, ...QUANT]],
-    [{ relaxed: true }, ["bSignDistance", "discAcc", ...FUSION, ...QUANT]],
+    [{}, ["bSignDistance", "discAcc", ...FUSION, ...QUANT, ...g(...FUSED, "quant", "adv")]],
+    [{ noFusion: true }, ["bSignDistance", "discAcc", ...QUANT, ...g("quant", "adv")]],
+    [{ noAdversary: true }, ["bSignDistance", ...FUSION, ...QUANT, ...g(...FUSED, "quant")]],
+    [{ relaxed: true }, [
+      "bSignDistance",
+      "discAcc",
+      ...FUSION,
+      ...QUANT,
+      ...g(...FUSED, "quant", "adv"),
+    ]],
   ];
   for (const [flags, want] of cases) {
     const { keys, last } = await recorded(smallDfah(flags));

@@ -21,6 +21,7 @@ import {
 } from "../stats.ts";
 import { ablationDescription, methodLabel } from "../../models/mod.ts";
 import type { Direction } from "../../types.ts";
+import { ablationCheck } from "../../models/manipulation.ts";
 import { CROSS, type DatasetSection, MISSING, type ReportTable, slugify } from "./tables.ts";
 
 /** MAP@all of a series' cells at `bits`, by seed. */
@@ -59,24 +60,52 @@ export function pairedAblationTables(section: DatasetSection): ReportTable[] {
       }
     }
     if (!rows.length) continue;
-    const corrected = holm(rows.flatMap((r) => r.tests.map((t) => t.p)));
-    const pOf = (i: number, d: number) => corrected[i * CROSS.length + d];
+    // The manipulation check of each row's module (mean over the seeds' records): a row is
+    // read only when the full model's module is active; the Holm family is the rows read.
+    const checks = rows.map((r) => {
+      const manip = (s: Series) =>
+        s.results.filter((x) => x.spec.bits === r.bits && x.manipulation)
+          .map((x) => x.manipulation!);
+      return ablationCheck(r.s.ablation, manip(full), manip(r.s));
+    });
+    const readable = checks.map((c) => c?.active === true);
+    const family = rows.flatMap((r, i) => (readable[i] ? r.tests.map((t) => t.p) : []));
+    const corrected = holm(family);
+    const pOf = (i: number, d: number) => {
+      if (!readable[i]) return NaN;
+      const before = readable.slice(0, i).filter((x) => x).length;
+      return corrected[before * CROSS.length + d];
+    };
+    const noVerdict = (i: number) =>
+      checks[i] === undefined
+        ? "no manipulation check recorded — no verdict"
+        : "module inactive — no verdict";
     const display: Record<string, string[]> = {
       ablation: rows.map((r) => r.s.ablation),
       bits: rows.map((r) => String(r.bits)),
       seeds: rows.map((r) => String(Math.min(...r.tests.map((t) => t.n)))),
     };
+    display["module check (full model)"] = checks.map((c) =>
+      c ? `${c.active ? "active" : "inactive"}: ${c.evidence}` : "not recorded"
+    );
     CROSS.forEach((d, di) => {
       display[`Δ ${DIRECTION_LABELS[d]} [95% CI]`] = rows.map((r) => formatDiff(r.tests[di]));
-      display[`p ${DIRECTION_LABELS[d]} (Holm)`] = rows.map((_, i) => formatP(pOf(i, di)));
+      display[`p ${DIRECTION_LABELS[d]} (Holm)`] = rows.map((_, i) =>
+        readable[i] ? formatP(pOf(i, di)) : noVerdict(i)
+      );
     });
     display.verdict = rows.map((r, i) =>
-      CROSS.map((d, di) => `${DIRECTION_LABELS[d]}: ${verdict(r.tests[di], pOf(i, di))}`).join("; ")
+      readable[i]
+        ? CROSS.map((d, di) => `${DIRECTION_LABELS[d]}: ${verdict(r.tests[di], pOf(i, di))}`)
+          .join("; ")
+        : noVerdict(i)
     );
     const data: Record<string, (string | number | null)[]> = {
       method: rows.map(() => m),
       ablation: rows.map((r) => r.s.ablation),
       bits: rows.map((r) => r.bits),
+      module_active: checks.map((c) => (c ? (c.active ? 1 : 0) : null)),
+      module_check: checks.map((c) => c?.evidence ?? null),
     };
     CROSS.forEach((d, di) => {
       const num = (x: number) => (Number.isFinite(x) ? x : null);
@@ -94,7 +123,10 @@ export function pairedAblationTables(section: DatasetSection): ReportTable[] {
       } ablations against the full model, paired by seed — ${section.heading}`,
       caption: "Δ = ablation − full model in MAP@all, paired over the seeds both have (mean and " +
         "95% confidence interval from the t distribution); p = two-sided paired t-test, " +
-        "Holm-corrected across every test of this table; verdict at 5%. Negative Δ: the " +
+        "Holm-corrected across the tests of the rows read; verdict at 5%. A row is read only " +
+        "when the full model's module passes its manipulation check (src/models/manipulation.ts, " +
+        "moduleCheck: mean over the seeds' records); otherwise it shows Δ without a p-value or " +
+        "verdict. Negative Δ: the " +
         "ablation retrieves worse. Ablations: " +
         abl.map((s) => `${s.ablation} — ${ablationDescription(m, s.ablation)}`).join("; ") +
         ".",

@@ -16,8 +16,9 @@
  * modality discriminator D (512 -> 64 -> 1)        -> `CpahModel.D`
  *   D's loss: image-common = 1, text-common = 0 [5] -> {@link discriminatorLoss}
  *   WGAN-GP penalty on interpolates, weight 10      -> {@link gradientPenaltyTerm}
- *   extractors fool D (labels flipped) [6]          -> {@link adversarialTerm}
+ *   extractors make D answer 1/2 (confusion) [6]    -> {@link adversarialTerm}
  * consistency classifier C (512 -> 64 -> 3) [7]     -> `CpahModel.C`, {@link consistencyTerm}
+ *   on the parts normalised to RMS 1                -> {@link consistencyInput}
  *   classes: 0 = common (either modality), 1 = image-private, 2 = text-private
  * label classifiers sigmoid(W c) per modality [8]   -> `Branch.cls`, {@link labelTerm}
  * pairwise likelihood L_pair [10]                   -> {@link pairwiseTerm}
@@ -35,19 +36,31 @@
  *    public code hashed the unmasked features f at test time).
  * 3. The learning-rate decay does not fire at epoch 0: the factor is 0.2^floor(epoch / 30)
  *    (the public code's `epoch % k == 0` test decayed before the first epoch).
+ * 4. The networks' adversarial target is 1/2 for both modalities (src/models/shared_terms.ts),
+ *    whose optimum is D at chance: training towards D's flipped labels (image-common -> 0,
+ *    text-common -> 1) has its optimum at a swap of the modalities, not a merge.
+ * 5. C sees the parts with their scale removed (each row normalised to RMS 1): on the raw
+ *    parts, a mask that passes every unit in the same proportion (c = 0.75 f, p = 0.25 f) lets
+ *    C separate common from private by magnitude alone, and the mask never has to split.
  *
  * Choices this project made where the description leaves room (all in {@link CpahConfig}):
  * - Loss normalisation, `normalization` (derivations at {@link termScales}): "reference" —
  *   the relative weights alpha = 0.1, beta = 1 and gamma = 1 have in the public code they come
  *   from (L_pair summed over the batch's m x m pairs, L_adv a batch mean); "perItem" — each
  *   term summed over one training pair's contributions, L_pair over all n stored partners
- *   (n/m times the reference's weight); "mean" — plain means. The default is the one with the
+ *   (2n/m times the reference's weight); "mean" — plain means. The default is the one with the
  *   better validation-slice MAP in a committed selection run (docs/results.md).
+ * - The weights alpha and gamma under "perItem" carry the public code's current weights over
+ *   ({@link termScales} has the derivation): alpha = 0.1 · 2n/m and gamma = 100 · n/m², about
+ *   6.1 and 48 at Wikipedia's size; the defaults are selected on the validation slice around
+ *   them, among settings whose modules pass their manipulation checks
+ *   (src/models/manipulation.ts; the selection runs are in docs/results/selection/).
  * - `pairMode`: "stored" (default, DCMH style) pairs each modality's batch outputs with the
  *   stored outputs of the other modality over the whole training set (the batch's own rows
  *   refreshed with this step's outputs, treated as constants); "batch" pairs the batch's
  *   image outputs with the same batch's text outputs. Both modes sum the two directions
- *   (image rows vs text columns + text rows vs image columns), so their scales match.
+ *   (the mean of image rows vs text columns and text rows vs image columns), so their scales
+ *   match.
  *   Stored outputs start at 0: rows not yet visited add a constant log 2 and no gradient.
  * - `bInit`: "outputs" (default) — B is first made by the discrete step at the end of epoch
  *   0 from the first epoch's outputs, and L_q is inactive during epoch 0; "random" — B is the

@@ -17,14 +17,25 @@ import { adversarialTerm, consistencyTerm, discriminatorLoss } from "./terms.ts"
 import { gradientPenaltyTerm, labelTerm, networkObjective, pairwiseTerm } from "./terms.ts";
 import { quantizationTerm, termScales } from "./terms.ts";
 import type { NetworkTerms } from "./terms.ts";
-import { cpahStepDiagnostics } from "./diagnostics.ts";
-import { type Diagnostics, EpochMeans, quantisationStats, readScalars } from "../diagnostics.ts";
+import { consistencyAccuracy, cpahStepDiagnostics } from "./diagnostics.ts";
+import { type Diagnostics, discriminatorAccuracy, EpochMeans } from "../diagnostics.ts";
+import { quantisationStats, readScalars } from "../diagnostics.ts";
+import {
+  emptyManipulation,
+  gradientShares,
+  type Manipulation,
+  maskShares,
+} from "../manipulation.ts";
+import { normaliseRows, rms, withFrozenRunningStats } from "../manipulation.ts";
+import { GRAD_SHARE_BATCH } from "../manipulation.ts";
+import { signStep } from "../shared_terms.ts";
 import { checkBatch, checkFeatureCols, checkTrainingSetInfo, encodeInBatches } from "../model.ts";
 import { gatherCodeRows, scatterCodeRows } from "../model.ts";
 import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "../model.ts";
 import { labelSimilarity } from "../../nn/losses.ts";
 import { Adam, Linear, Mlp, type NamedArrays, ParamStore, withoutTape } from "../../nn/mod.ts";
 import { Rng } from "../../random.ts";
+import { toDense } from "../../datasets/matrix.ts";
 import type { Matrix, PackedCodes } from "../../types.ts";
 
 // =========================================================================================
@@ -68,6 +79,16 @@ export function branchForward(br: Branch, x: Tensor2D, training: boolean): Branc
   const c = tf.mul(f, m) as Tensor2D;
   const p = tf.mul(f, tf.sub(1, m)) as Tensor2D;
   return { f, m, c, p, h: br.hash.apply(c, "tanh") };
+}
+
+/**
+ * The consistency classifier's input: the four parts [c^v; c^t; p^v; p^t] stacked, each row
+ * normalised to RMS 1 (src/models/manipulation.ts, normaliseRows). With the scale removed, C can
+ * tell a common part from a private one only by the direction the mask gives it: a mask that
+ * passes every unit in the same proportion (c = 0.75 f, p = 0.25 f) leaves them identical.
+ */
+export function consistencyInput(v: BranchOutputs, t: BranchOutputs): Tensor2D {
+  return tf.tidy(() => normaliseRows(tf.concat([v.c, t.c, v.p!, t.p!], 0)));
 }
 
 // =========================================================================================
@@ -199,18 +220,100 @@ export class CpahModel implements HashModel {
   }
 
   /**
+   * The unweighted, unnormalised terms of the networks' objective on a batch's forward outputs
+   * (zero tensors for inactive terms), with D's logits on the common parts and C's logits on
+   * the normalised parts, which the diagnostics read. No side effects.
+   */
+  #networkTerms(v: BranchOutputs, t: BranchOutputs, batch: Batch): {
+    terms: NetworkTerms;
+    critic?: { dv: Tensor2D; dt: Tensor2D };
+    consLogits?: Tensor2D;
+  } {
+    const a = this.parts, K = this.bits, m = batch.pos.length;
+    const zero = () => tf.scalar(0);
+    let pair: Scalar;
+    if (this.config.pairMode === "stored") {
+      const s = labelSimilarity(batch.labels, this.#labels);
+      const Hv = tf.tensor2d(this.Hv, [this.#n, K]), Ht = tf.tensor2d(this.Ht, [this.#n, K]);
+      pair = pairwiseTerm(v.h, t.h, Hv, Ht, s);
+    } else {
+      pair = pairwiseTerm(v.h, t.h, v.h, t.h, labelSimilarity(batch.labels, batch.labels));
+    }
+    const quant = a.discrete && this.bReady
+      ? quantizationTerm(tf.tensor2d(gatherCodeRows(this.B!, batch.pos, K), [m, K]), v.h, t.h)
+      : zero();
+    const consLogits = a.consistency ? this.C!.apply(consistencyInput(v, t), true) : undefined;
+    const cons = consLogits ? consistencyTerm(consLogits) : zero();
+    const label = a.label
+      ? labelTerm(this.image.cls!.apply(v.c), this.text.cls!.apply(t.c), batch.labels)
+      : zero();
+    const critic = a.adversary
+      ? { dv: this.D!.apply(v.c, true), dt: this.D!.apply(t.c, true) }
+      : undefined;
+    const adv = critic ? adversarialTerm(critic.dv, critic.dt) : zero();
+    return { terms: { pair, quant, cons, label, adv }, critic, consLogits };
+  }
+
+  /** Factor of each term in the objective: its normalisation times its weight. */
+  #termFactors(m: number): Record<keyof NetworkTerms, number> {
+    const a = this.parts;
+    const partners = this.config.pairMode === "stored" ? this.#n : m;
+    const s = termScales(this.config, { batch: m, partners, classes: this.#info.classes });
+    return {
+      pair: s.pair,
+      quant: s.quant * a.beta,
+      cons: s.cons * a.alpha,
+      label: s.label * a.alpha,
+      adv: s.adv * a.gamma,
+    };
+  }
+
+  /**
+   * Each active term's weighted gradient norm on the shared parameters (extractors and masks)
+   * relative to L_pair's, on one batch (`gradShare.<term>` in the epoch's diagnostics). Its
+   * forward passes leave BatchNorm statistics and the stored outputs untouched.
+   */
+  #sampleGradShare(batch: Batch): Record<string, number> {
+    const a = this.parts, m = batch.pos.length;
+    const factors = this.#termFactors(m);
+    const names: (keyof NetworkTerms)[] = ["pair"];
+    if (a.discrete && this.bReady) names.push("quant");
+    if (a.consistency) names.push("cons");
+    if (a.label) names.push("label");
+    if (a.adversary) names.push("adv");
+    const fns: Record<string, () => Scalar> = {};
+    for (const k of names) {
+      fns[k] = () =>
+        withFrozenRunningStats([this.image.E, this.text.E], () =>
+          tf.tidy(() => {
+            const v = branchForward(this.image, batch.image, true);
+            const t = branchForward(this.text, batch.text, true);
+            return tf.mul(this.#networkTerms(v, t, batch).terms[k], factors[k]) as Scalar;
+          }));
+    }
+    const shared = this.store.byPrefix("image.E.", "text.E.", "image.mask.", "text.mask.");
+    const shares = gradientShares(shared, fns);
+    return Object.fromEntries(Object.entries(shares).map(([k, x]) => [`gradShare.${k}`, x]));
+  }
+
+  /**
    * One batch: forward pass; store the batch's rows of H^v, H^t; D step on the detached
-   * common parts; network step on L. Returns each term as optimised (normalised, before the
-   * alpha/beta/gamma weights), the weighted `total`, D's loss `disc` (its classification loss) and its gradient penalty `gp` (unweighted); inactive terms are 0. All random draws (the penalty's interpolation
+   * common parts; network step on L. Returns each term unweighted (its mean form, before the
+   * normalisation and the alpha/beta/gamma weights), its share of the objective
+   * (`share.<term>`), the weighted `total`, D's classification loss `disc` and its gradient
+   * penalty `gp` (unweighted); inactive terms are 0. On the epoch's second batch it also samples
+   * the terms' gradient shares (diagnostics). All random draws (the penalty's interpolation
    * weights) come from `ctx.rng`.
    */
   trainStep(batch: Batch, ctx: StepContext): LossTerms {
     checkBatch(batch, this.#trainingSet);
     const a = this.parts, K = this.bits, m = batch.pos.length;
+    if (ctx.batch === GRAD_SHARE_BATCH) this.#diagnostics.add(this.#sampleGradShare(batch));
     const eps = new Float32Array(m);
     if (a.adversary) { for (let i = 0; i < m; i++) eps[i] = ctx.rng.uniform(); }
     let disc = { D: 0, gp: 0 };
     const kept: { terms?: NetworkTerms } = {};
+    const factors = this.#termFactors(m);
 
     const { value, grads } = tf.variableGrads(() => {
       const v = branchForward(this.image, batch.image, true);
@@ -223,40 +326,10 @@ export class CpahModel implements HashModel {
           tf.tidy(() => this.#discriminatorStep(v.c, t.c, tf.tensor2d(eps, [m, 1])))
         );
       }
-      const zero = () => tf.scalar(0);
-      let pair: Scalar;
-      const partners = this.config.pairMode === "stored" ? this.#n : m;
-      if (this.config.pairMode === "stored") {
-        const s = labelSimilarity(batch.labels, this.#labels);
-        const Hv = tf.tensor2d(this.Hv, [this.#n, K]), Ht = tf.tensor2d(this.Ht, [this.#n, K]);
-        pair = pairwiseTerm(v.h, t.h, Hv, Ht, s);
-      } else {
-        pair = pairwiseTerm(v.h, t.h, v.h, t.h, labelSimilarity(batch.labels, batch.labels));
-      }
-      const useQ = a.discrete && this.bReady;
-      // The terms in a fixed order; the classifiers' logits are kept for the diagnostics.
-      const quant = useQ
-        ? quantizationTerm(tf.tensor2d(gatherCodeRows(this.B!, batch.pos, K), [m, K]), v.h, t.h)
-        : zero();
-      const consLogits = a.consistency
-        ? this.C!.apply(tf.concat([v.c, t.c, v.p!, t.p!], 0), true)
-        : undefined;
-      const cons = consLogits ? consistencyTerm(consLogits) : zero();
-      const label = a.label
-        ? labelTerm(this.image.cls!.apply(v.c), this.text.cls!.apply(t.c), batch.labels)
-        : zero();
-      const critic = a.adversary
-        ? { dv: this.D!.apply(v.c, true), dt: this.D!.apply(t.c, true) }
-        : undefined;
-      const adv = critic ? adversarialTerm(critic.dv, critic.dt) : zero();
-      const terms: NetworkTerms = { pair, quant, cons, label, adv };
-      const scale = termScales(this.config, { batch: m, partners, classes: this.#info.classes });
-      for (const k of Object.keys(terms) as (keyof NetworkTerms)[]) {
-        if (scale[k] !== 1) terms[k] = tf.mul(terms[k], scale[k]);
-      }
+      const { terms, critic, consLogits } = this.#networkTerms(v, t, batch);
       kept.terms = terms;
       for (const x of Object.values(terms)) tf.keep(x);
-      const objective = networkObjective(terms, a);
+      const objective = networkObjective(terms, factors);
       // Diagnostics last, off the tape: they read the step's tensors and change nothing.
       this.#diagnostics.add(readScalars(() => cpahStepDiagnostics({ v, t, critic, consLogits })));
       return objective;
@@ -267,7 +340,9 @@ export class CpahModel implements HashModel {
     this.#netOpt.apply(grads);
     const out: LossTerms = {};
     for (const [k, x] of Object.entries(kept.terms!)) {
-      out[k] = (x as Scalar).dataSync()[0];
+      const raw = (x as Scalar).dataSync()[0];
+      out[k] = raw;
+      out[`share.${k}`] = total !== 0 ? (raw * factors[k as keyof NetworkTerms]) / total : 0;
       x.dispose();
     }
     out.total = total;
@@ -282,16 +357,12 @@ export class CpahModel implements HashModel {
    */
   endEpoch(_epoch: number): LossTerms {
     if (!this.B) return {};
-    const B = this.B, Hv = this.Hv, Ht = this.Ht;
-    let flipped = 0;
-    for (let i = 0; i < B.length; i++) {
-      const b = Hv[i] + Ht[i] >= 0 ? 1 : -1;
-      if (b !== B[i]) flipped++;
-      B[i] = b;
-    }
+    const sum = new Float32Array(this.Hv.length);
+    for (let i = 0; i < sum.length; i++) sum[i] = this.Hv[i] + this.Ht[i];
+    const flipped = signStep(sum, this.B);
     const had = this.bReady;
     this.bReady = true;
-    return had ? { flipped: flipped / B.length } : {};
+    return had ? { flipped } : {};
   }
 
   /**
@@ -302,6 +373,47 @@ export class CpahModel implements HashModel {
   epochDiagnostics(_epoch: number): Diagnostics {
     const q = quantisationStats(this.Hv, this.Ht);
     return { ...this.#diagnostics.means(), quantGap: q.quantGap, signDistance: q.signDistance };
+  }
+
+  /**
+   * The manipulation checks (src/models/manipulation.ts) on held-out pairs (`image`, `text`:
+   * the same rows of each modality; the validation slice), evaluation mode: D's accuracy on
+   * the common parts, the mask's routing per modality, C's accuracy on the normalised parts,
+   * and the RMS of B. `gradShare` is the trainer's (sampled during training): null here.
+   */
+  manipulationCheck(image: Matrix, text: Matrix): Manipulation {
+    checkFeatureCols(image, this.#info.imageDim, "manipulationCheck", "image");
+    checkFeatureCols(text, this.#info.textDim, "manipulationCheck", "text");
+    const out = emptyManipulation();
+    if (this.B) out.rmsB = rms(this.B);
+    const rows = image.rows;
+    if (rows === 0) return out;
+    const di = toDense(image), dt = toDense(text);
+    const res = tf.tidy(() => {
+      const v = branchForward(this.image, tf.tensor2d(di.data, [rows, di.cols]), false);
+      const t = branchForward(this.text, tf.tensor2d(dt.data, [rows, dt.cols]), false);
+      const r: Record<string, Float32Array | number> = {};
+      if (this.D) {
+        r.disc = discriminatorAccuracy(this.D.apply(v.c, false), this.D.apply(t.c, false))
+          .dataSync()[0];
+      }
+      if (v.m && t.m) {
+        r.maskV = v.m.dataSync() as Float32Array;
+        r.maskT = t.m.dataSync() as Float32Array;
+      }
+      if (this.C) {
+        r.cons = consistencyAccuracy(this.C.apply(consistencyInput(v, t), false)).dataSync()[0];
+      }
+      return r;
+    });
+    if (typeof res.disc === "number") out.discAccuracy = res.disc;
+    if (res.maskV instanceof Float32Array && res.maskT instanceof Float32Array) {
+      const sv = maskShares(res.maskV, rows), st = maskShares(res.maskT, rows);
+      out.maskBelow01 = { image: sv.below, text: st.below };
+      out.maskAbove09 = { image: sv.above, text: st.above };
+    }
+    if (typeof res.cons === "number") out.consistencyAccuracy = { value: res.cons, chance: 0.5 };
+    return out;
   }
 
   /** Image codes: sign(tanh(W_h (f * m) + b_h)) in evaluation mode, from the common part. */
@@ -318,14 +430,15 @@ export class CpahModel implements HashModel {
 
   /**
    * Weights, BatchNorm statistics, both optimisers, H^v, H^t, and B. Keys: the variables'
-   * local names, "opt.net.*", "opt.disc.*", "codes.Hv", "codes.Ht", "codes.B", "codes.ready".
+   * local names, "opt.net.*", "opt.disc.*", "stored.Hv", "stored.Ht", "codes.B", "codes.ready"
+   * (the stored-output and code keys DFAH uses too).
    */
   state(): NamedArrays {
     const K = this.bits, n = this.#n;
     const s: NamedArrays = { ...this.store.state(), ...this.#netOpt.state("opt.net") };
     if (this.#discOpt) Object.assign(s, this.#discOpt.state("opt.disc"));
-    s["codes.Hv"] = { shape: [n, K], data: this.Hv.slice() };
-    s["codes.Ht"] = { shape: [n, K], data: this.Ht.slice() };
+    s["stored.Hv"] = { shape: [n, K], data: this.Hv.slice() };
+    s["stored.Ht"] = { shape: [n, K], data: this.Ht.slice() };
     if (this.B) {
       s["codes.B"] = { shape: [n, K], data: this.B.slice() };
       s["codes.ready"] = { shape: [1], data: new Float32Array([this.bReady ? 1 : 0]) };
@@ -349,7 +462,11 @@ export class CpahModel implements HashModel {
       return e.data;
     };
     // Check everything before changing anything.
-    const hv = arr("codes.Hv", n * K), ht = arr("codes.Ht", n * K);
+    // States written before the keys were shared with DFAH name the stored outputs "codes.H*".
+    const stored = (
+      k: string,
+    ) => (`stored.${k}` in state || !(`codes.${k}` in state) ? "stored" : "codes");
+    const hv = arr(`${stored("Hv")}.Hv`, n * K), ht = arr(`${stored("Ht")}.Ht`, n * K);
     const b = this.B ? arr("codes.B", n * K) : undefined;
     const ready = this.B ? arr("codes.ready", 1)[0] === 1 : false;
     this.store.load(state, source);

@@ -6,30 +6,20 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
-import type { CpahConfig, CpahParts } from "./config.ts";
+import type { CpahConfig } from "./config.ts";
 import {
   bceWithLogits,
   gradientPenalty,
-  pairNll,
   quantization,
   softmaxCrossEntropy,
 } from "../../nn/losses.ts";
 
 /**
- * L_pair [10]: negative log-likelihood of the similarities, both directions:
- * pairNll(h^v, other^t, S) + pairNll(h^t, other^v, S). `hv`, `ht`: m x K batch outputs;
- * `otherV`, `otherT`: N x K outputs they are paired with (stored outputs of the training set,
- * or the batch itself); `s`: m x N similarities.
+ * L_pair [10], L_adv [6] (the networks' side, a confusion target) and D's loss [5]: the terms
+ * CPAH shares with DFAH, defined once in src/models/shared_terms.ts (each a mean; scaled by
+ * {@link termScales}).
  */
-export function pairwiseTerm(
-  hv: tf.Tensor2D,
-  ht: tf.Tensor2D,
-  otherV: tf.Tensor2D,
-  otherT: tf.Tensor2D,
-  s: tf.Tensor2D,
-): tf.Scalar {
-  return tf.tidy(() => tf.add(pairNll(hv, otherT, s), pairNll(ht, otherV, s)) as tf.Scalar);
-}
+export { adversarialTerm, discriminatorLoss, pairwiseTerm } from "../shared_terms.ts";
 
 /** L_q [11]: mean (B - h^v)^2 + mean (B - h^t)^2 over the batch rows of B (m x K). */
 export function quantizationTerm(b: tf.Tensor2D, hv: tf.Tensor2D, ht: tf.Tensor2D): tf.Scalar {
@@ -75,23 +65,6 @@ export function labelTerm(
 }
 
 /**
- * L_adv [6], the networks' side: fool D by flipping its labels — image-common to 0,
- * text-common to 1. `dv`, `dt`: D's logits (m x 1) on c^v and c^t.
- */
-export function adversarialTerm(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() =>
-    tf.add(bceWithLogits(dv, tf.zerosLike(dv)), bceWithLogits(dt, tf.onesLike(dt))) as tf.Scalar
-  );
-}
-
-/** D's loss [5]: image-common = 1, text-common = 0 (BCE on logits m x 1). */
-export function discriminatorLoss(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() =>
-    tf.add(bceWithLogits(dv, tf.onesLike(dv)), bceWithLogits(dt, tf.zerosLike(dt))) as tf.Scalar
-  );
-}
-
-/**
  * Gradient penalty of D (WGAN-GP): mean (||grad_x D(x)|| - 1)^2 at x = eps c^v + (1-eps) c^t,
  * eps (m x 1) drawn by the caller's seeded generator. Weighted by `gpWeight` in D's step.
  * `inputGradient`, when given, computes grad_x D(x) directly (else tf.grad of `critic`).
@@ -123,26 +96,30 @@ export interface TermCounts {
 }
 
 /**
- * Factors that turn the mean-form terms above (each a mean, src/nn/losses.ts) into the
- * configured normalisation. Every convention is a per-batch-item scale (the sums divided by m);
- * Adam is invariant to a global factor, so only the ratios between the terms matter.
+ * Factors that turn the mean-form terms above (each a mean, src/nn/losses.ts and
+ * src/models/shared_terms.ts) into the configured normalisation. Every convention is a
+ * per-batch-item scale (the sums divided by m); Adam is invariant to a global factor, so only
+ * the ratios between the terms matter.
  *
  * "reference" — the relative weights that alpha, beta and gamma have in the public CPAH code
  * they come from (comrados/cpah), where L_pair is summed over the m x m pairs of the batch with
  * one symmetric likelihood per pair, L_q over m x K entries of both modalities, L_cons over
  * the 4m parts, L_label over m x c entries of both modalities, and L_adv is the MEAN over the
- * batch of the image side's log-likelihood. Divided by m, per item: m pair terms, K (x2
- * modalities) quantisation entries, 4 consistency items, c (x2) label entries, and 1/m of an
- * adversarial item. Our L_pair is the sum of two directional means (image rows vs text partners
- * and text rows vs image partners), each an estimate of the per-pair likelihood, so the factor
- * m/2 makes it m pair terms whatever the number of stored partners; our L_adv is the sum of
- * the two sides' means (image-common and text-common), each an estimate of the reference's one
- * side, so the factor 1/(2m) makes it 1/m of one side's mean.
- * Factors: pair m/2, quant K, cons 4, label c, adv 1/(2m).
+ * batch of one side's log-likelihood. Divided by m, per item: m pair terms, K (x2 modalities)
+ * quantisation entries, 4 consistency items, c (x2) label entries, and 1/m of an adversarial
+ * item. Our L_pair is the mean of its two directions, an estimate of the per-pair likelihood,
+ * so the factor m makes it m pair terms whatever the number of stored partners; our L_adv is
+ * the mean over both sides' 2m items, an estimate of one side's mean, so the factor 1/m makes
+ * it 1/m of one side's mean. Factors: pair m, quant K, cons 4, label c, adv 1/m.
  *
- * "perItem" — each term summed over one training pair's contributions: L_pair over ALL its
- * partners (n stored rows), L_q over K, L_label over c, L_cons over 4 items, L_adv over its 2
- * items. With stored partners, L_pair weighs n/m times more than in the reference code.
+ * "perItem" (the default) — each term summed over one training pair's contributions: L_pair
+ * over ALL its n stored partners in both directions (2n), L_q over K, L_label over c, L_cons
+ * over 4 items, L_adv over its 2 items. L_pair then weighs 2n/m times more than in the
+ * reference code, so a weight w_ref of the public code carries over as
+ * w = w_ref · 2n/m for the multi-task terms (alpha) and w = w_ref · 2n/m · (1/m) / 2 =
+ * w_ref · n/m² for the adversarial term (gamma): the public code's current adversarial weight
+ * 100 (2021-02-25 revision onward, one side) is gamma = 100 n/m², about 48 at Wikipedia's
+ * training size (n 1,973 training pairs, m 64), and its alpha 0.1 is about 6.2 there.
  *
  * "mean" — every term a plain mean (all factors 1).
  */
@@ -154,29 +131,21 @@ export function termScales(
     case "mean":
       return { pair: 1, quant: 1, cons: 1, label: 1, adv: 1 };
     case "perItem":
-      return { pair: n.partners, quant: c.bits, cons: 4, label: n.classes, adv: 1 };
+      return { pair: 2 * n.partners, quant: c.bits, cons: 4, label: n.classes, adv: 2 };
     case "reference":
-      return {
-        pair: n.batch / 2,
-        quant: c.bits,
-        cons: 4,
-        label: n.classes,
-        adv: 1 / (2 * n.batch),
-      };
+      return { pair: n.batch, quant: c.bits, cons: 4, label: n.classes, adv: 1 / n.batch };
   }
 }
 
-/** L = L_pair + beta L_q + alpha (L_cons + L_label) + gamma L_adv (weights from activeParts). */
+/**
+ * L = L_pair + beta L_q + alpha (L_cons + L_label) + gamma L_adv, each term times its factor:
+ * `factors` = the normalisation of {@link termScales} times the term's weight (1, beta, alpha,
+ * alpha, gamma from activeParts; 0 for a term an ablation removes).
+ */
 export function networkObjective(
   t: NetworkTerms,
-  w: Pick<CpahParts, "alpha" | "beta" | "gamma">,
+  factors: Record<keyof NetworkTerms, number>,
 ): tf.Scalar {
-  return tf.tidy(() =>
-    tf.addN([
-      t.pair,
-      tf.mul(t.quant, w.beta),
-      tf.mul(tf.add(t.cons, t.label), w.alpha),
-      tf.mul(t.adv, w.gamma),
-    ]) as tf.Scalar
-  );
+  const names = Object.keys(t) as (keyof NetworkTerms)[];
+  return tf.tidy(() => tf.addN(names.map((k) => tf.mul(t[k], factors[k]))) as tf.Scalar);
 }

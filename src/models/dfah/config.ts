@@ -7,6 +7,9 @@
  */
 import { checkDatasetName, DATASET_NAMES, type DatasetName } from "../../datasets/datasets.ts";
 import { OPTIMISATION_DEFAULTS, type OptimisationConfig } from "../model.ts";
+import { configError, type FieldRule, isBoolean, isCount, isInteger } from "../config.ts";
+import { isLayers, isNonNegative, isOneOf, isPositive, isUnitInterval } from "../config.ts";
+import { validateFields, withOverrides } from "../config.ts";
 
 // Configuration
 
@@ -96,7 +99,7 @@ export const BASE: Omit<DfahConfig, "dataset" | "bits"> = {
 
 /** Per-dataset differences from {@link BASE}. */
 export const PER_DATASET: Record<DatasetName, Partial<DfahConfig>> = {
-  wikipedia: { batchSize: 64, epochs: 60, lrDecayEvery: 40 },
+  wikipedia: { batchSize: 64, epochs: 100, lrDecayEvery: 40 },
   mirflickr25k: {},
   "mirflickr25k-simimg": {},
   nuswide: {},
@@ -115,80 +118,48 @@ export function dfahConfig(
   overrides: Partial<DfahConfig> = {},
 ): DfahConfig {
   const per = PER_DATASET[checkDatasetName(dataset, "dfahConfig")];
-  const cfg = { ...structuredClone(BASE), ...structuredClone(per), dataset, bits };
-  for (const [k, v] of Object.entries(overrides)) {
-    if (!(k in cfg)) {
-      throw new Error(`dfahConfig: overrides.${k} is not a DfahConfig field`);
-    }
-    if (v !== undefined) (cfg as Record<string, unknown>)[k] = structuredClone(v);
-  }
+  const base = { ...structuredClone(BASE), ...structuredClone(per), dataset, bits } as DfahConfig;
+  const cfg = withOverrides("dfahConfig", "DfahConfig", base, overrides);
+  cfg.dataset = dataset;
+  cfg.bits = bits;
   return validateDfahConfig(cfg);
 }
 
-/** Check every field of a config; throws a one-line error naming the field. Returns it. */
-export function validateDfahConfig(c: DfahConfig): DfahConfig {
-  const bad = (field: string, expected: string, got: unknown) => {
-    throw new Error(
-      `validateDfahConfig: config.${field} must be ${expected}, got ${JSON.stringify(got)}`,
-    );
-  };
-  if (c === null || typeof c !== "object") bad("", "an object", c);
-  const all = { dataset: "", bits: 0, ...BASE } as Record<string, unknown>;
-  const rec = c as unknown as Record<string, unknown>;
-  for (const k of Object.keys(all)) if (!(k in rec)) bad(k, "present", undefined);
-  for (const k of Object.keys(rec)) {
-    if (!(k in all)) throw new Error(`validateDfahConfig: config.${k} is not a DfahConfig field`);
-  }
-  if (typeof c.dataset !== "string") bad("dataset", "a string", c.dataset);
-  const posInt = (k: keyof DfahConfig) => {
-    const v = rec[k];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) bad(k, "a positive integer", v);
-  };
-  const nonNeg = (k: keyof DfahConfig) => {
-    const v = rec[k];
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) bad(k, "a finite number >= 0", v);
-  };
-  const pos = (k: keyof DfahConfig) => {
-    const v = rec[k];
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) bad(k, "a finite number > 0", v);
-  };
-  const layers = (k: keyof DfahConfig, minLen: number) => {
-    const v = rec[k];
-    if (
-      !Array.isArray(v) || v.length < minLen ||
-      !v.every((x) => typeof x === "number" && Number.isInteger(x) && x >= 1)
-    ) bad(k, `an array of >= ${minLen} positive integers`, v);
-  };
-  posInt("bits");
-  if (!Number.isInteger(c.seed)) bad("seed", "an integer", c.seed);
-  layers("imageLayers", 1);
-  layers("textLayers", 1);
-  layers("fusionLayers", 0);
-  layers("discLayers", 0);
-  if (c.imageLayers.at(-1) !== c.textLayers.at(-1)) {
-    bad("textLayers", `to end with the image feature width ${c.imageLayers.at(-1)}`, c.textLayers);
-  }
-  if (c.pairMode !== "stored" && c.pairMode !== "batch") {
-    bad("pairMode", `"stored" or "batch"`, c.pairMode);
-  }
-  for (const k of ["intraImage", "intraText", "noFusion", "noAdversary", "relaxed"] as const) {
-    if (typeof c[k] !== "boolean") bad(k, "a boolean", c[k]);
-  }
-  for (
-    const k of ["eta", "beta", "gamma", "delta", "balance", "gpWeight", "lambda", "mu"] as const
-  ) {
-    nonNeg(k);
-  }
-  for (const k of ["rho", "lr", "discLr", "lrDecay"] as const) pos(k);
-  nonNeg("weightDecay");
-  for (const k of ["discBeta1", "discBeta2"] as const) {
-    const v = c[k];
-    if (typeof v !== "number" || !(v >= 0 && v < 1)) bad(k, "a number in [0, 1)", v);
-  }
-  for (const k of ["rounds", "lrDecayEvery", "batchSize", "epochs", "patience"] as const) {
-    posInt(k);
-  }
-  return c;
+/** The field rules of {@link DfahConfig} (src/models/config.ts). */
+const DFAH_RULES: readonly FieldRule[] = [
+  [["dataset"], "a string", (v) => typeof v === "string"],
+  [
+    ["bits", "rounds", "lrDecayEvery", "batchSize", "epochs", "patience"],
+    "a positive integer",
+    isCount,
+  ],
+  [["seed"], "an integer", isInteger],
+  [["imageLayers", "textLayers"], "an array of >= 1 positive integers", isLayers(1)],
+  [["fusionLayers", "discLayers"], "an array of >= 0 positive integers", isLayers(0)],
+  [
+    ["textLayers"],
+    (c) => `to end with the image feature width ${(c.imageLayers as number[]).at(-1)}`,
+    (v, c) => (v as number[]).at(-1) === (c.imageLayers as number[]).at(-1),
+  ],
+  [["pairMode"], `"stored" or "batch"`, isOneOf("stored", "batch")],
+  [["intraImage", "intraText", "noFusion", "noAdversary", "relaxed"], "a boolean", isBoolean],
+  [
+    ["eta", "beta", "gamma", "delta", "balance", "gpWeight", "lambda", "mu", "weightDecay"],
+    "a finite number >= 0",
+    isNonNegative,
+  ],
+  [["rho", "lr", "discLr", "lrDecay"], "a finite number > 0", isPositive],
+  [["discBeta1", "discBeta2"], "a number in [0, 1)", isUnitInterval],
+];
+
+/**
+ * Check every field of a config (format of src/models/config.ts): throws a one-line error
+ * naming the first invalid or unknown field. Returns it.
+ */
+export function validateDfahConfig(c: DfahConfig, fn = "validateDfahConfig"): DfahConfig {
+  const missing = Object.keys({ dataset: "", bits: 0, ...BASE }).find((k) => !(k in c));
+  if (missing) configError(fn, missing, undefined, "present");
+  return validateFields(fn, "DfahConfig", c, DFAH_RULES);
 }
 
 /** Which modules and terms a config switches on. */

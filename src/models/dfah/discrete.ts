@@ -5,6 +5,7 @@
  * @module
  */
 import { cholesky, mat } from "../../linalg.ts";
+import { signStep } from "../shared_terms.ts";
 
 // Discrete optimisation (claim 4): plain float64 arithmetic, exact and deterministic
 
@@ -135,8 +136,11 @@ export function updateP(B: Float32Array, p: DiscreteProblem): Float64Array {
 /**
  * B-step: B = sign(U + lambda (H^v + H^t) + mu L P) with sign(0) = +1, the exact minimiser of J
  * over binary B for fixed P (n x K of ±1). With `binary` false (the `relaxed` ablation) the
- * sign is the one thing dropped: B = (U + lambda (H^v + H^t) + mu L P) / (1 + 2 lambda + mu),
- * the exact minimiser of the same J over real-valued B.
+ * binary set {−1, +1}^(n x K) is relaxed to the sphere it lies on, ‖B‖² = nK (RMS 1), and
+ * nothing else changes: J = (1 + 2 lambda + mu) ‖B‖² − 2 <B, M> + const is then minimised by
+ * the B of that norm closest in direction to M = U + lambda (H^v + H^t) + mu L P, i.e.
+ * B = sqrt(nK) M / ‖M‖ (B = 1 everywhere for M = 0). Relaxed codes thus live at the scale of
+ * binary ones and differ from them in discreteness only.
  */
 export function updateB(P: Float64Array, p: DiscreteProblem, binary = true): Float32Array {
   checkProblem(p, "updateB");
@@ -145,12 +149,20 @@ export function updateB(P: Float64Array, p: DiscreteProblem, binary = true): Flo
     throw new Error(`updateB: P has length ${P.length}, expected c*K=${p.classes * K}`);
   }
   const LP = labelTimesP(p, P);
-  const B = new Float32Array(p.n * K);
-  const norm = 1 / (1 + 2 * p.lambda + p.mu);
-  for (let e = 0; e < B.length; e++) {
-    const m = p.U[e] + p.lambda * (p.Hv[e] + p.Ht[e]) + p.mu * LP[e];
-    B[e] = binary ? (m >= 0 ? 1 : -1) : m * norm;
+  const M = new Float64Array(p.n * K);
+  let sq = 0;
+  for (let e = 0; e < M.length; e++) {
+    M[e] = p.U[e] + p.lambda * (p.Hv[e] + p.Ht[e]) + p.mu * LP[e];
+    sq += M[e] * M[e];
   }
+  const B = new Float32Array(p.n * K);
+  if (binary) {
+    signStep(M, B);
+    return B;
+  }
+  if (sq === 0) return B.fill(1);
+  const scale = Math.sqrt(M.length / sq);
+  for (let e = 0; e < B.length; e++) B[e] = M[e] * scale;
   return B;
 }
 

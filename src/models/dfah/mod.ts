@@ -9,7 +9,7 @@
  * |---|---|
  * | 1. "Modality-Specific Feature Extractor ... image and text features with pair-wise supervision" | `Ev`, `Et` MLPs d -> 1024 -> 512 (Linear+BN+ReLU); hash heads h = tanh(W f); {@link pairwiseTerm} (DCMH likelihood, cross-modal), optional intra-modal {@link intraModalTerm} |
  * | 2. "Fusion Learner ... learns the unified hash code ... embedding strategy" | `G`: u = tanh(G([f^v ; f^t])), MLP 1024 -> 512 -> K; {@link fusionPairTerm} (pair likelihood of the fused codes) and {@link labelEmbeddingTerm} ||l P_l - u||^2 with a learned c x K projection P_l; the stored fused outputs U feed the B-step |
- * | 3. "Modality Discriminator ... adversarial way" | `D`: 512 -> 256 -> 1 on f^v vs f^t; {@link discriminatorLoss} (D's own step, optional gradient penalty) and {@link adversarialTerm} (extractors fool D, labels flipped) |
+ * | 3. "Modality Discriminator ... adversarial way" | `D`: 512 -> 256 -> 1 on f^v vs f^t; {@link discriminatorLoss} (D's own step, plus the optional gradient penalty) and {@link adversarialTerm} (the extractors make D answer 1/2 on both modalities: a merge, never a swap; src/models/shared_terms.ts) |
  * | 4. "Efficient discrete optimisation ... avoid the relaxing quantization errors" | B in {-1,+1}^{n x K} always; after each epoch {@link discreteStep}: rounds of closed-form {@link updateP} then {@link updateB}; networks regress onto B with {@link quantizationTerm} |
  *
  * Network objective per batch (every term a MEAN, as in src/nn/losses.ts):
@@ -47,8 +47,9 @@
  *   (batch statistics) without disturbing BatchNorm running statistics.
  * - Ablations (read in {@link activeParts} only): `noFusion` (no G, no P_l, no fusion terms,
  *   U := (H^v + H^t)/2 in the B-step), `noAdversary` (no D, no adversarial term), `relaxed`
- *   (the B-step without its sign: B is the real-valued minimiser of the same J, so the P-step,
- *   the label term and the regression onto B stay; binarised only at test).
+ *   (the B-step without its sign: B is the minimiser of the same J over the sphere of binary
+ *   codes, ‖B‖² = nK, i.e. sqrt(nK) M / ‖M‖, real-valued at RMS 1; the P-step, the label term
+ *   and the regression onto B stay; binarised only at test).
  * - Test-time codes: sign of the modality's hash head (sign(0) = +1); G is training-only.
  *
  * Per-epoch diagnostics (D's accuracy, the fused outputs' contribution to B, the quantisation

@@ -12,6 +12,11 @@ import { codeSignDistance, fusionContribution } from "./diagnostics.ts";
 import { type Diagnostics, discriminatorAccuracy, EpochMeans } from "../diagnostics.ts";
 import { quantisationStats, readScalars } from "../diagnostics.ts";
 import { adversarialTerm, balanceTerm, discriminatorLoss, fusionPairTerm } from "./terms.ts";
+import { emptyManipulation, GRAD_SHARE_BATCH, gradientShares } from "../manipulation.ts";
+import { type Manipulation, rms } from "../manipulation.ts";
+import { withFrozenRunningStats } from "../manipulation.ts";
+import { gradientPenalty } from "../../nn/losses.ts";
+import { toDense } from "../../datasets/matrix.ts";
 import { intraModalTerm, labelEmbeddingTerm, pairwiseTerm, quantizationTerm } from "./terms.ts";
 import { checkBatch, checkFeatureCols, checkTrainingSetInfo, encodeInBatches } from "../model.ts";
 import { gatherCodeRows, learningRateFactor, scatterCodeRows } from "../model.ts";
@@ -214,20 +219,11 @@ export class DfahModel implements HashModel {
     const HtAll = stored ? tf.tensor2d(this.Ht, [n, K]) : ht;
     const terms: Record<string, Scalar> = {};
     let critic: { dv: Tensor2D; dt: Tensor2D } | undefined;
-    const w: Record<string, number> = {
-      pair: 1,
-      intraImage: 1,
-      intraText: 1,
-      fusionPair: c.eta,
-      labelEmbed: c.delta,
-      quant: c.beta,
-      adv: c.gamma,
-      balance: c.balance,
-    };
+    const w = this.termWeights();
     for (const name of this.parts.terms) {
       switch (name) {
         case "pair":
-          terms.pair = pairwiseTerm(hv, ht, s, stored ? { hv: HvAll, ht: HtAll } : undefined);
+          terms.pair = pairwiseTerm(hv, ht, HvAll, HtAll, s);
           break;
         case "intraImage":
           terms.intraImage = intraModalTerm(hv, HvAll, s);
@@ -265,11 +261,78 @@ export class DfahModel implements HashModel {
     return { total: total as Scalar, terms, out, critic };
   }
 
+  /** The weight of each network term in the objective (1 for L_pair and the intra-modal terms). */
+  termWeights(): Record<string, number> {
+    const c = this.config;
+    return {
+      pair: 1,
+      intraImage: 1,
+      intraText: 1,
+      fusionPair: c.eta,
+      labelEmbed: c.delta,
+      quant: c.beta,
+      adv: c.gamma,
+      balance: c.balance,
+    };
+  }
+
+  /**
+   * Each active term's weighted gradient norm on the extractors' parameters (what every
+   * module shapes) relative to L_pair's, on one batch (`gradShare.<term>` in the epoch's
+   * diagnostics). Its forward passes leave BatchNorm statistics and stored outputs untouched.
+   */
+  #sampleGradShare(batch: Batch): Record<string, number> {
+    const w = this.termWeights();
+    const fns: Record<string, () => Scalar> = {};
+    for (const k of this.parts.terms) {
+      fns[k] = () =>
+        withFrozenRunningStats(
+          [this.Ev, this.Et, ...(this.G ? [this.G] : [])],
+          () => tf.tidy(() => tf.mul(this.netLoss(batch).terms[k], w[k]) as Scalar),
+        );
+    }
+    const shares = gradientShares(this.store.byPrefix("Ev.", "Et."), fns);
+    return Object.fromEntries(Object.entries(shares).map(([k, x]) => [`gradShare.${k}`, x]));
+  }
+
+  /**
+   * The manipulation checks (src/models/manipulation.ts): D's accuracy on held-out pairs'
+   * features (`image`, `text`: the same rows of each modality, the validation slice;
+   * evaluation mode), the share of B's signs the fused outputs decide, and the RMS of B, both
+   * from the codes the model holds (the selected epoch's). `gradShare` is the trainer's: null
+   * here.
+   */
+  manipulationCheck(image: Matrix, text: Matrix): Manipulation {
+    checkFeatureCols(image, this.info.imageDim, "manipulationCheck", "image");
+    checkFeatureCols(text, this.info.textDim, "manipulationCheck", "text");
+    const out = emptyManipulation();
+    out.rmsB = rms(this.#B!);
+    if (this.U) {
+      out.fusionDecisive =
+        fusionContribution(this.discreteProblem(), this.#B!, this.#P!).fusionDecisive;
+    }
+    if (this.D && image.rows > 0) {
+      const di = toDense(image), dt = toDense(text);
+      out.discAccuracy = tf.tidy(() =>
+        discriminatorAccuracy(
+          this.D!.apply(this.Ev.apply(tf.tensor2d(di.data, [di.rows, di.cols]), false), false),
+          this.D!.apply(this.Et.apply(tf.tensor2d(dt.data, [dt.rows, dt.cols]), false), false),
+        ).dataSync()[0]
+      );
+    }
+    return out;
+  }
+
   /** One D step (when active) then one network step; stored rows of the batch refreshed. */
   trainStep(batch: Batch, ctx: StepContext): LossTerms {
     checkBatch(batch, this.info);
     const result: LossTerms = {};
-    if (this.D) result.disc = this.#discStep(batch, ctx);
+    if (ctx.batch === GRAD_SHARE_BATCH) this.#diagnostics.add(this.#sampleGradShare(batch));
+    if (this.D) {
+      const d = this.#discStep(batch, ctx);
+      result.disc = d.D;
+      result.gp = d.gp;
+    }
     let kept: Tensor[] = [];
     let names: string[] = [];
     const { value, grads } = tf.variableGrads(() => {
@@ -286,9 +349,14 @@ export class DfahModel implements HashModel {
       return total;
     }, this.#netOpt.vars);
     this.#netOpt.apply(grads);
-    result.total = value.dataSync()[0];
+    const total = value.dataSync()[0];
+    result.total = total;
     value.dispose();
-    names.forEach((k, i) => (result[k] = kept[i].dataSync()[0]));
+    const w = this.termWeights();
+    names.forEach((k, i) => {
+      result[k] = kept[i].dataSync()[0];
+      result[`share.${k}`] = total !== 0 ? (result[k] * w[k]) / total : 0;
+    });
     const [hv, ht, u] = kept.slice(names.length);
     const K = this.bits;
     scatterCodeRows(this.Hv, hv, batch.pos, K);
@@ -298,28 +366,31 @@ export class DfahModel implements HashModel {
     return result;
   }
 
-  /** D's step on the batch's features (training-mode BN, running statistics untouched). */
-  #discStep(batch: Batch, ctx: StepContext): number {
+  /**
+   * D's step on the batch's features (training-mode BN, running statistics untouched): its
+   * classification loss plus `gpWeight` times the gradient penalty. Returns both, unweighted.
+   */
+  #discStep(batch: Batch, ctx: StepContext): { D: number; gp: number } {
     const m = batch.pos.length;
     const epsData = new Float32Array(m);
     for (let i = 0; i < m; i++) epsData[i] = ctx.rng.uniform();
-    const [fv, ft] = withFrozenRunningStats([this.Ev, this.Et], () => [
-      this.Ev.apply(batch.image, true),
-      this.Et.apply(batch.text, true),
-    ]);
+    const [fv, ft] = withFrozenRunningStats(
+      [this.Ev, this.Et],
+      () => tf.tidy(() => [this.Ev.apply(batch.image, true), this.Et.apply(batch.text, true)]),
+    );
     const eps = tf.tensor2d(epsData, [m, 1]);
     const critic = (x: Tensor2D) => this.D!.apply(x, true);
+    let parts = { D: 0, gp: 0 };
     try {
-      return this.#discOpt!.minimize(() =>
-        discriminatorLoss(
-          critic,
-          fv,
-          ft,
-          eps,
-          this.config.gpWeight,
-          (x) => this.D!.inputGradient(x),
-        )
-      );
+      this.#discOpt!.minimize(() => {
+        const d = discriminatorLoss(critic(fv), critic(ft));
+        const gp = this.config.gpWeight > 0
+          ? gradientPenalty(critic, fv, ft, eps, (x) => this.D!.inputGradient(x))
+          : tf.scalar(0);
+        parts = { D: d.dataSync()[0], gp: gp.dataSync()[0] };
+        return tf.add(d, tf.mul(gp, this.config.gpWeight)) as Scalar;
+      });
+      return parts;
     } finally {
       tf.dispose([fv, ft, eps]);
     }
@@ -437,16 +508,4 @@ export function createDfah(info: TrainingSetInfo, config: DfahConfig): DfahModel
 // Helpers
 
 /** Run a training-mode forward without changing BatchNorm running statistics. */
-export function withFrozenRunningStats(mlps: Mlp[], f: () => Tensor2D[]): Tensor2D[] {
-  const bns = mlps.flatMap((m) => m.layers.flatMap((l) => (l.bn ? [l.bn] : [])));
-  const saved = bns.map((bn) => [tf.clone(bn.runningMean), tf.clone(bn.runningVar)]);
-  try {
-    return tf.tidy(f);
-  } finally {
-    bns.forEach((bn, i) => {
-      bn.runningMean.assign(saved[i][0]);
-      bn.runningVar.assign(saved[i][1]);
-    });
-    tf.dispose(saved.flat());
-  }
-}
+export { withFrozenRunningStats } from "../manipulation.ts";

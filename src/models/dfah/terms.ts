@@ -4,32 +4,17 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
-import {
-  bceWithLogits,
-  bitBalance,
-  gradientPenalty,
-  pairNll,
-  quantization,
-} from "../../nn/losses.ts";
+import { bitBalance, pairNll, quantization } from "../../nn/losses.ts";
 
 // Loss terms (one function per term of the objective)
 
 /**
- * Cross-modal pairwise likelihood (claim 1, DCMH). Batch mode (`stored` absent):
- * L_pair(h^v, h^t) with `s` batch x batch. Stored mode: the mean of L_pair(h^v, stored H^t)
- * and L_pair(h^t, stored H^v), `s` batch x N (N stored rows, constants).
+ * Cross-modal pairwise likelihood L_pair (claim 1, DCMH), adversarial term of the extractors
+ * (claim 3, a confusion target) and the Modality Discriminator's loss (claim 3, without the
+ * gradient penalty): the terms DFAH shares with CPAH, defined once in
+ * src/models/shared_terms.ts, so that they mean the same thing at the same scale in both.
  */
-export function pairwiseTerm(
-  hv: tf.Tensor2D,
-  ht: tf.Tensor2D,
-  s: tf.Tensor2D,
-  stored?: { hv: tf.Tensor2D; ht: tf.Tensor2D },
-): tf.Scalar {
-  return tf.tidy(() => {
-    if (!stored) return pairNll(hv, ht, s);
-    return tf.mul(tf.add(pairNll(hv, stored.ht, s), pairNll(ht, stored.hv, s)), 0.5) as tf.Scalar;
-  });
-}
+export { adversarialTerm, discriminatorLoss, pairwiseTerm } from "../shared_terms.ts";
 
 /** Optional intra-modal pair term L_pair(h, other) (other = stored outputs or h itself). */
 export function intraModalTerm(h: tf.Tensor2D, other: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {
@@ -71,46 +56,6 @@ export function quantizationTerm(
     let q = tf.add(quantization(target, hv), quantization(target, ht));
     if (u) q = tf.add(q, quantization(target, u));
     return q as tf.Scalar;
-  });
-}
-
-/**
- * Adversarial term of the extractors (claim 3): binary cross-entropy of D's logits with the
- * labels flipped (image features -> 0, text features -> 1), mean over the 2m items.
- */
-export function adversarialTerm(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() =>
-    bceWithLogits(
-      tf.concat([dv, dt], 0),
-      tf.concat([tf.zerosLike(dv), tf.onesLike(dt)], 0),
-    )
-  );
-}
-
-/**
- * Loss of the Modality Discriminator (claim 3): BCE of D(f^v) -> 1 and D(f^t) -> 0, mean over
- * the 2m items, plus `gpWeight` times the gradient penalty on interpolates
- * eps f^v + (1 - eps) f^t (`eps` m x 1). `inputGradient` computes D's input gradient directly
- * (the model passes `Mlp.inputGradient`, first-order ops); without it, tf.grad of `critic`.
- */
-export function discriminatorLoss(
-  critic: (x: tf.Tensor2D) => tf.Tensor2D,
-  fv: tf.Tensor2D,
-  ft: tf.Tensor2D,
-  eps: tf.Tensor2D,
-  gpWeight: number,
-  inputGradient?: (x: tf.Tensor2D) => tf.Tensor2D,
-): tf.Scalar {
-  return tf.tidy(() => {
-    const dv = critic(fv), dt = critic(ft);
-    let loss: tf.Tensor = bceWithLogits(
-      tf.concat([dv, dt], 0),
-      tf.concat([tf.onesLike(dv), tf.zerosLike(dt)], 0),
-    );
-    if (gpWeight > 0) {
-      loss = tf.add(loss, tf.mul(gradientPenalty(critic, fv, ft, eps, inputGradient), gpWeight));
-    }
-    return loss as tf.Scalar;
   });
 }
 
