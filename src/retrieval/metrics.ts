@@ -81,7 +81,10 @@ export interface EvaluateOptions {
   readonly zeroRelevant?: ZeroRelevantPolicy;
   /** Precision of an empty retrieved set: "zero" (default) or "skip". */
   readonly emptyRetrieved?: EmptyRetrievedPolicy;
-  /** Also return each query's AP@all (in query order; excluded queries have none). */
+  /**
+   * Also return each query's AP@all, stable-tie and tie-aware (in query order; excluded queries
+   * have none).
+   */
   readonly perQuery?: boolean;
 }
 
@@ -147,6 +150,8 @@ export interface RetrievalMetrics {
   readonly precisionWithinRadius: { readonly radius: number; readonly precision: number };
   /** Per-query AP@all, when asked for (counted queries only, in query order). */
   readonly perQueryAP?: number[];
+  /** Per-query tie-aware AP@all, when asked for (as {@link perQueryAP}). */
+  readonly perQueryTieAwareAP?: number[];
 }
 
 /**

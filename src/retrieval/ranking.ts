@@ -273,6 +273,7 @@ export class DirectionAccumulator {
   readonly #precCount: Float64Array;
   readonly #rec: Float64Array;
   readonly #perQuery: number[] = [];
+  readonly #perQueryTie: number[] = [];
   readonly #nQuery: number;
 
   /** Workspace for `query` against `db` (labels packed as `ql`, `dl`) under options `o`. */
@@ -386,7 +387,10 @@ export class DirectionAccumulator {
    * within each distance, {@link tieGroupSum}), from the distance histogram: O(K) per cut-off.
    */
   #addTieAware(R: number): void {
-    if (R === 0) return;
+    if (R === 0) {
+      if (this.#o.perQuery) this.#perQueryTie.push(0);
+      return;
+    }
     const counts = this.#counts, before = this.#before, H = this.#harmonic;
     const K = this.#bits;
     let num = 0;
@@ -395,6 +399,7 @@ export class DirectionAccumulator {
       num += tieGroupSum(before[2 * d], before[2 * d + 1], n, counts[2 * d + 1], n, H);
     }
     this.#tieAp += num / R;
+    if (this.#o.perQuery) this.#perQueryTie.push(num / R);
     const ks = this.#ks;
     for (let t = 0; t < ks.length; t++) {
       const k = ks[t];
@@ -446,6 +451,8 @@ export class DirectionAccumulator {
       prByRadius: { radius, precision, recall, precisionQueries },
       precisionWithinRadius: { radius: this.#o.radius, precision: precision[rr] },
     };
-    return this.#o.perQuery ? { ...out, perQueryAP: [...this.#perQuery] } : out;
+    return this.#o.perQuery
+      ? { ...out, perQueryAP: [...this.#perQuery], perQueryTieAwareAP: [...this.#perQueryTie] }
+      : out;
   }
 }
