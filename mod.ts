@@ -12,7 +12,7 @@
  * ```ts
  * import * as cmh from "./mod.ts";
  * await cmh.initBackend();                                   // wasm by default
- * const ds = await cmh.loadDataset("synthetic");             // or "wikipedia", ...
+ * const ds = await cmh.loadDataset("synthetic");             // or "wikipedia", "npy:./mine"...
  * const split = cmh.makeSplit(ds, { seed: 1 });
  * const info = cmh.trainingSetInfo(ds, split);
  * const config = cmh.cpahConfig("synthetic", 32);            // 30 epochs, batch 64 on synthetic
@@ -55,6 +55,24 @@ export {
   type ZeroRelevantPolicy,
 } from "./src/retrieval/metrics.ts";
 export { mapAllParallel, type ParallelOptions } from "./src/retrieval/parallel.ts";
+export {
+  type CodeEncoding,
+  type CodesFromArray,
+  codesFromNpy,
+} from "./src/retrieval/code_arrays.ts";
+export {
+  type ArrayRecord,
+  CODE_ARRAYS,
+  type CodesArrayName,
+  type CodesDir,
+  type CodesEvaluation,
+  evaluateCodesDir,
+  type EvaluateCodesOptions,
+  EVALUATION_FORMAT,
+  type EvaluationFile,
+  LABEL_ARRAYS,
+  readCodesDir,
+} from "./src/experiments/evaluate_codes.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Models: the contract, the registry, save / load, and one section per method
@@ -182,6 +200,12 @@ export {
   SPLIT_CONVENTIONS,
   type SplitOptions,
 } from "./src/datasets/split.ts";
+export {
+  isNpyDataset,
+  loadNpyDataset,
+  type NpyDatasetOptions,
+  parseNpyDataset,
+} from "./src/datasets/npy_dir.ts";
 export { synthetic, SYNTHETIC_DEFAULTS, type SyntheticOptions } from "./src/datasets/synthetic.ts";
 export { SIMULATED_DEFAULTS, type SimulatedImageOptions } from "./src/datasets/simulated.ts";
 export {
