@@ -206,6 +206,8 @@ export interface CodesEvaluation {
   file: EvaluationFile;
   /** Per direction, each counted query's AP@all: stable-tie and tie-aware. */
   perQuery: Partial<Record<Direction, { stable: number[]; tieAware: number[] }>>;
+  /** The labels scored against (what a comparison by query checks is the same). */
+  labels: CodesDir["labels"];
 }
 
 /** Score every direction a codes folder has (see {@link directionsOf}). */
@@ -237,5 +239,6 @@ export function evaluateCodesDir(c: CodesDir, opts: EvaluateCodesOptions = {}): 
       toolkit: TOOLKIT_VERSION,
     },
     perQuery,
+    labels: c.labels,
   };
 }

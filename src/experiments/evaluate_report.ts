@@ -11,7 +11,7 @@
  */
 import { formatDiff, formatP, holm, type PairedComparison, pairedComparison } from "./stats.ts";
 import type { CodesEvaluation, EvaluationFile } from "./evaluate_codes.ts";
-import type { Direction } from "../types.ts";
+import type { Direction, LabelMatrix } from "../types.ts";
 import { DIRECTIONS } from "../types.ts";
 
 /** Display names of the directions. */
@@ -94,10 +94,13 @@ export interface Comparison {
   directions: Direction[];
 }
 
+function sameLabelMatrix(a: LabelMatrix, b: LabelMatrix): boolean {
+  return a.rows === b.rows && a.classes === b.classes && a.data.every((v, i) => v === b.data[i]);
+}
+
 function sameLabels(a: CodesEvaluation, b: CodesEvaluation): boolean {
-  const fa = a.file.source.files, fb = b.file.source.files;
-  return fa.query_labels?.sha256 === fb.query_labels?.sha256 &&
-    fa.database_labels?.sha256 === fb.database_labels?.sha256;
+  return sameLabelMatrix(a.labels.query, b.labels.query) &&
+    sameLabelMatrix(a.labels.database, b.labels.database);
 }
 
 function commonDirections(es: readonly CodesEvaluation[]): Direction[] {
@@ -107,7 +110,7 @@ function commonDirections(es: readonly CodesEvaluation[]): Direction[] {
 /**
  * Each evaluation after the first against the first, paired by query: the differences of
  * per-query AP@all (stable-tie and tie-aware). The folders must hold the same query and
- * database labels (same checksums).
+ * database labels (the same values, whatever the dtype).
  *
  * @throws a one-line error when the labels differ or no direction is common.
  */
@@ -116,7 +119,7 @@ export function compareByQuery(es: readonly CodesEvaluation[]): Comparison {
   for (const o of others) {
     if (!sameLabels(base, o)) {
       throw new Error(
-        `${o.file.source.name}: its query_labels.npy or database_labels.npy differ from ` +
+        `${o.file.source.name}: its query_labels.npy or database_labels.npy hold other labels than ` +
           `${base.file.source.name}'s; a comparison by query needs the same queries and database`,
       );
     }

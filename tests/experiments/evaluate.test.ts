@@ -189,3 +189,23 @@ Deno.test("evaluate CLI options are checked with one-line errors", () => {
   assert.throws(() => parseEvaluateCli(["x", "--bogus"]), /bogus/);
   assert.deepEqual(parseEvaluateCli(["x", "--map-at-k", "5,10"]).metrics.mapAtK, [5, 10]);
 });
+
+Deno.test("a comparison by query needs the same labels, whatever their dtype", async () => {
+  const a = await copyFixture("same");
+  const b = await copyFixture("boollabels");
+  const ql = await readNpy(`${FIXTURE}query_labels.npy`);
+  await writeNpy(`${b}/query_labels.npy`, {
+    dtype: "b1",
+    shape: ql.shape,
+    data: ql.data as Uint8Array,
+  });
+  const run = await runEvaluate(parseEvaluateCli([a, b]));
+  assert.equal(run.comparison!.rows[0].tests.I2T!.stable.mean, 0);
+  const other = Uint8Array.from(ql.data as Uint8Array);
+  other[0] = 1 - other[0];
+  await writeNpy(`${b}/query_labels.npy`, { dtype: "u1", shape: ql.shape, data: other });
+  await assert.rejects(
+    runEvaluate(parseEvaluateCli([a, b])),
+    /boollabels: its query_labels\.npy or database_labels\.npy hold other labels than same's/,
+  );
+});
