@@ -176,23 +176,33 @@ export function comparisonHolm(c: Comparison): number[] {
   );
 }
 
-/** A comparison as a Markdown table with a caption. */
+/** A comparison as a Markdown table (one row per compared pair and direction) with a caption. */
 export function comparisonMarkdown(c: Comparison): string {
   const p = comparisonHolm(c);
-  const header = ["compared", "pairs"];
-  for (const d of c.directions) {
-    header.push(`Δ MAP ${LABEL[d]} [95% CI]`, `p (Holm)`, `Δ tie-aware ${LABEL[d]} [95% CI]`, "p");
-  }
+  const header = [
+    "compared",
+    "direction",
+    "pairs",
+    "Δ MAP@all [95% CI]",
+    "p (Holm)",
+    "Δ tie-aware MAP@all [95% CI]",
+    "p (Holm)",
+  ];
   let i = 0;
-  const rows = c.rows.map((r) => {
-    const n = Math.min(...c.directions.map((d) => r.tests[d]!.stable.n));
-    const cells = [r.label, String(n)];
-    for (const d of c.directions) {
+  const rows = c.rows.flatMap((r) =>
+    c.directions.map((d) => {
       const t = r.tests[d]!;
-      cells.push(formatDiff(t.stable), formatP(p[i++]), formatDiff(t.tieAware), formatP(p[i++]));
-    }
-    return cells;
-  });
+      return [
+        r.label,
+        LABEL[d],
+        String(t.stable.n),
+        formatDiff(t.stable),
+        formatP(p[i++]),
+        formatDiff(t.tieAware),
+        formatP(p[i++]),
+      ];
+    })
+  );
   const unit = c.pairing === "query"
     ? "per-query AP@all over the same queries (pairs = counted queries)"
     : "MAP@all of each folder pair (pairs = folder pairs, e.g. seeds)";

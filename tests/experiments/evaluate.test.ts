@@ -170,7 +170,7 @@ Deno.test("several folders: paired comparison by query against the first, and by
     assert.equal(c.rows[0].tests[d]!.stable.n, 30);
   }
   assert.equal(comparisonHolm(c).length, c.directions.length * 2);
-  assert.match(await Deno.readTextFile(`${out}/comparison.md`), /\| b − a \| 30 \|/);
+  assert.match(await Deno.readTextFile(`${out}/comparison.md`), /\| b − a \| I→T \| 30 \| /);
   const byRun = await runEvaluate(parseEvaluateCli([a, b, "--vs", b, "--vs", a]));
   assert.equal(byRun.comparison!.pairing, "run");
   const t = byRun.comparison!.rows[0].tests.T2I!.stable;
