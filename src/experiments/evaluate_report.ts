@@ -92,6 +92,8 @@ export interface Comparison {
   rows: ComparisonRow[];
   /** The directions compared (those every evaluation has). */
   directions: Direction[];
+  /** Paired by run: the folder names of each pair, in order. */
+  pairs?: [string, string][];
 }
 
 function sameLabelMatrix(a: LabelMatrix, b: LabelMatrix): boolean {
@@ -153,12 +155,12 @@ export function compareByRun(
   if (!directions.length) throw new Error("the folders have no direction in common");
   const pick = (es: readonly CodesEvaluation[], d: Direction, tie: boolean) =>
     es.map((e) => (tie ? e.file.metrics[d]!.mapAllTieAware! : e.file.metrics[d]!.mapAll));
-  const names = (es: readonly CodesEvaluation[]) => es.map((e) => e.file.source.name).join(", ");
   return {
     pairing: "run",
     directions,
+    pairs: a.map((e, i) => [e.file.source.name, b[i].file.source.name]),
     rows: [{
-      label: `(${names(a)}) − (${names(b)})`,
+      label: "DIR − --vs DIR",
       tests: Object.fromEntries(directions.map((d) => [d, {
         stable: pairedComparison(pick(a, d, false), pick(b, d, false)),
         tieAware: pairedComparison(pick(a, d, true), pick(b, d, true)),
@@ -212,7 +214,10 @@ export function comparisonMarkdown(c: Comparison): string {
     `Δ = mean paired difference of ${unit}, with its 95% confidence interval from the t ` +
     "distribution; p = two-sided paired t-test, Holm-corrected across every test of this table " +
     "(src/experiments/stats.ts, as in the ablation tables). 'tie-aware' compares the tie-aware " +
-    "APs.",
+    "APs." +
+    (c.pairs
+      ? ` Pairs (DIR − --vs DIR): ${c.pairs.map(([x, y]) => `${x} − ${y}`).join("; ")}.`
+      : ""),
     "",
   ].join("\n");
 }

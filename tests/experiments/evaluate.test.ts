@@ -7,7 +7,7 @@ import {
   type EvaluationFile,
   readCodesDir,
 } from "../../src/experiments/evaluate_codes.ts";
-import { comparisonHolm } from "../../src/experiments/evaluate_report.ts";
+import { comparisonHolm, comparisonMarkdown } from "../../src/experiments/evaluate_report.ts";
 
 const FIXTURE = new URL("../retrieval/fixtures/peer_codes/", import.meta.url).pathname;
 const EXPECTED = JSON.parse(
@@ -176,6 +176,8 @@ Deno.test("several folders: paired comparison by query against the first, and by
   const t = byRun.comparison!.rows[0].tests.T2I!.stable;
   assert.equal(t.n, 2);
   close(t.mean, 0, "a − b and b − a cancel", 1e-12);
+  assert.deepEqual(byRun.comparison!.pairs, [["a", "b"], ["b", "a"]]);
+  assert.match(comparisonMarkdown(byRun.comparison!), /Pairs \(DIR − --vs DIR\): a − b; b − a\./);
 });
 
 Deno.test("evaluate CLI options are checked with one-line errors", () => {
