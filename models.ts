@@ -1,7 +1,8 @@
 /**
  * `@cmh/hashing/models`: every hashing method and what they share — the model contract, the
  * registry (configs, factories, ablation flags, save / load), CPAH and DFAH with their parts,
- * the baselines (DCMH, SCM, CMFH, random projection) and the per-epoch diagnostics.
+ * the baselines (DCMH, SCM, CMFH, random projection), the per-epoch diagnostics, and the
+ * training loop with its validation MAP.
  *
  * @module
  */
@@ -86,6 +87,14 @@ export {
   quantisationStats,
   readScalars,
 } from "./src/models/diagnostics.ts";
+export {
+  type EpochRecord,
+  train,
+  type TrainData,
+  type TrainOptions,
+  type TrainResult,
+  validationMap,
+} from "./src/train.ts";
 /** CPAH's modules: config, one function per term of the objective, the model, diagnostics. */
 export * as cpah from "./src/models/cpah/mod.ts";
 /** DFAH's modules: config, terms, the discrete step, the model, diagnostics. */
