@@ -10,6 +10,7 @@ import { dcmhConfig } from "../../src/models/dcmh.ts";
 import { parseCli } from "../../src/experiments/reproduce_options.ts";
 import { runCell } from "../../src/experiments/run_cell.ts";
 import { gridArguments } from "../../src/experiments/slurm.ts";
+import { parseSearchCli, search } from "../../src/experiments/search.ts";
 import { evaluateCodesDir, readCodesDir } from "../../src/experiments/evaluate_codes.ts";
 import { writeNpyFolder } from "./fixtures/npy_folder.ts";
 
@@ -185,4 +186,14 @@ Deno.test("a CPAH cell on a user's folder: result names the folder, --save codes
     assert.equal(e.metrics[d]!.mapAllTieAware, r.metrics[d].mapAllTieAware, d);
   }
   assert.deepEqual(parseNpyDataset(`npy:${dir}/`), { name: "npy:cell", dir });
+  // search re-encodes query rows from the folder given as npy:DIR
+  const hits = await search(
+    parseSearchCli(["--model", saved, "--dataset", `npy:${dir}`, "--k", "3"]),
+  );
+  assert.equal(hits.queries[0].differsFromSaved, 0);
+  assert.equal(hits.queries[0].hits.length, 3);
+  await assert.rejects(
+    search(parseSearchCli(["--model", saved, "--dataset", "npy:/elsewhere/other"])),
+    /--dataset: the saved cell was trained on 'npy:cell', not 'npy:other'/,
+  );
 });
