@@ -8,9 +8,9 @@
  * - `labels.npy` — n x c labels, 0/1 (bool or any integer dtype); every row needs a label;
  * - `label_names.txt` (optional) — c lines, the label names (default "class0", "class1", ...);
  * - `split.json` (optional) — the evaluation split:
- *   `{"query": [rows], "database": [rows], "train": [rows]}` (indices of rows; `train`, a
- *   subset of the database, is optional and defaults to the whole database), used as the
- *   dataset's fixed split; or `{"query": Q, "train": T}` (numbers), the sizes of the default
+ *   `{"query": [rows], "database": [rows], "train": [rows]}` (indices of rows; `database`
+ *   defaults to every other row, `train`, a subset of the database, to the whole database),
+ *   used as the dataset's fixed split; or `{"query": Q, "train": T}` (numbers), the sizes of the default
  *   seeded split; without the file the default seeded split is used (query = n / 6, train =
  *   the rest).
  *
@@ -223,11 +223,11 @@ export function parseSplitFile(text: string, n: number, where: string): NpySplit
     return Int32Array.from(v as number[]).sort();
   };
   const query = rows("query", o.query);
-  if (o.database === undefined) {
-    throw new Error(`${where}: database is missing; expected a list of row indices`);
-  }
-  const database = rows("database", o.database);
   const q = new Set(query);
+  const database = o.database === undefined
+    ? Int32Array.from({ length: n }, (_, i) => i).filter((i) => !q.has(i))
+    : rows("database", o.database);
+  if (database.length === 0) throw new Error(`${where}: the query leaves no database rows`);
   const both = database.find((x) => q.has(x));
   if (both !== undefined) {
     throw new Error(`${where}: row ${both} is in both query and database; expected disjoint sets`);

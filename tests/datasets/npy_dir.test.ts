@@ -58,6 +58,8 @@ Deno.test("npy folder: split.json gives a fixed split by rows, or the seeded spl
   assert.deepEqual([...s.train, ...s.validation].sort((a, b) => a - b), train);
   assert.equal(s.validation.length, 10);
   assert.match(s.convention, /^fixed\(/);
+  const noDb = parseSplitFile('{"query": [2, 0]}', 5, "s.json");
+  assert.deepEqual(noDb.kind === "indices" && [...noDb.database], [1, 3, 4]);
   const sized = await loadNpyDataset(
     (await folder("sized", { split: { query: 40, train: 120 } })).dir,
   );

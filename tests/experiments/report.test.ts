@@ -964,6 +964,11 @@ Deno.test("tie-aware MAP: more-metrics columns and long rows when results record
   const i2i = rows(t16.display).find((x) => x.series === "CPAH" && x.direction === "I→I")!;
   assert.equal(i2i["MAP@all tie-aware"], "0.6433 ± 0.0451");
   assert.equal(i2i["MAP@50 tie-aware"], "0.6833 ± 0.0451");
+  assert.match(t16.caption, /'tie-aware' = the expectation over every order/);
+  assert.doesNotMatch(
+    moreMetricsTables(groupSections(wikiResults()).sections[0])[0].caption,
+    /tie-aware/,
+  );
   const all = rows(longTable(sections[0]));
   const tie = all.filter((x) =>
     x.method === "cpah" && x.ablation === "full" && x.bits === 16 && x.seed === 2 &&
