@@ -65,6 +65,17 @@ export interface CrossModalDataset {
    * training/database pairs, the rest the test/query pairs).
    */
   readonly fixedSplit?: { readonly queryStart: number; readonly queryEnd: number };
+  /**
+   * Fixed split given as row indices (a user's `split.json`, src/datasets/npy_dir.ts): query
+   * and database rows, and optionally the training rows (a subset of the database).
+   */
+  readonly splitIndices?: {
+    readonly query: Int32Array;
+    readonly database: Int32Array;
+    readonly train?: Int32Array;
+  };
+  /** Sizes of the default seeded split for this dataset, when its files give them. */
+  readonly splitSizes?: { readonly query?: number; readonly train?: number };
 }
 
 /** Index sets of an evaluation protocol. Indices are rows of the dataset. */

@@ -15,16 +15,23 @@ import { packSigns } from "../src/retrieval/codes.ts";
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const config = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
 
-Deno.test("deno.json names the package, versions it as src/version.ts, exports mod.ts", () => {
+/** The subpath exports of deno.json besides ".": the package's other entry points. */
+const SUBPATHS = ["./datasets", "./retrieval", "./models", "./nn", "./experiments", "./backend"];
+
+Deno.test("deno.json names the package, versions it as src/version.ts, exports mod.ts and the subpaths", async () => {
   assert.equal(config.name, "@cmh/hashing");
   assert.equal(config.version, TOOLKIT_VERSION);
-  assert.equal(config.exports, "./mod.ts");
+  assert.equal(config.exports["."], "./mod.ts");
+  assert.deepEqual(Object.keys(config.exports).sort(), [".", ...SUBPATHS].sort());
+  for (const [key, file] of Object.entries(config.exports as Record<string, string>)) {
+    assert.ok((await Deno.stat(join(REPO, file))).isFile, `${key}: ${file} is missing`);
+  }
 });
 
-/** The .ts files of the module graph of mod.ts (relative imports followed). */
+/** The .ts files of the module graph of every entry point (relative imports followed). */
 async function moduleGraph(): Promise<Map<string, string>> {
   const seen = new Map<string, string>();
-  const todo = [join(REPO, "mod.ts")];
+  const todo = Object.values(config.exports as Record<string, string>).map((f) => join(REPO, f));
   while (todo.length) {
     const file = todo.pop()!;
     if (seen.has(file)) continue;
@@ -37,7 +44,7 @@ async function moduleGraph(): Promise<Map<string, string>> {
   return seen;
 }
 
-Deno.test("mod.ts and everything it imports use npm: specifiers at the import map's versions", async () => {
+Deno.test("the entry points and everything they import use npm: specifiers at the import map's versions", async () => {
   const pinned = new Map<string, string>();
   for (const target of Object.values(config.imports as Record<string, string>)) {
     const m = target.match(/^npm:((?:@[^/]+\/)?[^@/]+)@([^/]+)/);

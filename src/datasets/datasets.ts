@@ -18,6 +18,10 @@
  *   LAll 21) or DADH-style `nuswide/NUS-WIDE-TC21.mat` (image, text, label).
  * - `mscoco` — `mscoco/MS-COCO.mat` (images, tags, labels 80; or IAll/XAll, YAll, LAll).
  * - `iapr` — `iapr/iapr-tc12-{iall,yall,lall}.mat` (IAll, YAll 2912-d, LAll 255).
+ * - `npy:<folder>` — a user's own arrays (src/datasets/npy_dir.ts): `image.npy`, `text.npy` (or
+ *   a SciPy CSR `text.npz`), `labels.npy`, optional `split.json`. A bare folder name is looked
+ *   up in the data directory; a path (holding a `/`) is used as is. The dataset is named
+ *   `npy:<last path component>` either way.
  *
  * Every problem is one single-line Error naming the file, the variable and the expectation,
  * thrown before anything is returned.
@@ -30,6 +34,7 @@ import { loadMultiLabel, specs } from "./multilabel.ts";
 import type { SimulatedImageOptions } from "./simulated.ts";
 import { synthetic, type SyntheticOptions } from "./synthetic.ts";
 import { loadWikipedia } from "./wikipedia.ts";
+import { isNpyDataset, loadNpyDataset, NPY_DATASET_PREFIX } from "./npy_dir.ts";
 import type { CrossModalDataset } from "../types.ts";
 
 export { readWikiList } from "./wikipedia.ts";
@@ -55,13 +60,25 @@ export const DATASET_NAMES: readonly DatasetName[] = [
 ];
 
 /**
- * `dataset` as a {@link DatasetName}; a one-line error naming `fn` and the known names when it
- * is not one.
+ * The dataset whose defaults (model configs) apply to a user's folder of arrays
+ * (`npy:<name>`): MIRFlickr-25K's, the methods' generic real-data defaults.
+ */
+export const NPY_DEFAULTS_DATASET: DatasetName = "mirflickr25k";
+
+/**
+ * The {@link DatasetName} whose per-dataset defaults apply to `dataset`: itself for a built-in
+ * dataset, {@link NPY_DEFAULTS_DATASET} for a user's folder (`npy:<name>`); a one-line error
+ * naming `fn` and the known names otherwise.
  */
 export function checkDatasetName(dataset: string, fn: string): DatasetName {
+  if (isNpyDataset(dataset) && dataset.length > NPY_DATASET_PREFIX.length) {
+    return NPY_DEFAULTS_DATASET;
+  }
   if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
     throw new Error(
-      `${fn}: unknown dataset '${dataset}'; expected one of ${DATASET_NAMES.join(", ")}`,
+      `${fn}: unknown dataset '${dataset}'; expected one of ${
+        DATASET_NAMES.join(", ")
+      }, or npy:DIR (a folder of arrays)`,
     );
   }
   return dataset as DatasetName;
@@ -186,6 +203,13 @@ export async function loadDataset(
   }
   if (opts.variant !== undefined && name !== "wikipedia") {
     throw new Error(`loadDataset: dataset '${name}' has no variants (got '${opts.variant}')`);
+  }
+  if (isNpyDataset(name)) {
+    const folder = name.slice(NPY_DATASET_PREFIX.length);
+    if (folder === "") {
+      throw new Error(`loadDataset: '${name}' names no folder; expected npy:DIR`);
+    }
+    return await loadNpyDataset(folder.includes("/") ? folder : `${dataDir}/${folder}`, opts);
   }
   switch (name) {
     case "synthetic":

@@ -5,7 +5,8 @@
  * Conventions:
  * - `fixed`: the dataset's own published split (`dataset.fixedSplit`, Wikipedia): query = the
  *   fixed query rows, database = all other rows, train = all database rows (or a seeded
- *   choice of `train` of them).
+ *   choice of `train` of them). A dataset with `splitIndices` (a user's `split.json`) gives
+ *   query, database and optionally train rows directly.
  * - `first` (DCMH / AGAH code): query = the first `query` rows; database = the rest;
  *   train = the first `train` database rows.
  * - `last` (DADH / CPAH code): query = the last `query` rows; database = the rest;
@@ -69,6 +70,10 @@ export function defaultSplitSizes(ds: CrossModalDataset): { query: number; train
   const n = ds.labels.rows;
   const known = DEFAULT_SPLIT_SIZES[ds.name];
   if (known) return { ...known };
+  if (ds.splitSizes && (ds.splitSizes.query || ds.splitSizes.train)) {
+    const q = ds.splitSizes.query ?? Math.max(1, Math.round(n / 6));
+    return { query: q, train: ds.splitSizes.train ?? n - q };
+  }
   if (ds.fixedSplit) {
     const q = ds.fixedSplit.queryEnd - ds.fixedSplit.queryStart;
     return { query: q, train: n - q };
@@ -107,7 +112,7 @@ function without(rows: Int32Array, remove: Int32Array): Int32Array {
  */
 export function makeSplit(ds: CrossModalDataset, opts: SplitOptions = {}): Split {
   const n = ds.labels.rows;
-  const conv = opts.convention ?? (ds.fixedSplit ? "fixed" : "permutation");
+  const conv = opts.convention ?? (ds.fixedSplit || ds.splitIndices ? "fixed" : "permutation");
   if (!SPLIT_CONVENTIONS.includes(conv)) {
     throw new Error(
       `makeSplit: unknown convention '${conv}' (expected ${SPLIT_CONVENTIONS.join(", ")})`,
@@ -123,7 +128,18 @@ export function makeSplit(ds: CrossModalDataset, opts: SplitOptions = {}): Split
   const where = `makeSplit(${ds.name}, ${conv})`;
 
   let query: Int32Array, database: Int32Array;
-  if (conv === "fixed") {
+  let fixedTrain: Int32Array | undefined;
+  if (conv === "fixed" && ds.splitIndices) {
+    const s = ds.splitIndices;
+    if (opts.query !== undefined && opts.query !== s.query.length) {
+      throw new Error(
+        `${where}: the fixed split has ${s.query.length} query rows; got query=${opts.query}`,
+      );
+    }
+    query = Int32Array.from(s.query).sort();
+    database = Int32Array.from(s.database).sort();
+    fixedTrain = s.train ? Int32Array.from(s.train).sort() : undefined;
+  } else if (conv === "fixed") {
     const f = ds.fixedSplit;
     if (!f) {
       throw new Error(
@@ -164,14 +180,20 @@ export function makeSplit(ds: CrossModalDataset, opts: SplitOptions = {}): Split
     }
   }
 
-  const nTrain = opts.train ?? (conv === "fixed" ? database.length : defaults.train);
+  const nTrain = opts.train ??
+    (conv === "fixed" ? (fixedTrain ?? database).length : defaults.train);
   if (!Number.isInteger(nTrain) || nTrain < 2 || nTrain > database.length) {
     throw new Error(
       `${where}: train must be an integer in [2, ${database.length}] (the database size), got ${nTrain}`,
     );
   }
   let train: Int32Array;
-  if (conv === "first" || conv === "last") train = database.slice(0, nTrain);
+  if (fixedTrain && nTrain === fixedTrain.length) train = fixedTrain;
+  else if (fixedTrain) {
+    throw new Error(
+      `${where}: the fixed split has ${fixedTrain.length} training rows; got train=${nTrain}`,
+    );
+  } else if (conv === "first" || conv === "last") train = database.slice(0, nTrain);
   else train = choose(database, nTrain, trainRng);
 
   const v = opts.validation ?? 0.1;

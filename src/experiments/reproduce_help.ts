@@ -22,9 +22,12 @@ baselines DCMH, SCM-Seq, SCM-Orth, CMFH and random projection, 16/32/64 bits, se
 Options
   --dataset NAME     synthetic | wikipedia | mirflickr25k | mirflickr25k-simimg | nuswide |
                      mscoco | iapr                                   (default synthetic)
+                     or npy:DIR, a folder of your arrays: image.npy, text.npy, labels.npy
+                     and an optional split.json (docs/data.md, "Bring your own data")
   --variant NAME     dataset variant: wikipedia lda | tfidf            (default: the first)
   --split NAME       fixed | first | last | permutation  (default: fixed for wikipedia,
-                     permutation otherwise; fixed only for wikipedia)
+                     permutation otherwise; fixed only for wikipedia and for an npy:DIR
+                     whose split.json lists rows)
   --data-dir DIR     real data directory (default: env HASH_DATA_DIR, else data/)
   --bits LIST        code lengths, e.g. 16,32,64                       (default 16,32,64)
                      CPAH takes 16, 32, 64, 128 (the papers' lengths); for other lengths add

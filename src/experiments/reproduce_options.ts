@@ -8,6 +8,8 @@
 import { DATA_OPTIONS, HELP_OPTIONS, parseCliOptions } from "../io.ts";
 import { parseBackendName } from "../accel/backend.ts";
 import { DATASET_NAMES, DATASET_VARIANTS, type DatasetName } from "../datasets/datasets.ts";
+import { hasIndexSplit, isNpyDataset, parseNpyDataset } from "../datasets/npy_dir.ts";
+import { dirname } from "node:path";
 import { METHOD_NAMES, METHODS } from "../models/mod.ts";
 import {
   canonicalData,
@@ -164,10 +166,28 @@ export function parseCli(argv: string[]): ReproduceCli {
       : string;
   };
   const isDefault = argv.length === 0;
-  const dataset = values.dataset ?? "synthetic";
-  if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
+  let dataset = values.dataset ?? "synthetic";
+  // A user's folder (npy:DIR): cells name it npy:<folder name>; its parent is the data dir.
+  let dataDir = values["data-dir"], indexSplit = false;
+  if (isNpyDataset(dataset)) {
+    const npy = (() => {
+      try {
+        return parseNpyDataset(dataset);
+      } catch (e) {
+        throw new Error(`--dataset: ${(e as Error).message}`);
+      }
+    })();
+    if (dataDir !== undefined) {
+      throw new Error("--data-dir: not with --dataset npy:DIR (the folder's path is in DIR)");
+    }
+    dataset = npy.name;
+    dataDir = dirname(npy.dir);
+    indexSplit = hasIndexSplit(npy.dir);
+  } else if (!(DATASET_NAMES as readonly string[]).includes(dataset)) {
     throw new Error(
-      `--dataset: unknown dataset '${dataset}'; expected one of ${DATASET_NAMES.join(", ")}`,
+      `--dataset: unknown dataset '${dataset}'; expected one of ${
+        DATASET_NAMES.join(", ")
+      }, or npy:DIR (a folder of arrays)`,
     );
   }
   if (values.variant !== undefined) {
@@ -181,12 +201,12 @@ export function parseCli(argv: string[]): ReproduceCli {
       );
     }
   }
-  const split =
-    (values.split ?? (dataset === "wikipedia" ? "fixed" : "permutation")) as SplitConvention;
+  const split = (values.split ??
+    (dataset === "wikipedia" || indexSplit ? "fixed" : "permutation")) as SplitConvention;
   if (!["fixed", "first", "last", "permutation"].includes(split)) {
     throw new Error(`--split: '${split}'; expected fixed, first, last or permutation`);
   }
-  if (split === "fixed" && dataset !== "wikipedia") {
+  if (split === "fixed" && dataset !== "wikipedia" && !indexSplit) {
     throw new Error(
       `--split: '${dataset}' has no published (fixed) split; expected first, last or permutation`,
     );
@@ -292,7 +312,7 @@ export function parseCli(argv: string[]): ReproduceCli {
     grid,
     specs,
     out,
-    dataDir: values["data-dir"],
+    dataDir,
     batchSize,
     evalEvery,
     png: !values["no-png"],

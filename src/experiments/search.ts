@@ -15,6 +15,7 @@ import {
 } from "../io.ts";
 import { initBackend, parseBackendName } from "../accel/backend.ts";
 import { loadDataset } from "../datasets/datasets.ts";
+import { isNpyDataset, parseNpyDataset } from "../datasets/npy_dir.ts";
 import { gatherRows } from "../datasets/matrix.ts";
 import { hammingDistances, hammingRanking } from "../retrieval/metrics.ts";
 import type { LabelMatrix, PackedCodes } from "../types.ts";
@@ -35,7 +36,7 @@ Options
   --target NAME      image | text: the database's modality  (default: the other modality)
   --k N              items per query                                          (default 10)
   --dataset NAME     the dataset the cell was trained on (default: the one saved.json names;
-                     another name is refused)
+                     another name is refused); npy:DIR for a folder of arrays
   --data-dir DIR     real data directory (default: env HASH_DATA_DIR, else data/)
   --backend NAME     TensorFlow.js backend for encoding (default: the cell's)
   -h, --help         this text
@@ -191,15 +192,18 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   }
   if (opts.k > nDb) throw new Error(`--k: ${opts.k} is more than the ${nDb} database items`);
   const dsName = manifest.dataset.name;
-  if (opts.dataset !== undefined && opts.dataset !== dsName) {
-    throw new Error(
-      `--dataset: the saved cell was trained on '${dsName}', not '${opts.dataset}'`,
-    );
+  // npy:DIR names a user's folder by its path; the cell records npy:<folder name>.
+  const npy = opts.dataset !== undefined && isNpyDataset(opts.dataset)
+    ? parseNpyDataset(opts.dataset)
+    : undefined;
+  const given = npy?.name ?? opts.dataset;
+  if (given !== undefined && given !== dsName) {
+    throw new Error(`--dataset: the saved cell was trained on '${dsName}', not '${given}'`);
   }
   const backend = parseBackendName(opts.backend ?? manifest.spec.backend ?? "wasm", "--backend");
   const cell: SavedCell = await loadSavedCell(opts.model);
   await initBackend({ name: backend });
-  const ds = await loadDataset(dsName, {
+  const ds = await loadDataset(npy ? `npy:${npy.dir}` : dsName, {
     dataDir: opts.dataDir,
     variant: manifest.dataset.variant,
   });

@@ -91,11 +91,28 @@ const SLURM_VALUE_OPTIONS = [
 ];
 const SLURM_FLAGS = ["slurm", "dry-run", "report-only"];
 
-/** The grid-defining arguments of argv, with --out made absolute (for the array tasks). */
+/** `--dataset npy:DIR` with DIR made absolute (the array tasks run in the repository). */
+function absoluteNpy(value: string): string {
+  if (!value.startsWith("npy:") || value.startsWith("npy:/")) return value;
+  return `npy:${Deno.cwd()}/${value.slice(4)}`;
+}
+
+/**
+ * The grid-defining arguments of argv, with --out and the folder of `--dataset npy:DIR` made
+ * absolute (for the array tasks).
+ */
 export function gridArguments(argv: string[], out: string): string[] {
   const kept: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === "--dataset" && i + 1 < argv.length) {
+      kept.push(a, absoluteNpy(argv[++i]));
+      continue;
+    }
+    if (a.startsWith("--dataset=")) {
+      kept.push(`--dataset=${absoluteNpy(a.slice(10))}`);
+      continue;
+    }
     const name = a.startsWith("--") ? a.slice(2).split("=")[0] : "";
     if (SLURM_FLAGS.includes(name)) continue;
     if (SLURM_VALUE_OPTIONS.includes(name)) {

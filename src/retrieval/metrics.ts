@@ -25,6 +25,11 @@
  * - Precision and recall by Hamming radius r = 0..K: the retrieved set is every item at
  *   distance <= r; precision = relevant retrieved / retrieved, recall = relevant retrieved / R.
  * - Precision within Hamming radius 2 (configurable): the precision above at r = 2.
+ * - Tie-aware MAP@all and standard MAP@k (He et al., CVPR 2018, "Hashing as Tie-Aware Learning
+ *   to Rank"): the expectation of AP over every order of the items within each distance, in
+ *   closed form over the distance histogram (O(K) per query and cut-off, no sort; see
+ *   `tieGroupSum` in ranking.ts). Legacy MAP@k has no tie-aware form here: which relevant items
+ *   are the first min(k, R) depends on the order, and its expectation has no such closed form.
  *
  * Documented choices (each an option, recorded in every result):
  * - `zeroRelevant`: a query with R = 0 has every metric 0 and still counts in the mean
@@ -76,7 +81,10 @@ export interface EvaluateOptions {
   readonly zeroRelevant?: ZeroRelevantPolicy;
   /** Precision of an empty retrieved set: "zero" (default) or "skip". */
   readonly emptyRetrieved?: EmptyRetrievedPolicy;
-  /** Also return each query's AP@all (in query order; excluded queries have none). */
+  /**
+   * Also return each query's AP@all, stable-tie and tie-aware (in query order; excluded queries
+   * have none).
+   */
   readonly perQuery?: boolean;
 }
 
@@ -106,13 +114,24 @@ export interface RetrievalMetrics {
   readonly queriesWithoutRelevant: number;
   /** The conventions the numbers were computed under. */
   readonly conventions: MetricConventions;
-  /** MAP over the whole ranked database. */
+  /** MAP over the whole ranked database (ties by database index, ascending). */
   readonly mapAll: number;
+  /**
+   * Tie-aware MAP@all: the expectation of MAP@all over every order of the items within each
+   * Hamming distance (He et al., CVPR 2018). Absent in results written before it existed.
+   */
+  readonly mapAllTieAware?: number;
   /** MAP@k for each k, both definitions (parallel arrays). */
   readonly mapAtK: {
     readonly k: number[];
     readonly standard: number[];
     readonly legacy: number[];
+    /**
+     * Tie-aware standard MAP@k: its expectation over the orders within each distance (the
+     * denominator min(k, R) does not depend on the order). Absent in results written before
+     * it existed.
+     */
+    readonly tieAware?: number[];
   };
   /** Precision@N curve (parallel arrays; N already clipped to the database size). */
   readonly precisionAtN: { readonly n: number[]; readonly precision: number[] };
@@ -131,6 +150,8 @@ export interface RetrievalMetrics {
   readonly precisionWithinRadius: { readonly radius: number; readonly precision: number };
   /** Per-query AP@all, when asked for (counted queries only, in query order). */
   readonly perQueryAP?: number[];
+  /** Per-query tie-aware AP@all, when asked for (as {@link perQueryAP}). */
+  readonly perQueryTieAwareAP?: number[];
 }
 
 /**

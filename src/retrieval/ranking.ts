@@ -199,6 +199,40 @@ function fullKernel(
   return sum;
 }
 
+/**
+ * Harmonic numbers H[0..n] (H[0] = 0, H[m] = Σ_{t=1..m} 1/t), the table behind
+ * {@link tieGroupSum}.
+ */
+export function harmonicTable(n: number): Float64Array {
+  const h = new Float64Array(n + 1);
+  for (let t = 1; t <= n; t++) h[t] = h[t - 1] + 1 / t;
+  return h;
+}
+
+/**
+ * Tie-aware AP numerator of one tie group (He et al., CVPR 2018, "Hashing as Tie-Aware Learning
+ * to Rank"): the expectation, over the orders of the group's items, of Σ P@rank over the
+ * group's relevant items at positions t = 1..m of the group. The group holds `n` items, `r` of
+ * them relevant, behind `N` items of which `Rb` are relevant. A relevant item at position t has
+ * probability r/n, and then (t − 1)(r − 1)/(n − 1) relevant items ahead of it in the group in
+ * expectation, so the sum is (r/n) Σ_{t=1..m} (Rb + 1 + (t − 1) b) / (N + t) with
+ * b = (r − 1)/(n − 1). Writing the numerator as b (N + t) + (Rb + 1 − b (N + 1)) gives the
+ * closed form (r/n) (b m + (Rb + 1 − b (N + 1)) (H[N + m] − H[N])) with harmonic numbers H: O(1)
+ * per group, no sort.
+ */
+export function tieGroupSum(
+  N: number,
+  Rb: number,
+  n: number,
+  r: number,
+  m: number,
+  H: Float64Array,
+): number {
+  if (r === 0 || m <= 0) return 0;
+  const b = n > 1 ? (r - 1) / (n - 1) : 0;
+  return (r / n) * (b * m + (Rb + 1 - b * (N + 1)) * (H[N + m] - H[N]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // One direction's accumulator
 // ---------------------------------------------------------------------------------------------
@@ -225,10 +259,13 @@ export class DirectionAccumulator {
   readonly #stdQ: Float64Array;
   readonly #legQ: Float64Array;
   readonly #rankRel: Uint8Array;
+  readonly #harmonic: Float64Array;
   // sums over queries
   #counted = 0;
   #zeroRel = 0;
   #ap = 0;
+  #tieAp = 0;
+  readonly #tieStd: Float64Array;
   readonly #std: Float64Array;
   readonly #leg: Float64Array;
   readonly #pAtN: Float64Array;
@@ -236,6 +273,7 @@ export class DirectionAccumulator {
   readonly #precCount: Float64Array;
   readonly #rec: Float64Array;
   readonly #perQuery: number[] = [];
+  readonly #perQueryTie: number[] = [];
   readonly #nQuery: number;
 
   /** Workspace for `query` against `db` (labels packed as `ql`, `dl`) under options `o`. */
@@ -268,6 +306,8 @@ export class DirectionAccumulator {
     this.#rankRel = new Uint8Array(this.#lean ? 0 : db.n);
     this.#std = new Float64Array(o.ks.length);
     this.#leg = new Float64Array(o.ks.length);
+    this.#tieStd = new Float64Array(o.ks.length);
+    this.#harmonic = harmonicTable(db.n);
     this.#pAtN = new Float64Array(o.ns.length);
     this.#prec = new Float64Array(K + 1);
     this.#precCount = new Float64Array(K + 1);
@@ -310,6 +350,8 @@ export class DirectionAccumulator {
       if (R > 0) this.#rec[d] += relBefore / R;
     }
 
+    this.#addTieAware(R);
+
     let apNum: number;
     if (this.#lean) {
       apNum = scanner !== undefined ? scanner.apSum(R) : apKernel(R, rec, before);
@@ -340,6 +382,37 @@ export class DirectionAccumulator {
     if (this.#o.perQuery) this.#perQuery.push(ap);
   }
 
+  /**
+   * Tie-aware AP@all and standard AP@k of the query just scanned (expectation over the orders
+   * within each distance, {@link tieGroupSum}), from the distance histogram: O(K) per cut-off.
+   */
+  #addTieAware(R: number): void {
+    if (R === 0) {
+      if (this.#o.perQuery) this.#perQueryTie.push(0);
+      return;
+    }
+    const counts = this.#counts, before = this.#before, H = this.#harmonic;
+    const K = this.#bits;
+    let num = 0;
+    for (let d = 0; d <= K; d++) {
+      const n = counts[2 * d];
+      num += tieGroupSum(before[2 * d], before[2 * d + 1], n, counts[2 * d + 1], n, H);
+    }
+    this.#tieAp += num / R;
+    if (this.#o.perQuery) this.#perQueryTie.push(num / R);
+    const ks = this.#ks;
+    for (let t = 0; t < ks.length; t++) {
+      const k = ks[t];
+      let s = 0;
+      for (let d = 0; d <= K && before[2 * d] < k; d++) {
+        const n = counts[2 * d];
+        const m = Math.min(n, k - before[2 * d]);
+        s += tieGroupSum(before[2 * d], before[2 * d + 1], n, counts[2 * d + 1], m, H);
+      }
+      this.#tieStd[t] += s / Math.min(k, R);
+    }
+  }
+
   /** The metrics over the queries added so far. */
   result(): RetrievalMetrics {
     const c = this.#counted;
@@ -367,15 +440,19 @@ export class DirectionAccumulator {
         emptyRetrieved: this.#o.emptyRetrieved,
       },
       mapAll: mean(this.#ap, c),
+      mapAllTieAware: mean(this.#tieAp, c),
       mapAtK: {
         k: [...this.#o.ks],
         standard: Array.from(this.#std, (s) => mean(s, c)),
         legacy: Array.from(this.#leg, (s) => mean(s, c)),
+        tieAware: Array.from(this.#tieStd, (s) => mean(s, c)),
       },
       precisionAtN: { n: [...this.#o.ns], precision: Array.from(this.#pAtN, (s) => mean(s, c)) },
       prByRadius: { radius, precision, recall, precisionQueries },
       precisionWithinRadius: { radius: this.#o.radius, precision: precision[rr] },
     };
-    return this.#o.perQuery ? { ...out, perQueryAP: [...this.#perQuery] } : out;
+    return this.#o.perQuery
+      ? { ...out, perQueryAP: [...this.#perQuery], perQueryTieAwareAP: [...this.#perQueryTie] }
+      : out;
   }
 }

@@ -939,3 +939,45 @@ Deno.test("the published table names our image features whole, brackets included
   );
   assert.equal(imagePart("synthetic, no image part here"), undefined);
 });
+
+Deno.test("tie-aware MAP: more-metrics columns and long rows when results record it", () => {
+  const rs = wikiResults().map((r) => ({
+    ...r,
+    metrics: Object.fromEntries(
+      Object.entries(r.metrics).map(([d, m]) => [d, {
+        ...m,
+        mapAllTieAware: m.mapAll - 0.01,
+        mapAtK: { ...m.mapAtK, tieAware: m.mapAtK.standard.map((v) => v - 0.02) },
+      }]),
+    ) as CellResult["metrics"],
+  }));
+  const { sections } = groupSections(rs);
+  const t16 = moreMetricsTables(sections[0])[0];
+  const cols = t16.display.columnNames();
+  assert.deepEqual(cols.slice(3, 8), [
+    "MAP@all",
+    "MAP@all tie-aware",
+    "MAP@50",
+    "MAP@100",
+    "MAP@50 tie-aware",
+  ]);
+  const i2i = rows(t16.display).find((x) => x.series === "CPAH" && x.direction === "I→I")!;
+  assert.equal(i2i["MAP@all tie-aware"], "0.6433 ± 0.0451");
+  assert.equal(i2i["MAP@50 tie-aware"], "0.6833 ± 0.0451");
+  assert.match(t16.caption, /'tie-aware' = the expectation over every order/);
+  assert.doesNotMatch(
+    moreMetricsTables(groupSections(wikiResults()).sections[0])[0].caption,
+    /tie-aware/,
+  );
+  const all = rows(longTable(sections[0]));
+  const tie = all.filter((x) =>
+    x.method === "cpah" && x.ablation === "full" && x.bits === 16 && x.seed === 2 &&
+    x.direction === "T2I" && String(x.metric).includes("tie_aware")
+  );
+  assert.deepEqual(tie.map((x) => `${x.metric}@${x.k}`), [
+    "map_all_tie_aware@null",
+    "map_at_k_tie_aware@50",
+    "map_at_k_tie_aware@100",
+  ]);
+  assert.ok(Math.abs((tie[0].value as number) - 0.51) < 1e-12);
+});

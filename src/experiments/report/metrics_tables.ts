@@ -36,7 +36,11 @@ function at(ks: readonly number[] | undefined, vs: readonly number[] | undefined
   return i >= 0 ? vs?.[i] : undefined;
 }
 
-/** The metric columns of some results: MAP@all, MAP@k standard, MAP@k legacy, P (r≤radius). */
+/**
+ * The metric columns of some results: MAP@all, MAP@all tie-aware, MAP@k standard, MAP@k
+ * tie-aware, MAP@k legacy, P (r≤radius); the tie-aware columns only when some result records
+ * them.
+ */
 function metricColumns(rs: readonly CellResult[]): MetricColumn[] {
   const ms = rs.flatMap((r) => Object.values(r.metrics)).filter((m): m is RetrievalMetrics => !!m);
   const ks = distinct(ms.flatMap((m) => m.mapAtK?.k ?? [])).sort((a, b) => a - b);
@@ -45,13 +49,30 @@ function metricColumns(rs: readonly CellResult[]): MetricColumn[] {
       typeof r === "number"
     ),
   ).sort((a, b) => a - b);
+  const tieAware = ms.some((m) => typeof m.mapAllTieAware === "number");
   const cols: MetricColumn[] = [{ header: "MAP@all", key: "map_all", get: (m) => m.mapAll }];
+  if (tieAware) {
+    cols.push({
+      header: "MAP@all tie-aware",
+      key: "map_all_tie_aware",
+      get: (m) => m.mapAllTieAware,
+    });
+  }
   for (const k of ks) {
     cols.push({
       header: `MAP@${k}`,
       key: `map_at_${k}_standard`,
       get: (m) => at(m.mapAtK?.k, m.mapAtK?.standard, k),
     });
+  }
+  if (tieAware) {
+    for (const k of ks) {
+      cols.push({
+        header: `MAP@${k} tie-aware`,
+        key: `map_at_${k}_tie_aware`,
+        get: (m) => at(m.mapAtK?.k, m.mapAtK?.tieAware, k),
+      });
+    }
   }
   for (const k of ks) {
     cols.push({
@@ -71,15 +92,23 @@ function metricColumns(rs: readonly CellResult[]): MetricColumn[] {
   return cols;
 }
 
-const MORE_CAPTION =
-  "Every direction: I→T and T→I across modalities, I→I and T→T within one. MAP@all = mean " +
-  "average precision over the whole ranking; MAP@k = over the top k, 'standard' " +
-  "1/min(k,R) Σ P@r·rel(r), 'legacy' = the public DCMH/DADH code's mean of j/rank_j over the " +
-  "first min(k,R) relevant items; P (r≤2) = " +
-  "precision of the items within Hamming radius 2 (a query with none counts by the recorded " +
-  "empty-retrieved convention). Mean ± sample standard deviation over seeds; — = no result. " +
-  "Precision@N and precision-recall curves are in the figures; every per-seed number is in " +
-  "the long CSV.";
+/** The caption of a "more metrics" table; the tie-aware sentence when it has those columns. */
+function moreCaption(tieAware: boolean): string {
+  return "Every direction: I→T and T→I across modalities, I→I and T→T within one. MAP@all = " +
+    "mean average precision over the whole ranking; MAP@k = over the top k, 'standard' " +
+    "1/min(k,R) Σ P@r·rel(r), 'legacy' = the public DCMH/DADH code's mean of j/rank_j over the " +
+    "first min(k,R) relevant items; " +
+    (tieAware
+      ? "'tie-aware' = the expectation over every order of the items at equal Hamming " +
+        "distance (He et al., CVPR 2018), where the other columns break ties by database " +
+        "index; "
+      : "") +
+    "P (r≤2) = " +
+    "precision of the items within Hamming radius 2 (a query with none counts by the recorded " +
+    "empty-retrieved convention). Mean ± sample standard deviation over seeds; — = no result. " +
+    "Precision@N and precision-recall curves are in the figures; every per-seed number is in " +
+    "the long CSV.";
+}
 
 /**
  * One table per code length: rows = series (full models, ablations, baselines) × direction,
@@ -134,7 +163,7 @@ export function moreMetricsTables(section: DatasetSection): ReportTable[] {
       id: `metrics-${bits}b`,
       title:
         `More metrics at ${bits} bits: all directions, MAP@k, precision within radius 2 — ${section.heading}`,
-      caption: MORE_CAPTION,
+      caption: moreCaption(cols.some((c) => c.key === "map_all_tie_aware")),
       notes: [],
       display: aq.table(display),
       data: aq.table(data),
@@ -163,13 +192,16 @@ export const LONG_COLUMNS = [
 
 /**
  * The metric names of the long format, with what `k` is for each: map_all (no k),
- * map_at_k_standard and map_at_k_legacy (k), precision_at_n (k = N), precision_within_radius
+ * map_all_tie_aware (no k), map_at_k_standard, map_at_k_tie_aware and map_at_k_legacy (k),
+ * precision_at_n (k = N), precision_within_radius
  * (k = the Hamming radius), pr_precision and pr_recall (k = the Hamming radius of the
  * precision-recall curve).
  */
 export const LONG_METRICS = [
   "map_all",
+  "map_all_tie_aware",
   "map_at_k_standard",
+  "map_at_k_tie_aware",
   "map_at_k_legacy",
   "precision_at_n",
   "precision_within_radius",
@@ -220,7 +252,9 @@ export function longRows(r: CellResult): LongRow[] {
       });
     };
     row("map_all", null, m.mapAll);
+    row("map_all_tie_aware", null, m.mapAllTieAware);
     m.mapAtK?.k.forEach((k, i) => row("map_at_k_standard", k, m.mapAtK.standard[i]));
+    m.mapAtK?.k.forEach((k, i) => row("map_at_k_tie_aware", k, m.mapAtK.tieAware?.[i]));
     m.mapAtK?.k.forEach((k, i) => row("map_at_k_legacy", k, m.mapAtK.legacy[i]));
     m.precisionAtN?.n.forEach((n, i) => row("precision_at_n", n, m.precisionAtN.precision[i]));
     if (m.precisionWithinRadius) {

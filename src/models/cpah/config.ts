@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { DATASET_NAMES, type DatasetName } from "../../datasets/datasets.ts";
+import { DATASET_NAMES, type DatasetName, NPY_DEFAULTS_DATASET } from "../../datasets/datasets.ts";
+import { isNpyDataset } from "../../datasets/npy_dir.ts";
 import { OPTIMISATION_DEFAULTS, type OptimisationConfig } from "../model.ts";
 import { type FieldRule, isBoolean, isCount, isInteger, isLayers, isName } from "../config.ts";
 import { isNonNegative, isOneOf, isPositive, isUnitInterval } from "../config.ts";
@@ -107,7 +108,9 @@ export function cpahConfig(
   bits: number,
   overrides: Partial<CpahConfig> = {},
 ): CpahConfig {
-  const known = (CPAH_DATASETS as readonly string[]).includes(dataset);
+  // A user's folder of arrays (npy:<name>) takes the generic real-data defaults.
+  const defaultsOf = isNpyDataset(dataset) ? NPY_DEFAULTS_DATASET : dataset;
+  const known = (CPAH_DATASETS as readonly string[]).includes(defaultsOf);
   if (!known && (overrides.batchSize === undefined || overrides.epochs === undefined)) {
     throw new Error(
       `cpahConfig: dataset '${dataset}' has no defaults; expected one of ` +
@@ -138,7 +141,7 @@ export function cpahConfig(
     noAdversary: false,
     noMultiTask: false,
     relaxed: false,
-    ...(known ? DATASET_DEFAULTS[dataset as CpahDataset] : {}),
+    ...(known ? DATASET_DEFAULTS[defaultsOf as CpahDataset] : {}),
   };
   const config = withOverrides("cpahConfig", "CpahConfig", base, overrides);
   config.dataset = dataset;
