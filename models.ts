@@ -132,3 +132,24 @@ export type {
   Tensor2D,
   Variable,
 } from "./src/tensor_types.ts";
+export {
+  ablationCheck,
+  BINARY_SCALE_BAND,
+  emptyManipulation,
+  FUSION_DECISIVE_MIN,
+  GRAD_SHARE_MIN,
+  type Manipulation,
+  meanManipulation,
+  MERGED_BAND,
+  type ModuleCheck,
+  moduleCheck,
+  type PerModality,
+  relaxedScaleCheck,
+} from "./src/models/manipulation.ts";
+export {
+  adversarialTerm,
+  discriminatorLoss,
+  pairwiseTerm,
+  signStep,
+} from "./src/models/shared_terms.ts";
+export { configError, type FieldRule, validateFields, withOverrides } from "./src/models/config.ts";

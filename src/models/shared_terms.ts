@@ -15,6 +15,7 @@
  */
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { bceWithLogits, pairNll } from "../nn/losses.ts";
+import type { Scalar, Tensor2D } from "../tensor_types.ts";
 
 /**
  * L_pair: the pairwise likelihood across modalities, the mean of its two directions:
@@ -23,14 +24,14 @@ import { bceWithLogits, pairNll } from "../nn/losses.ts";
  * or the batch itself); `s`: m x N similarities. Zero outputs give log 2.
  */
 export function pairwiseTerm(
-  hv: tf.Tensor2D,
-  ht: tf.Tensor2D,
-  otherV: tf.Tensor2D,
-  otherT: tf.Tensor2D,
-  s: tf.Tensor2D,
-): tf.Scalar {
+  hv: Tensor2D,
+  ht: Tensor2D,
+  otherV: Tensor2D,
+  otherT: Tensor2D,
+  s: Tensor2D,
+): Scalar {
   return tf.tidy(() =>
-    tf.mul(tf.add(pairNll(hv, otherT, s), pairNll(ht, otherV, s)), 0.5) as tf.Scalar
+    tf.mul(tf.add(pairNll(hv, otherT, s), pairNll(ht, otherV, s)), 0.5) as Scalar
   );
 }
 
@@ -41,7 +42,7 @@ export function pairwiseTerm(
  * gradient in a logit z is (sigmoid(z) − 1/2)/(2m), which pulls a swapped item (image scored as
  * text) back towards the boundary as firmly as a correctly scored one.
  */
-export function adversarialTerm(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
+export function adversarialTerm(dv: Tensor2D, dt: Tensor2D): Scalar {
   return tf.tidy(() => {
     const logits = tf.concat([dv, dt], 0);
     return bceWithLogits(logits, tf.fill(logits.shape, 0.5));
@@ -53,7 +54,7 @@ export function adversarialTerm(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
  * items. The gradient penalty is a separate term (`gradientPenalty` in src/nn/losses.ts), added
  * in D's step with its own weight.
  */
-export function discriminatorLoss(dv: tf.Tensor2D, dt: tf.Tensor2D): tf.Scalar {
+export function discriminatorLoss(dv: Tensor2D, dt: Tensor2D): Scalar {
   return tf.tidy(() =>
     bceWithLogits(tf.concat([dv, dt], 0), tf.concat([tf.onesLike(dv), tf.zerosLike(dt)], 0))
   );
