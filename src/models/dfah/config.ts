@@ -45,7 +45,10 @@ export interface DfahConfig extends OptimisationConfig {
   eta: number;
   /** Weight of the quantisation / regression term. */
   beta: number;
-  /** Weight of the adversarial term of the extractors. */
+  /**
+   * Weight of the adversarial term of the extractors (10: selected on the validation slice
+   * among settings whose modules pass their manipulation checks; docs/dfah-design.md).
+   */
   gamma: number;
   /** Weight of the label-embedding term ||l P_l - u||^2. */
   delta: number;
@@ -53,9 +56,12 @@ export interface DfahConfig extends OptimisationConfig {
   balance: number;
   /** Weight of D's gradient penalty (0 = off). */
   gpWeight: number;
-  /** B-step weight of the modality outputs H^v, H^t. */
+  /**
+   * B-step weight λ of the modality outputs H^v, H^t (0: the heads learn to reproduce B and do
+   * not vote in it, so the fused outputs decide the codes; docs/dfah-design.md).
+   */
   lambda: number;
-  /** Weight of the label regression ||B - L P||^2 in the discrete step. */
+  /** Weight of the label regression ||B - L P||^2 in the discrete step (0.01: a weak prior). */
   mu: number;
   /** Ridge of the P-step (> 0). */
   rho: number;
@@ -81,12 +87,12 @@ export const BASE: Omit<DfahConfig, "dataset" | "bits"> = {
   intraText: false,
   eta: 1,
   beta: 1,
-  gamma: 0.1,
+  gamma: 10,
   delta: 1,
   balance: 0,
   gpWeight: 10,
-  lambda: 1,
-  mu: 1,
+  lambda: 0,
+  mu: 0.01,
   rho: 1,
   rounds: 3,
   ...OPTIMISATION_DEFAULTS,
