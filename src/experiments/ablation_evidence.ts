@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { ablationCheck, type ModuleCheck } from "../models/manipulation.ts";
 import type { CellResult } from "./results.ts";
 import { groupSections, type ReportTable } from "./report/tables.ts";
 import { pairedAblationTables } from "./report/paired.ts";
@@ -182,6 +183,12 @@ export interface DiagnosticsPanel {
 export interface AblationSection {
   /** The cells the table and the PR figure use. */
   evidence: AblationEvidence;
+  /**
+   * The manipulation check of the module the ablation removes, in the full model of the
+   * evidence (mean over its seeds' records at the first paired code length; src/models/
+   * manipulation.ts, `ablationCheck`); undefined when the cells record no checks.
+   */
+  check?: ModuleCheck;
   /** The report's paired table (ablation − full by seed, 95% CI, Holm-corrected p, verdict). */
   table: ReportTable;
   /** Precision-recall curves of full and ablation (I→T and T→I) at the first paired code length. */
@@ -241,5 +248,10 @@ export function ablationSection(
     }
     diagnostics.push(panel(rs, rs[0].spec.bits, "live"));
   }
-  return { evidence, table, pr, diagnostics };
+  const manip = (a: string) =>
+    evidence.results.filter((r) =>
+      r.spec.ablation === a && r.spec.bits === evidence.bits[0] && r.manipulation
+    ).map((r) => r.manipulation!);
+  const check = ablationCheck(ablation, manip("full"), manip(ablation));
+  return { evidence, check, table, pr, diagnostics };
 }

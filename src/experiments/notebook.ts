@@ -142,7 +142,8 @@ export async function ablationFigureBundles(
 }
 
 /**
- * Show one ablation section: which cells the paired comparison uses, the paired table, the
+ * Show one ablation section: the manipulation check of the module in the full model (is it
+ * active: a verdict is read only then), which cells the paired comparison uses, the paired table, the
  * diagnostics at the selected epoch (one table per source, mean over seeds, "—" where a
  * setting has no such module), and its figures (`bundles`, from {@link ablationFigureBundles}).
  */
@@ -150,6 +151,15 @@ export async function showAblationSection(
   s: AblationSection,
   bundles: readonly Record<string, unknown>[],
 ): Promise<void> {
+  console.log(
+    `manipulation check (full model): ${
+      s.check
+        ? `${
+          s.check.active ? "module active" : "module inactive — no verdict"
+        } (${s.check.evidence})`
+        : "not recorded in these cells — no verdict"
+    }`,
+  );
   console.log(`paired comparison: ${s.evidence.description}`);
   await showTable(s.table.display);
   for (const d of s.diagnostics) {
