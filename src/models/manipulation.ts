@@ -284,7 +284,8 @@ export function meanManipulation(ms: Manipulation[]): Manipulation {
  * Whether the module that ablation `flag` removes is active, from the full model's cells and
  * the ablation's own cells (their manipulation records; the mean over seeds is checked): the
  * full model must pass {@link moduleCheck}, and a relaxed ablation must also keep its codes at
- * binary scale ({@link relaxedScaleCheck}). Undefined when the cells record no checks.
+ * binary scale ({@link relaxedScaleCheck}) when it has training codes. Undefined when the cells
+ * record no checks.
  */
 export function ablationCheck(
   flag: string,
@@ -294,9 +295,9 @@ export function ablationCheck(
   if (!full.length) return undefined;
   const c = moduleCheck(flag, meanManipulation(full));
   if (!c || flag !== "relaxed") return c;
-  if (!ablation.length) return undefined;
-  const r = relaxedScaleCheck(meanManipulation(ablation));
-  if (!r) return undefined;
+  // A relaxed model without training codes (CPAH's) has no scale to check.
+  const r = ablation.length ? relaxedScaleCheck(meanManipulation(ablation)) : undefined;
+  if (!r) return c;
   return { active: c.active && r.active, evidence: `${c.evidence}; ${r.evidence}` };
 }
 

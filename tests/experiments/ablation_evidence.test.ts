@@ -178,7 +178,8 @@ Deno.test("notebook helpers outside the kernel: figure titles as text, sections 
   } finally {
     console.log = log;
   }
-  assert.match(lines[0], /^paired comparison: committed result files/);
+  assert.match(lines[0], /^manipulation check \(full model\): /);
+  assert.match(lines[1], /^paired comparison: committed result files/);
   assert.ok(lines.some((l) => l.includes("the short live run (mean over seeds)")));
   assert.ok(lines.some((l) => l.includes("[plotly figure: CPAH diagnostics per epoch")));
 });

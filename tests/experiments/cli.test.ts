@@ -86,7 +86,7 @@ Deno.test("reproduce: code lengths per method, epochs from each method's config"
   const any = parseCli(["--bits", "24", "--set", "anyBits=true", "--ablations", "full", ...three]);
   assert.deepEqual(any.specs.map((s) => s.method), ["cpah", "dfah", "random"]);
   assert.equal(any.specs[0].overrides?.anyBits, true);
-  // No --epochs: each method's own default (CPAH 100, DFAH 60 on Wikipedia), not the first's.
+  // No --epochs: each method's own default (CPAH 100, DFAH 100 on Wikipedia), not the first's.
   const wiki = parseCli([
     "--dataset",
     "wikipedia",
@@ -98,7 +98,7 @@ Deno.test("reproduce: code lengths per method, epochs from each method's config"
   ]);
   assert.deepEqual(wiki.specs.map((s) => [s.method, s.epochs]), [
     ["cpah", 100],
-    ["dfah", 60],
+    ["dfah", 100],
     ["random", 0],
   ]);
   assert.equal(parseCli(["--epochs", "3"]).specs[0].epochs, 3);

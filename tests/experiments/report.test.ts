@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Direction } from "../../src/types.ts";
 import type { RetrievalMetrics } from "../../src/retrieval/metrics.ts";
 import type { CellResult } from "../../src/experiments/results.ts";
+import type { Manipulation } from "../../src/models/manipulation.ts";
 import type { CellMethod, ExperimentSpec, SplitConvention } from "../../src/experiments/spec.ts";
 import {
   ablationTables,
@@ -256,8 +257,51 @@ Deno.test("one ablation table per method that has ablations: full first, then ea
   assert.match(String(r[1].removes), /consistency-refined/);
 });
 
+/** A manipulation record whose CR mask, adversary and multi-task terms all pass their checks. */
+function activeModules(): Manipulation {
+  return {
+    discAccuracy: 0.5,
+    maskBelow01: { image: 0.1, text: 0.1 },
+    maskAbove09: { image: 0.2, text: 0.2 },
+    consistencyAccuracy: { value: 0.95, chance: 0.5 },
+    fusionDecisive: null,
+    rmsB: 1,
+    gradShare: { adv: 0.5, cons: 0.1, label: 0.1 },
+  };
+}
+
+/** The Wikipedia fixtures with `m` as the manipulation record of every CPAH full-model cell. */
+function withFullManipulation(m: Manipulation | undefined): CellResult[] {
+  return wikiResults().map((r) =>
+    r.spec.method === "cpah" && r.spec.ablation === "full" && m ? { ...r, manipulation: m } : r
+  );
+}
+
+Deno.test("paired ablation table: a row whose module fails its manipulation check has no p-value or verdict", () => {
+  const inactive = { ...activeModules(), maskBelow01: { image: 0, text: 0 } };
+  inactive.maskAbove09 = { image: 0, text: 0.01 };
+  for (
+    const [m, word] of [
+      [inactive, "module inactive — no verdict"],
+      [undefined, "no manipulation check recorded — no verdict"],
+    ] as const
+  ) {
+    const { sections } = groupSections(withFullManipulation(m));
+    const r = rows(pairedAblationTables(sections[0])[0].display);
+    const noCR = r.find((x) => x.ablation === "noCR")!;
+    assert.equal(noCR.verdict, word);
+    assert.equal(noCR["p I→T (Holm)"], word);
+    assert.match(String(noCR["Δ I→T [95% CI]"]), /^−0\.2100/, "the difference is still shown");
+  }
+  const { sections } = groupSections(withFullManipulation(inactive));
+  const noCR = rows(pairedAblationTables(sections[0])[0].display).find((x) =>
+    x.ablation === "noCR"
+  )!;
+  assert.match(String(noCR["module check (full model)"]), /^inactive: units routed \(mask < 0\.1 or > 0\.9\) 0\.010/);
+});
+
 Deno.test("paired ablation table: differences over shared seeds, 95% CI, Holm-corrected p, verdicts", () => {
-  const { sections } = groupSections(wikiResults());
+  const { sections } = groupSections(withFullManipulation(activeModules()));
   const tables = pairedAblationTables(sections[0]);
   assert.deepEqual(tables.map((t) => t.id), ["paired-cpah"]);
   const r = rows(tables[0].display);
@@ -275,6 +319,8 @@ Deno.test("paired ablation table: differences over shared seeds, 95% CI, Holm-co
   );
   assert.equal(r[1].seeds, "1");
   assert.match(String(r[1].verdict), /too few seeds to test/);
+  assert.match(String(r[0]["module check (full model)"]), /^active: units routed \(mask < 0\.1 or > 0\.9\) 0\.300/);
+  assert.match(String(r[1]["module check (full model)"]), /^active: full model RMS\(B\) 1\.000/);
 });
 
 Deno.test("training table: selected epochs, early stops, and cells that may be undertrained", () => {
