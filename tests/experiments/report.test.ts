@@ -297,7 +297,10 @@ Deno.test("paired ablation table: a row whose module fails its manipulation chec
   const noCR = rows(pairedAblationTables(sections[0])[0].display).find((x) =>
     x.ablation === "noCR"
   )!;
-  assert.match(String(noCR["module check (full model)"]), /^inactive: units routed \(mask < 0\.1 or > 0\.9\) 0\.010/);
+  assert.match(
+    String(noCR["module check (full model)"]),
+    /^inactive: units routed \(mask < 0\.1 or > 0\.9\) 0\.010/,
+  );
 });
 
 Deno.test("paired ablation table: differences over shared seeds, 95% CI, Holm-corrected p, verdicts", () => {
@@ -319,7 +322,10 @@ Deno.test("paired ablation table: differences over shared seeds, 95% CI, Holm-co
   );
   assert.equal(r[1].seeds, "1");
   assert.match(String(r[1].verdict), /too few seeds to test/);
-  assert.match(String(r[0]["module check (full model)"]), /^active: units routed \(mask < 0\.1 or > 0\.9\) 0\.300/);
+  assert.match(
+    String(r[0]["module check (full model)"]),
+    /^active: units routed \(mask < 0\.1 or > 0\.9\) 0\.300/,
+  );
   assert.match(String(r[1]["module check (full model)"]), /^active: full model RMS\(B\) 1\.000/);
 });
 

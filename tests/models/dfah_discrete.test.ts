@@ -12,6 +12,7 @@ import {
   updateB,
   updateP,
 } from "../../src/models/dfah/mod.ts";
+import { fusionContribution } from "../../src/models/dfah/diagnostics.ts";
 import { close, sha256 } from "../test_utils.ts";
 
 function randomProblem(seed: number, n = 60, K = 12, c = 5): DiscreteProblem {
@@ -127,3 +128,50 @@ function singleLabels(n: number, c: number, seed: number): Float32Array {
   for (let i = 0; i < n; i++) L[i * c + rng.int(c)] = 1;
   return L;
 }
+
+Deno.test("fusionDecisive: with the default B-step weights, U decides exactly the signs where it disagrees with the labels", () => {
+  // Single-label items, two per class; the fused outputs U follow the class code except on a
+  // known set of entries, where they take the other sign with magnitude 0.8.
+  const n = 40, K = 8, c = 4;
+  const rng = new Rng(11);
+  const L = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) L[i * c + (i % c)] = 1;
+  const classCode = Float32Array.from({ length: c * K }, () => (rng.uniform() < 0.5 ? -1 : 1));
+  const U = new Float32Array(n * K), zero = new Float32Array(n * K);
+  let disagree = 0;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < K; k++) {
+      const b = classCode[(i % c) * K + k];
+      const flip = rng.uniform() < 0.15;
+      if (flip) disagree++;
+      U[i * K + k] = flip ? -0.8 * b : 0.9 * b;
+    }
+  }
+  const p: DiscreteProblem = {
+    n,
+    bits: K,
+    classes: c,
+    U,
+    Hv: zero,
+    Ht: zero,
+    L,
+    lambda: 0,
+    mu: 0.01,
+    rho: 1,
+  };
+  // Start from the label-consistent code, so that L P is the class code.
+  const B0 = new Float32Array(n * K);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < K; k++) B0[i * K + k] = classCode[(i % c) * K + k];
+  }
+  const res = discreteStep(p, B0, 1);
+  const f = fusionContribution(p, res.B, res.P);
+  assert.ok(disagree > 0);
+  close(f.fusionDecisive, disagree / (n * K), 1e-12, "U decides its disagreements");
+  // With the label regression dominant (mu = 1, lambda = 1, heads agreeing with the labels),
+  // U decides nothing: the check can fail.
+  const heads = Float32Array.from(B0, (b) => 0.9 * b);
+  const dominated = { ...p, Hv: heads, Ht: heads, lambda: 1, mu: 1 };
+  const r2 = discreteStep(dominated, B0, 1);
+  assert.equal(fusionContribution(dominated, r2.B, r2.P).fusionDecisive, 0);
+});
