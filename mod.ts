@@ -80,6 +80,7 @@ export {
   isTrainable,
   loadModel,
   method,
+  DEFAULT_GRID_METHODS,
   METHOD_NAMES,
   type MethodEntry,
   type MethodKind,
@@ -254,6 +255,8 @@ export {
 } from "./src/experiments/spec.ts";
 export {
   type CellResult,
+  type FolderResults,
+  readFolderResults,
   readResult,
   readResults,
   RESULT_FORMAT,
@@ -295,6 +298,7 @@ export {
   reportMarkdown,
   type ReportTable,
   type SectionReport,
+  writeFolderReport,
   writeReports,
   type WriteReportsOptions,
 } from "./src/experiments/report/mod.ts";

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { initBackend } from "../accel/backend.ts";
+import { initBackend, kernelPath, plannedKernelPath } from "../accel/backend.ts";
+import { envBlasMode } from "../accel/blas.ts";
 import type { ExperimentSpec } from "./spec.ts";
 import { type CellResult, readResult, resultPath } from "./results.ts";
 import { DatasetCache, runCell, type RunOptions } from "./run_cell.ts";
@@ -35,14 +36,39 @@ export interface GridOptions extends RunOptions {
   onCellDone?: (result: CellResult) => void | Promise<void>;
 }
 
-/** The result at `path` when the file exists (read and validated), else undefined. */
+/**
+ * Why a finished cell's result cannot stand for its cell in this process: it was computed on
+ * another kernel path (BLAS on or off, see kernelPath) than the one this process would take,
+ * so its numbers are not the ones a rerun here would give. One line naming both paths, or
+ * undefined when they agree. The cell id does not hold the kernel path, so such a cell is
+ * neither reused nor overwritten: the grid refuses to go on.
+ */
+export function kernelMismatch(result: CellResult, path: string): string | undefined {
+  const have = kernelPath(result.backend);
+  const want = plannedKernelPath(result.spec.backend);
+  if (have === want) return undefined;
+  const env = envBlasMode();
+  return `${path}: computed with kernels ${have}, and this run's are ${want} (HASH_BLAS=${
+    env ?? "unset, so auto"
+  }); rerun with the kernels it was computed on (${
+    have.endsWith("+BLAS") ? "OpenBLAS installed, HASH_BLAS unset" : "HASH_BLAS=off"
+  }) or write to another --out`;
+}
+
+/**
+ * The result at `path` when the file exists (read and validated), else undefined; a result
+ * computed on another kernel path than this process's is refused ({@link kernelMismatch}).
+ */
 async function finishedResult(path: string): Promise<CellResult | undefined> {
   try {
     await Deno.stat(path);
   } catch {
     return undefined; // not finished yet
   }
-  return await readResult(path);
+  const r = await readResult(path);
+  const why = kernelMismatch(r, path);
+  if (why) throw new Error(why);
+  return r;
 }
 
 /**
