@@ -165,7 +165,9 @@ function cliError(e: unknown, command: string, known: readonly string[] = []): E
   if ((x = m.match(/^Unknown option '([^']+)'/))) {
     const guess = didYouMean(x[1], known);
     return new Error(
-      `unknown option '${x[1]}'${guess ? `; did you mean '--${guess}'?` : ""} ('deno task ${command} ` +
+      `unknown option '${x[1]}'${
+        guess ? `; did you mean '--${guess}'?` : ""
+      } ('deno task ${command} ` +
         `--help' lists the options)`,
     );
   }

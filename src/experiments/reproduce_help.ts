@@ -219,7 +219,12 @@ ${
       "--time T, --cpus N, --mem M: per-task sbatch settings (default: cluster defaults; 1 CPU)",
     )
   }
-${option("--sbatch-arg FLAG", "one extra sbatch flag, e.g. --sbatch-arg=--account=abc (repeatable)")}
+${
+    option(
+      "--sbatch-arg FLAG",
+      "one extra sbatch flag, e.g. --sbatch-arg=--account=abc (repeatable)",
+    )
+  }
 ${option("--shard-size N", "cells per array task (default 1)")}
 ${option("--max-parallel N", "at most N array tasks at once")}
 ${option("--shard I", "run only shard I of the grid (what each array task does)")}

@@ -282,8 +282,7 @@ export function parseCli(argv: string[]): ReproduceCli {
   }
   const presetName = (values.preset as PresetName | undefined) ?? defaultPreset(dataset);
   const preset = PRESETS[presetName];
-  const methods =
-    (list(values.methods, "methods") ?? [...DEFAULT_GRID_METHODS]) as CellMethod[];
+  const methods = (list(values.methods, "methods") ?? [...DEFAULT_GRID_METHODS]) as CellMethod[];
   for (const m of methods) {
     if (!(m in METHODS)) {
       throw new Error(

@@ -120,11 +120,14 @@ export function otherSettingsWarning(
   const what = [...other].map(([k, vs]) => `${k} ${[...vs].sort().join(", ")}`).join("; ");
   return `reproduce: warning: ${out}/ holds ${plural(count, "cell")} of other settings than ` +
     `this run's (${what || "other epochs per method"}); the report covers every result file ` +
-    `in it, so its tables mix them (use another --out to keep runs apart)`;
+    `in it (use another --out to keep runs apart)`;
 }
 
 /** The cells a run would run and skip, as `--dry-run` prints them. */
-export function dryRunText(todo: readonly ExperimentSpec[], skip: readonly ExperimentSpec[]): string {
+export function dryRunText(
+  todo: readonly ExperimentSpec[],
+  skip: readonly ExperimentSpec[],
+): string {
   const lines = [`dry run: would run ${plural(todo.length, "cell")}:`];
   for (const s of todo) lines.push(`  run  ${cellId(s)}`);
   lines.push(`dry run: would skip ${plural(skip.length, "finished cell")}:`);
