@@ -135,8 +135,8 @@ Deno.test("the command log records runs that ran a cell: not failed, not empty r
     const first = await reproduce(grid);
     assert.equal(first.code, 0, first.out);
     assert.match(first.out, /^reproduce: preset quick \(the default on this dataset/m);
-    assert.match(first.out, /^  methods +random$/m);
-    assert.match(first.out, /^  set by options: --bits, --methods; the rest from the preset$/m);
+    assert.match(first.out, /^ {2}methods +random$/m);
+    assert.match(first.out, /^ {2}set by options: --bits, --methods; the rest from the preset$/m);
     assert.match(first.out, /^reproduce: estimated ~\d+ s for 1 cell \(from .*\) — an estimate/m);
     assert.match(first.out, /^grid done: 1 cell run, 0 skipped/m);
     const log = () => Deno.readTextFile(`${out}/command.txt`);
