@@ -302,6 +302,8 @@ export {
   writeReports,
   type WriteReportsOptions,
 } from "./src/experiments/report/mod.ts";
+/** The tables of a report (arquero's ColumnTable, as far as the toolkit types it). */
+export type { ColumnTable, FormatOptions } from "./src/experiments/report/arquero.ts";
 /**
  * The pre-registered mechanism study (docs/mechanisms.md): its sweeps as typed data, the
  * analysis of their result files, and the figure of a sweep.
