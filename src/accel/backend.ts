@@ -278,6 +278,65 @@ export function kernelPath(info: Pick<BackendInfo, "name" | "accelerated">): str
 }
 
 /**
+ * What decides a run's float32 rounding: the kernel path ({@link kernelPath}), the fast
+ * kernels, and with BLAS the OpenBLAS core type and thread count. Read from a recorded
+ * {@link BackendInfo}; results recorded before `blasCore`/`blasThreads` existed have them
+ * parsed from the BLAS description ("... Haswell MAX_THREADS=64), threads=1, ...").
+ */
+export interface NumericConfiguration {
+  /** {@link kernelPath}. */
+  path: string;
+  /** Whether the wasm fast kernels were installed. */
+  fastKernels: boolean;
+  /** OpenBLAS core type (BLAS only; undefined when not reported). */
+  core?: string;
+  /** BLAS thread count (BLAS only; undefined when not reported). */
+  threads?: number;
+}
+
+/** The {@link NumericConfiguration} of a recorded backend description. */
+export function numericConfiguration(info: BackendInfo): NumericConfiguration {
+  const out: NumericConfiguration = { path: kernelPath(info), fastKernels: !!info.fastKernels };
+  if (!info.accelerated) return out;
+  const core = info.blasCore ?? info.accelerated.match(/(\S+)\s+MAX_THREADS=/)?.[1];
+  const t = info.blasThreads ?? Number(info.accelerated.match(/threads=(\d+)/)?.[1]);
+  if (core) out.core = core;
+  if (Number.isInteger(t) && t > 0) out.threads = t;
+  return out;
+}
+
+/** "wasm+BLAS (OpenBLAS core Haswell, 1 thread), fast kernels". */
+export function describeConfiguration(c: NumericConfiguration): string {
+  const blas = c.path.endsWith("+BLAS")
+    ? ` (OpenBLAS core ${c.core ?? "unknown"}, ${c.threads ?? "unknown"} thread${
+      c.threads === 1 ? "" : "s"
+    })`
+    : "";
+  return `${c.path}${blas}, ${c.fastKernels ? "fast kernels" : "stock kernels"}`;
+}
+
+/**
+ * How two configurations differ in what decides the rounding (kernel path, fast kernels,
+ * OpenBLAS core type, thread count), in words; undefined when they agree, so the same seed
+ * gives the same numbers.
+ */
+export function configurationDifference(
+  here: NumericConfiguration,
+  there: NumericConfiguration,
+): string | undefined {
+  const diffs: string[] = [];
+  if (here.path !== there.path) diffs.push(`kernels ${here.path} vs ${there.path}`);
+  if (here.fastKernels !== there.fastKernels) diffs.push("fast kernels differ");
+  if (here.path === there.path && here.path.endsWith("+BLAS")) {
+    if (here.core !== there.core) diffs.push(`OpenBLAS core ${here.core} vs ${there.core}`);
+    if (here.threads !== there.threads) {
+      diffs.push(`BLAS threads ${here.threads} vs ${there.threads}`);
+    }
+  }
+  return diffs.length ? diffs.join(", ") : undefined;
+}
+
+/**
  * The kernel path {@link initBackend} will take for `name` in this process (environment
  * variable HASH_BLAS, else "auto": BLAS when a library is found), without initialising
  * anything; see {@link kernelPath}.
