@@ -30,6 +30,12 @@ export interface GridOptions extends RunOptions {
   /** Datasets already loaded (default: a new cache on `dataDir`). */
   cache?: DatasetCache;
   /**
+   * Reuse finished cells computed on another kernel path than this process's, each with a
+   * logged line, instead of stopping ({@link kernelMismatch}); default false (`reproduce
+   * --reuse-other-kernels`, for directories that already mix kernel paths).
+   */
+  reuseOtherKernels?: boolean;
+  /**
    * Called after each cell run now has written its result file, before the next starts (e.g.
    * to record the command that produced it, so an interrupted run is still listed).
    */
@@ -57,9 +63,14 @@ export function kernelMismatch(result: CellResult, path: string): string | undef
 
 /**
  * The result at `path` when the file exists (read and validated), else undefined; a result
- * computed on another kernel path than this process's is refused ({@link kernelMismatch}).
+ * computed on another kernel path than this process's is refused ({@link kernelMismatch}), or
+ * reused with a logged line when `reuse` is set.
  */
-async function finishedResult(path: string): Promise<CellResult | undefined> {
+async function finishedResult(
+  path: string,
+  opts: Pick<GridOptions, "reuseOtherKernels">,
+  log: (line: string) => void,
+): Promise<CellResult | undefined> {
   try {
     await Deno.stat(path);
   } catch {
@@ -67,7 +78,10 @@ async function finishedResult(path: string): Promise<CellResult | undefined> {
   }
   const r = await readResult(path);
   const why = kernelMismatch(r, path);
-  if (why) throw new Error(why);
+  if (why && !opts.reuseOtherKernels) throw new Error(why);
+  if (why) {
+    log(`grid: reusing ${path} computed with kernels ${kernelPath(r.backend)} as it is`);
+  }
   return r;
 }
 
@@ -83,7 +97,7 @@ export async function runGrid(specs: ExperimentSpec[], opts: GridOptions): Promi
   let ran = 0, skipped = 0, spent = 0;
   const todo: ExperimentSpec[] = [];
   for (const spec of specs) {
-    const done = await finishedResult(resultPath(opts.out, spec));
+    const done = await finishedResult(resultPath(opts.out, spec), opts, log);
     if (done) {
       results.push(done);
       skipped++;
@@ -95,7 +109,7 @@ export async function runGrid(specs: ExperimentSpec[], opts: GridOptions): Promi
   for (const [i, spec] of todo.entries()) {
     // Another process on the same directory (a second core, a Slurm task) may have finished
     // this cell since the scan above: take its result rather than train the cell twice.
-    const done = await finishedResult(resultPath(opts.out, spec));
+    const done = await finishedResult(resultPath(opts.out, spec), opts, log);
     if (done) {
       results.push(done);
       skipped++;

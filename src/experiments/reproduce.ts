@@ -78,15 +78,27 @@ async function main(argv: string[]): Promise<void> {
   const mine = cli.shard === undefined ? specs : shardOf(specs, cli.shard, cli.shardSize);
   const todo: ExperimentSpec[] = [];
   const skip: ExperimentSpec[] = [];
+  const otherKernels: string[] = [];
   for (const s of mine) {
     const path = resultPath(cli.out, s);
     if (!(await exists(path))) todo.push(s);
     else {
-      // A finished cell computed on other kernels stops the run here, in one line.
+      // A finished cell computed on other kernels stops the run here, in one line, unless
+      // --reuse-other-kernels takes it as it is.
       const why = kernelMismatch(await readResult(path), path);
-      if (why) throw new Error(why);
+      if (why && !cli.reuseOtherKernels) {
+        throw new Error(`${why}, or add --reuse-other-kernels to reuse it as it is`);
+      }
+      if (why) otherKernels.push(path);
       skip.push(s);
     }
+  }
+  if (otherKernels.length) {
+    console.log(
+      `reproduce: --reuse-other-kernels: reusing ${
+        plural(otherKernels.length, "finished cell")
+      } computed on other kernels than this run's (their result files say which)`,
+    );
   }
   const blasAvailable = (g.backend === "wasm" || g.backend === "cpu") &&
     envBlasMode() !== "off" && probeBlasLibrary().found;
@@ -167,6 +179,7 @@ async function main(argv: string[]): Promise<void> {
       batchSize: cli.batchSize,
       evalEvery: cli.evalEvery,
       save: cli.save,
+      reuseOtherKernels: cli.reuseOtherKernels,
       cache,
       // The command log lists the commands that produced result files: it is written when the
       // first cell finishes, so a run stopped later is listed too, and a run that ran nothing

@@ -32,7 +32,9 @@ function wrap(text: string, indent = INDENT, first = ""): string {
 
 /** One option's entry: its name column and its wrapped description. */
 function option(name: string, text: string): string {
-  return wrap(text, INDENT, `  ${name.padEnd(INDENT.length - 3)}`);
+  const column = INDENT.length - 3;
+  if (name.length > column) return `  ${name}\n${wrap(text, INDENT, INDENT)}`;
+  return wrap(text, INDENT, `  ${name.padEnd(column)}`);
 }
 
 /** A method's epochs by dataset, grouped: "30 on synthetic; 100 on wikipedia, ...". */
@@ -177,6 +179,13 @@ ${
         "kernels: env HASH_BLAS=auto|on|off, HASH_BLAS_THREADS=N (1 on a busy machine). A " +
         "finished cell computed with BLAS on is not reused by a run with it off, nor the " +
         "reverse: the run stops with one line naming both.",
+    )
+  }
+${
+    option(
+      "--reuse-other-kernels",
+      "reuse such cells as they are instead of stopping (a directory that already mixes " +
+        "kernel paths); each one is logged",
     )
   }
 ${option("--out DIR", "results directory (default results/<dataset>[-KEY=VALUE...])")}

@@ -116,6 +116,7 @@ const OPTIONS = {
   "max-parallel": { type: "string" },
   shard: { type: "string" },
   "report-only": { type: "boolean" },
+  "reuse-other-kernels": { type: "boolean" },
   set: { type: "string", multiple: true },
   data: { type: "string", multiple: true },
 } as const;
@@ -229,6 +230,11 @@ export interface ReproduceCli {
   shardSize: number;
   /** --report-only. */
   reportOnly: boolean;
+  /**
+   * --reuse-other-kernels: reuse finished cells computed on another kernel path (BLAS on or off)
+   * than this run's instead of stopping.
+   */
+  reuseOtherKernels: boolean;
 }
 
 /**
@@ -406,5 +412,6 @@ export function parseCli(argv: string[]): ReproduceCli {
     shard,
     shardSize,
     reportOnly: values["report-only"] ?? false,
+    reuseOtherKernels: values["reuse-other-kernels"] ?? false,
   };
 }

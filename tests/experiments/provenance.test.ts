@@ -58,6 +58,15 @@ Deno.test("a finished cell computed on the other kernel path stops the grid, nam
     assert.ok(err.message.includes(`this run's are ${here}`), err.message);
     // Neither reused nor overwritten.
     assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), other);
+    // Unless asked to: reused as it is, with a line saying so.
+    const lines: string[] = [];
+    const reused = await runGrid(specs, {
+      out,
+      log: (l) => lines.push(l),
+      reuseOtherKernels: true,
+    });
+    assert.equal(reused.ran, 0);
+    assert.deepEqual(lines.filter((l) => l.startsWith(`grid: reusing ${path}`)).length, 1);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
