@@ -17,6 +17,8 @@ export {
 } from "./src/experiments/spec.ts";
 export {
   type CellResult,
+  type FolderResults,
+  readFolderResults,
   readResult,
   readResults,
   RESULT_FORMAT,
@@ -106,6 +108,7 @@ export {
   reportMarkdown,
   type ReportTable,
   type SectionReport,
+  writeFolderReport,
   writeReports,
   type WriteReportsOptions,
 } from "./src/experiments/report/mod.ts";

@@ -23,6 +23,7 @@ export {
   ablationDescription,
   type AblationFlag,
   ablationNames,
+  DEFAULT_GRID_METHODS,
   isTrainable,
   loadModel,
   method,

@@ -24,6 +24,21 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
   await writeFileAtomic(path, new TextEncoder().encode(text));
 }
 
+/**
+ * Run `fn` holding an exclusive lock on the file `path` (created when absent; an advisory
+ * `flock`, released when `fn` settles or the process dies): processes sharing a results
+ * directory take turns, e.g. to read every result file and write the report from them.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const file = await Deno.open(path, { create: true, write: true });
+  try {
+    await file.lock(true);
+    return await fn();
+  } finally {
+    file.close();
+  }
+}
+
 /** The bytes of a file; a missing file throws `${path}: ${missing}`. */
 export async function readFileOr(path: string, missing: string): Promise<Uint8Array> {
   try {
@@ -109,12 +124,52 @@ export function printedHelpOrVersion(argv: string[], help: string, version: stri
   return true;
 }
 
+/** Edit distance between two words (insertions, deletions, substitutions, transpositions). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The option a mistyped one most likely meant: the closest known name within a third of its
+ * length in edits (at least 1, at most 3), or the one it is a prefix of; undefined when none is
+ * close.
+ */
+export function didYouMean(typed: string, known: readonly string[]): string | undefined {
+  const word = typed.replace(/^-+/, "").split("=")[0];
+  if (!word) return undefined;
+  const prefixed = known.filter((k) => k.startsWith(word));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined, bestD = Infinity;
+  for (const k of known) {
+    const dist = editDistance(word, k);
+    if (dist < bestD) [best, bestD] = [k, dist];
+  }
+  return bestD <= Math.min(3, Math.max(1, Math.floor(word.length / 3))) ? best : undefined;
+}
+
 /** node:util parseArgs errors in this CLI's terms: the option named, one line. */
-function cliError(e: unknown, command: string): Error {
+function cliError(e: unknown, command: string, known: readonly string[] = []): Error {
   const m = (e as Error).message ?? String(e);
   let x: RegExpMatchArray | null;
   if ((x = m.match(/^Unknown option '([^']+)'/))) {
-    return new Error(`unknown option '${x[1]}' ('deno task ${command} --help' lists the options)`);
+    const guess = didYouMean(x[1], known);
+    return new Error(
+      `unknown option '${x[1]}'${
+        guess ? `; did you mean '--${guess}'?` : ""
+      } ('deno task ${command} ` +
+        `--help' lists the options)`,
+    );
   }
   if ((x = m.match(/^Option '(?:-\w, )?(--[\w-]+)[^']*' argument (?:missing|is ambiguous)/))) {
     return new Error(`${x[1]}: expects a value (e.g. ${x[1]}=VALUE)`);
@@ -154,7 +209,7 @@ export function parseCliOptions<O extends NonNullable<ParseArgsConfig["options"]
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: false, tokens: true });
   } catch (e) {
-    throw cliError(e, command);
+    throw cliError(e, command, Object.keys(options));
   }
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {

@@ -20,7 +20,13 @@ import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 import { readEnv } from "../io.ts";
 // --- BLAS kernels (src/accel/blas.ts) ---
-import { applyBlasMode, type BlasMode, envBlasMode, probeBlasLibrary } from "./blas.ts";
+import {
+  applyBlasMode,
+  type BlasMode,
+  blasRuntime,
+  envBlasMode,
+  probeBlasLibrary,
+} from "./blas.ts";
 // --- end BLAS kernels ---
 import { installFastKernels, uninstallFastKernels } from "./fast_kernels.ts";
 import {
@@ -53,6 +59,14 @@ export interface BackendInfo {
   explicitTransposeGrad: boolean;
   /** Accelerated matmul kernels (e.g. CBLAS), when installed; see src/accel/blas.ts. */
   accelerated?: string;
+  /**
+   * With BLAS kernels: the kernel core OpenBLAS selected for this CPU (e.g. "Haswell"), read
+   * from the library when the info is taken. Float32 sums differ between cores, so two runs
+   * agree to the last bit only on the same core type and thread count.
+   */
+  blasCore?: string;
+  /** With BLAS kernels: the library's thread count when the info is taken. */
+  blasThreads?: number;
   /** The wasm fast kernels (src/accel/fast_kernels.ts), when installed. */
   fastKernels?: string;
   /** Deno version. */
@@ -242,10 +256,97 @@ export async function kernelConfigurations(): Promise<
   return all.map(({ why, ...c }) => ({ ...c, available: why === undefined, reason: why }));
 }
 
-/** The active backend's description (initialises the default backend when none is set). */
+/**
+ * The active backend's description (initialises the default backend when none is set), with
+ * the BLAS library's core type and thread count as they are now.
+ */
 export async function backendInfo(): Promise<BackendInfo> {
-  if (!current) return await initBackend();
-  return { ...current };
+  if (!current) await initBackend();
+  const info = { ...current! };
+  const blas = info.accelerated ? blasRuntime() : undefined;
+  if (blas?.core !== undefined) info.blasCore = blas.core;
+  if (blas?.threads !== undefined) info.blasThreads = blas.threads;
+  return info;
+}
+
+/**
+ * A backend's kernel path, the part of its description that changes the numbers: the backend
+ * name, with "+BLAS" when OpenBLAS (or another CBLAS) computes its matrix products.
+ */
+export function kernelPath(info: Pick<BackendInfo, "name" | "accelerated">): string {
+  return info.accelerated ? `${info.name}+BLAS` : info.name;
+}
+
+/**
+ * What decides a run's float32 rounding: the kernel path ({@link kernelPath}), the fast
+ * kernels, and with BLAS the OpenBLAS core type and thread count. Read from a recorded
+ * {@link BackendInfo}; results recorded before `blasCore`/`blasThreads` existed have them
+ * parsed from the BLAS description ("... Haswell MAX_THREADS=64), threads=1, ...").
+ */
+export interface NumericConfiguration {
+  /** {@link kernelPath}. */
+  path: string;
+  /** Whether the wasm fast kernels were installed. */
+  fastKernels: boolean;
+  /** OpenBLAS core type (BLAS only; undefined when not reported). */
+  core?: string;
+  /** BLAS thread count (BLAS only; undefined when not reported). */
+  threads?: number;
+}
+
+/** The {@link NumericConfiguration} of a recorded backend description. */
+export function numericConfiguration(info: BackendInfo): NumericConfiguration {
+  const out: NumericConfiguration = { path: kernelPath(info), fastKernels: !!info.fastKernels };
+  if (!info.accelerated) return out;
+  const core = info.blasCore ?? info.accelerated.match(/(\S+)\s+MAX_THREADS=/)?.[1];
+  const t = info.blasThreads ?? Number(info.accelerated.match(/threads=(\d+)/)?.[1]);
+  if (core) out.core = core;
+  if (Number.isInteger(t) && t > 0) out.threads = t;
+  return out;
+}
+
+/** "wasm+BLAS (OpenBLAS core Haswell, 1 thread), fast kernels". */
+export function describeConfiguration(c: NumericConfiguration): string {
+  const blas = c.path.endsWith("+BLAS")
+    ? ` (OpenBLAS core ${c.core ?? "unknown"}, ${c.threads ?? "unknown"} thread${
+      c.threads === 1 ? "" : "s"
+    })`
+    : "";
+  return `${c.path}${blas}, ${c.fastKernels ? "fast kernels" : "stock kernels"}`;
+}
+
+/**
+ * How two configurations differ in what decides the rounding (kernel path, fast kernels,
+ * OpenBLAS core type, thread count), in words; undefined when they agree, so the same seed
+ * gives the same numbers.
+ */
+export function configurationDifference(
+  here: NumericConfiguration,
+  there: NumericConfiguration,
+): string | undefined {
+  const diffs: string[] = [];
+  if (here.path !== there.path) diffs.push(`kernels ${here.path} vs ${there.path}`);
+  if (here.fastKernels !== there.fastKernels) diffs.push("fast kernels differ");
+  if (here.path === there.path && here.path.endsWith("+BLAS")) {
+    if (here.core !== there.core) diffs.push(`OpenBLAS core ${here.core} vs ${there.core}`);
+    if (here.threads !== there.threads) {
+      diffs.push(`BLAS threads ${here.threads} vs ${there.threads}`);
+    }
+  }
+  return diffs.length ? diffs.join(", ") : undefined;
+}
+
+/**
+ * The kernel path {@link initBackend} will take for `name` in this process (environment
+ * variable HASH_BLAS, else "auto": BLAS when a library is found), without initialising
+ * anything; see {@link kernelPath}.
+ */
+export function plannedKernelPath(name: BackendName): string {
+  if (name !== "wasm" && name !== "cpu") return name;
+  const mode = envBlasMode() ?? "auto";
+  if (mode === "off") return name;
+  if (mode === "on" || probeBlasLibrary().found) return `${name}+BLAS`;
+  return name;
 }
 
 /** Record an accelerated kernel set (called by src/accel/blas.ts when it installs kernels). */

@@ -115,6 +115,7 @@ const SYMBOLS = {
   openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
   openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
   openblas_get_config: { parameters: [], result: "pointer", optional: true },
+  openblas_get_corename: { parameters: [], result: "pointer", optional: true },
 } as const;
 
 type BlasLib = Deno.DynamicLibrary<typeof SYMBOLS>;
@@ -199,6 +200,34 @@ function parseThreads(value: string | number, source: string): number {
 
 function threadCount(lib: BlasLib): number | undefined {
   return lib.symbols.openblas_get_num_threads?.() ?? undefined;
+}
+
+/** What the loaded BLAS library reports now: see {@link blasRuntime}. */
+export interface BlasRuntime {
+  /** The kernel core OpenBLAS selected for this CPU (e.g. "Haswell", "Cooperlake"). */
+  core?: string;
+  /** Threads it uses now. */
+  threads?: number;
+}
+
+/**
+ * The core type and thread count of the BLAS library in use, read from the library at the time
+ * of the call (a later {@link setBlasThreads} shows); undefined when no library is loaded. Either
+ * field is absent when the library cannot report it (a CBLAS other than OpenBLAS).
+ */
+export function blasRuntime(): BlasRuntime | undefined {
+  if (!active) return undefined;
+  const out: BlasRuntime = {};
+  const core = active.lib.symbols.openblas_get_corename?.();
+  if (core) out.core = Deno.UnsafePointerView.getCString(core).trim();
+  else {
+    // Older libraries: the core is the word before MAX_THREADS in the config string.
+    const m = active.vendor.match(/(\S+)\s+MAX_THREADS=/);
+    if (m) out.core = m[1];
+  }
+  const threads = threadCount(active.lib);
+  if (threads !== undefined) out.threads = threads;
+  return out;
 }
 
 /** Parse a BLAS mode, with a one-line error naming the accepted values. */

@@ -19,7 +19,6 @@ export async function recordCommand(out: string, command: string): Promise<void>
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  if (!lines.includes(command)) {
-    await Deno.writeTextFile(path, [...lines, command].join("\n") + "\n");
-  }
+  // Appended (O_APPEND), never rewritten: a line another process adds meanwhile is kept.
+  if (!lines.includes(command)) await Deno.writeTextFile(path, command + "\n", { append: true });
 }

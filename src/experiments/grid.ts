@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { initBackend } from "../accel/backend.ts";
+import { initBackend, kernelPath, plannedKernelPath } from "../accel/backend.ts";
+import { envBlasMode } from "../accel/blas.ts";
 import type { ExperimentSpec } from "./spec.ts";
 import { type CellResult, readResult, resultPath } from "./results.ts";
 import { DatasetCache, runCell, type RunOptions } from "./run_cell.ts";
@@ -29,20 +30,59 @@ export interface GridOptions extends RunOptions {
   /** Datasets already loaded (default: a new cache on `dataDir`). */
   cache?: DatasetCache;
   /**
+   * Reuse finished cells computed on another kernel path than this process's, each with a
+   * logged line, instead of stopping ({@link kernelMismatch}); default false (`reproduce
+   * --reuse-other-kernels`, for directories that already mix kernel paths).
+   */
+  reuseOtherKernels?: boolean;
+  /**
    * Called after each cell run now has written its result file, before the next starts (e.g.
    * to record the command that produced it, so an interrupted run is still listed).
    */
   onCellDone?: (result: CellResult) => void | Promise<void>;
 }
 
-/** The result at `path` when the file exists (read and validated), else undefined. */
-async function finishedResult(path: string): Promise<CellResult | undefined> {
+/**
+ * Why a finished cell's result cannot stand for its cell in this process: it was computed on
+ * another kernel path (BLAS on or off, see kernelPath) than the one this process would take,
+ * so its numbers are not the ones a rerun here would give. One line naming both paths, or
+ * undefined when they agree. The cell id does not hold the kernel path, so such a cell is
+ * neither reused nor overwritten: the grid refuses to go on.
+ */
+export function kernelMismatch(result: CellResult, path: string): string | undefined {
+  const have = kernelPath(result.backend);
+  const want = plannedKernelPath(result.spec.backend);
+  if (have === want) return undefined;
+  const env = envBlasMode();
+  return `${path}: computed with kernels ${have}, and this run's are ${want} (HASH_BLAS=${
+    env ?? "unset, so auto"
+  }); rerun with the kernels it was computed on (${
+    have.endsWith("+BLAS") ? "OpenBLAS installed, HASH_BLAS unset" : "HASH_BLAS=off"
+  }) or write to another --out`;
+}
+
+/**
+ * The result at `path` when the file exists (read and validated), else undefined; a result
+ * computed on another kernel path than this process's is refused ({@link kernelMismatch}), or
+ * reused with a logged line when `reuse` is set.
+ */
+async function finishedResult(
+  path: string,
+  opts: Pick<GridOptions, "reuseOtherKernels">,
+  log: (line: string) => void,
+): Promise<CellResult | undefined> {
   try {
     await Deno.stat(path);
   } catch {
     return undefined; // not finished yet
   }
-  return await readResult(path);
+  const r = await readResult(path);
+  const why = kernelMismatch(r, path);
+  if (why && !opts.reuseOtherKernels) throw new Error(why);
+  if (why) {
+    log(`grid: reusing ${path} computed with kernels ${kernelPath(r.backend)} as it is`);
+  }
+  return r;
 }
 
 /**
@@ -57,7 +97,7 @@ export async function runGrid(specs: ExperimentSpec[], opts: GridOptions): Promi
   let ran = 0, skipped = 0, spent = 0;
   const todo: ExperimentSpec[] = [];
   for (const spec of specs) {
-    const done = await finishedResult(resultPath(opts.out, spec));
+    const done = await finishedResult(resultPath(opts.out, spec), opts, log);
     if (done) {
       results.push(done);
       skipped++;
@@ -69,7 +109,7 @@ export async function runGrid(specs: ExperimentSpec[], opts: GridOptions): Promi
   for (const [i, spec] of todo.entries()) {
     // Another process on the same directory (a second core, a Slurm task) may have finished
     // this cell since the scan above: take its result rather than train the cell twice.
-    const done = await finishedResult(resultPath(opts.out, spec));
+    const done = await finishedResult(resultPath(opts.out, spec), opts, log);
     if (done) {
       results.push(done);
       skipped++;

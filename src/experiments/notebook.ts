@@ -14,7 +14,7 @@
  *
  * @module
  */
-import * as aq from "npm:arquero@7.2.1";
+import * as aq from "./report/arquero.ts";
 import { type FigureImages, type PlotlyFigure, renderImages, toBase64 } from "./figures/mod.ts";
 import type { AblationSection } from "./ablation_evidence.ts";
 import { readEnv } from "../io.ts";

@@ -1,46 +1,39 @@
 /**
  * `deno task reproduce`: run an experiment grid and write the paper-style tables and figures.
  *
- * With no arguments it runs the built-in default: synthetic data, both methods, every
- * ablation, 16/32/64 bits, one seed. See `--help` (reproduce_help.ts). Every option is checked
- * before anything is written (reproduce_options.ts), and a bad one stops the run with one line
- * naming it. With `--slurm` the grid goes to a Slurm job array (slurm.ts) instead.
+ * With no arguments it runs preset quick on synthetic data: the registry's default-grid methods,
+ * every ablation, 16/32/64 bits, one seed, 6 epochs; every option combines with the preset. See
+ * `--help` (reproduce_help.ts). Every option is checked before anything is written
+ * (reproduce_options.ts), and a bad one stops the run with one line naming it. It prints the
+ * settings in effect (reproduce_plan.ts), warns when the output directory holds cells of other
+ * settings, and writes the report of every result file in that directory. `--dry-run` lists the
+ * cells it would run and skip. With `--slurm` the grid goes to a Slurm job array (slurm.ts).
  *
  * @module
  */
-import { printedHelpOrVersion, runCli } from "../io.ts";
+import { printedHelpOrVersion, readEnv, runCli } from "../io.ts";
 import { envBlasMode, probeBlasLibrary } from "../accel/blas.ts";
-import type { ExperimentSpec } from "./spec.ts";
-import { runGrid } from "./grid.ts";
-import { writeReports } from "./report/mod.ts";
-import { type CellResult, readResult, RESULT_FORMAT, resultPath } from "./results.ts";
+import { type ExperimentSpec, GENERATED_DATASETS } from "./spec.ts";
+import { kernelMismatch, runGrid } from "./grid.ts";
+import { writeFolderReport } from "./report/mod.ts";
+import { type CellResult, readFolderResults, readResult, resultPath } from "./results.ts";
 import { DatasetCache } from "./run_cell.ts";
 import { savedPath } from "./saved.ts";
 import { describeEstimate, estimateGrid, plural } from "./estimate.ts";
 import { gridArguments, shardOf, slurmScripts, submitSlurm } from "./slurm.ts";
 import { recordCommand } from "./command_log.ts";
 import { parseCli } from "./reproduce_options.ts";
-import { REPRODUCE_HELP } from "./reproduce_help.ts";
+import { reproduceHelp } from "./reproduce_help.ts";
+import { dryRunText, otherSettingsWarning, settingsText } from "./reproduce_plan.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
 
 /**
- * The result files in a directory that parse (any grid's; for the time estimate). Unreadable
- * or foreign files are skipped here: the grid itself reports a corrupted file of its own cells.
+ * The result files in a directory that parse (any grid's; for the time estimate and the
+ * other-settings warning). Unreadable or foreign files are skipped here: the grid itself
+ * reports a corrupted file of its own cells.
  */
 export async function finishedResults(out: string): Promise<CellResult[]> {
-  const found: CellResult[] = [];
-  try {
-    for await (const e of Deno.readDir(out)) {
-      if (!e.isFile || !e.name.endsWith(".json")) continue;
-      try {
-        const r = JSON.parse(await Deno.readTextFile(`${out}/${e.name}`));
-        if (r?.format === RESULT_FORMAT && r.spec && r.training) found.push(r);
-      } catch { /* not a result file */ }
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return found;
+  return (await readFolderResults(out)).results;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -52,61 +45,69 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** "6 epochs", or per method when they differ: "epochs cpah 100, dfah 60". */
-function epochsText(specs: ExperimentSpec[]): string {
-  const by = new Map<string, number>();
-  for (const s of specs) if (s.epochs > 0) by.set(s.method, s.epochs);
-  const distinct = new Set(by.values());
-  if (distinct.size === 0) return "untrained";
-  if (distinct.size === 1) return plural([...distinct][0], "epoch");
-  return `epochs ${[...by].map(([m, e]) => `${m} ${e}`).join(", ")}`;
+/** A directory option or variable that must name a directory: one line naming it otherwise. */
+async function checkDirectory(path: string, what: string): Promise<void> {
+  if (!(await Deno.stat(path).catch(() => null))?.isDirectory) {
+    throw new Error(`${what}: '${path}' is not a directory`);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
-  if (printedHelpOrVersion(argv, REPRODUCE_HELP, TOOLKIT_VERSION)) return;
+  if (printedHelpOrVersion(argv, reproduceHelp(), TOOLKIT_VERSION)) return;
   const cli = parseCli(argv);
   const g = cli.grid, specs = cli.specs;
-  if (cli.dataDir !== undefined && !(await Deno.stat(cli.dataDir).catch(() => null))?.isDirectory) {
-    throw new Error(`--data-dir: '${cli.dataDir}' is not a directory`);
+  if (cli.dataDir !== undefined) await checkDirectory(cli.dataDir, "--data-dir");
+  else if (!g.datasets.every((d) => GENERATED_DATASETS.includes(d))) {
+    const env = readEnv("HASH_DATA_DIR");
+    if (env !== undefined) await checkDirectory(env, "environment variable HASH_DATA_DIR");
   }
-  if (cli.isDefault) {
-    console.log(
-      `reproduce: no options given — running the built-in default: synthetic data, CPAH + DFAH ` +
-        `(every ablation) + the baselines DCMH, SCM-Seq, SCM-Orth, CMFH and random projection, ` +
-        `16/32/64 bits, seed 1, ` +
-        `${epochsText(specs)}: ${plural(specs.length, "cell")}. Results in ${cli.out}/. ` +
-        `Use --help for real datasets and other grids.`,
-    );
-  } else {
-    console.log(
-      `reproduce: ${plural(specs.length, "cell")} (${g.datasets.join(",")}, ${
-        g.methods.join(",")
-      }, bits ${g.bits.join(",")}, seeds ${g.seeds.join(",")}, ${
-        epochsText(specs)
-      }) -> ${cli.out}/`,
-    );
-  }
+  console.log(settingsText(cli));
+  const finished = await finishedResults(cli.out);
+  const warning = otherSettingsWarning(finished, specs, cli.out);
+  if (warning) console.log(warning);
   if (cli.reportOnly) {
-    const results = [];
-    for (const s of specs) {
-      try {
-        results.push(await readResult(resultPath(cli.out, s)));
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      }
+    if (cli.dryRun) {
+      console.log(`dry run: would write the report of ${plural(finished.length, "result file")}`);
+      return;
     }
-    console.log(`report: ${results.length} of ${plural(specs.length, "cell")} have results`);
-    const written = await writeReports(results, cli.out, { png: cli.png, log: console.log });
+    const written = await writeFolderReport(cli.out, { png: cli.png, log: console.log });
+    console.log(`report: ${plural(written.results.length, "result file")} in ${cli.out}/`);
     for (const f of written.files) console.log(`wrote ${f}`);
     return;
   }
   const mine = cli.shard === undefined ? specs : shardOf(specs, cli.shard, cli.shardSize);
-  const finished = await finishedResults(cli.out);
   const todo: ExperimentSpec[] = [];
-  for (const s of mine) if (!(await exists(resultPath(cli.out, s)))) todo.push(s);
+  const skip: ExperimentSpec[] = [];
+  const otherKernels: string[] = [];
+  for (const s of mine) {
+    const path = resultPath(cli.out, s);
+    if (!(await exists(path))) todo.push(s);
+    else {
+      // A finished cell computed on other kernels stops the run here, in one line, unless
+      // --reuse-other-kernels takes it as it is.
+      const why = kernelMismatch(await readResult(path), path);
+      if (why && !cli.reuseOtherKernels) {
+        throw new Error(`${why}, or add --reuse-other-kernels to reuse it as it is`);
+      }
+      if (why) otherKernels.push(path);
+      skip.push(s);
+    }
+  }
+  if (otherKernels.length) {
+    console.log(
+      `reproduce: --reuse-other-kernels: reusing ${
+        plural(otherKernels.length, "finished cell")
+      } computed on other kernels than this run's (their result files say which)`,
+    );
+  }
   const blasAvailable = (g.backend === "wasm" || g.backend === "cpu") &&
     envBlasMode() !== "off" && probeBlasLibrary().found;
   const estimate = describeEstimate(estimateGrid(todo, finished), cli.out, { blasAvailable });
+  if (cli.dryRun && !cli.slurm) {
+    console.log(`reproduce: ${estimate}`);
+    console.log(dryRunText(todo, skip));
+    return;
+  }
   if (cli.slurm) {
     const out = cli.out.startsWith("/") ? cli.out : `${Deno.cwd()}/${cli.out}`;
     const repo = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -120,6 +121,7 @@ async function main(argv: string[]): Promise<void> {
     );
     console.log(`reproduce: ${estimate} (compute summed over the array tasks)`);
     if (cli.slurm.dryRun) {
+      console.log(dryRunText(todo, skip));
       console.log(`# ${scripts.dir}/array.sbatch (${scripts.tasks} array tasks)\n${scripts.array}`);
       console.log(`# ${scripts.dir}/report.sbatch (afterany the array)\n${scripts.report}`);
       return;
@@ -138,9 +140,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(`reproduce: ${estimate}`);
   if (cli.save) {
     let unsaved = 0;
-    for (const s of mine) {
-      if (!todo.includes(s) && !(await exists(savedPath(cli.out, s)))) unsaved++;
-    }
+    for (const s of skip) if (!(await exists(savedPath(cli.out, s)))) unsaved++;
     if (unsaved) {
       console.log(
         `reproduce: --save: ${plural(unsaved, "finished cell")} of this grid ran without --save ` +
@@ -152,33 +152,73 @@ async function main(argv: string[]): Promise<void> {
   }
   // The data is loaded before anything is written: a missing file fails here, in one line.
   const cache = new DatasetCache(cli.dataDir);
-  if (todo.length) await cache.get(g.datasets[0], g.variant);
+  if (todo.length) await cache.get(g.datasets[0], g.variant, g.data);
   await Deno.mkdir(cli.out, { recursive: true });
   const command = `deno task reproduce${argv.length ? " " + argv.join(" ") : ""}`;
   let recorded = cli.shard !== undefined; // shards leave the command log to the report job
-  const outcome = await runGrid(mine, {
-    out: cli.out,
-    dataDir: cli.dataDir,
-    batchSize: cli.batchSize,
-    evalEvery: cli.evalEvery,
-    save: cli.save,
-    cache,
-    // The command log lists the commands that produced result files: it is written when the
-    // first cell finishes, so a run stopped later is listed too, and a run that ran nothing is not.
-    onCellDone: async () => {
-      if (!recorded) await recordCommand(cli.out, command);
-      recorded = true;
-    },
-  });
+  let done = 0;
+  // Ctrl-C (or a kill) says what is kept and how to go on, instead of stopping silently.
+  const interrupted = (signal: string) => () => {
+    console.log(
+      `\nreproduce: interrupted (${signal}) after ${done} of ${plural(todo.length, "cell")} ` +
+        `run now; every finished cell is kept in ${cli.out}/ (a cell in training resumes from ` +
+        `its last checkpoint): rerun the same command to go on`,
+    );
+    Deno.exit(130);
+  };
+  const signals: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((s) => [
+    s,
+    interrupted(s),
+  ]);
+  for (const [s, fn] of signals) addSignal(s, fn);
+  let outcome;
+  try {
+    outcome = await runGrid(mine, {
+      out: cli.out,
+      dataDir: cli.dataDir,
+      batchSize: cli.batchSize,
+      evalEvery: cli.evalEvery,
+      save: cli.save,
+      reuseOtherKernels: cli.reuseOtherKernels,
+      cache,
+      // The command log lists the commands that produced result files: it is written when the
+      // first cell finishes, so a run stopped later is listed too, and a run that ran nothing
+      // is not.
+      onCellDone: async () => {
+        done++;
+        if (!recorded) await recordCommand(cli.out, command);
+        recorded = true;
+      },
+    });
+  } finally {
+    for (const [s, fn] of signals) removeSignal(s, fn);
+  }
   console.log(
     `grid done: ${plural(outcome.ran, "cell")} run, ${outcome.skipped} skipped, ${
       outcome.seconds.toFixed(0)
     }s`,
   );
   if (cli.shard !== undefined) return; // the report job writes the tables
-  const written = await writeReports(outcome.results, cli.out, { png: cli.png, log: console.log });
+  const written = await writeFolderReport(cli.out, { png: cli.png, log: console.log });
+  console.log(
+    `report: ${plural(written.results.length, "result file")} in ${cli.out}/ (this run's ` +
+      `${plural(outcome.results.length, "cell")} and every other result file there)`,
+  );
   for (const f of written.files) console.log(`wrote ${f}`);
   if (written.markdown) console.log("\n" + written.markdown);
+}
+
+/** Listen for a signal where the platform has it (Windows has only SIGINT and SIGBREAK). */
+function addSignal(signal: Deno.Signal, fn: () => void): void {
+  try {
+    Deno.addSignalListener(signal, fn);
+  } catch { /* not on this platform */ }
+}
+
+function removeSignal(signal: Deno.Signal, fn: () => void): void {
+  try {
+    Deno.removeSignalListener(signal, fn);
+  } catch { /* never added */ }
 }
 
 if (import.meta.main) await runCli("reproduce", main);

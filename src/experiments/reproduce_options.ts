@@ -10,13 +10,14 @@ import { parseBackendName } from "../accel/backend.ts";
 import { DATASET_NAMES, DATASET_VARIANTS, type DatasetName } from "../datasets/datasets.ts";
 import { hasIndexSplit, isNpyDataset, parseNpyDataset } from "../datasets/npy_dir.ts";
 import { dirname } from "node:path";
-import { METHOD_NAMES, METHODS } from "../models/mod.ts";
+import { DEFAULT_GRID_METHODS, METHOD_NAMES, METHODS } from "../models/mod.ts";
 import {
   canonicalData,
   type CellMethod,
   type ConfigValue,
   expandGrid,
   type ExperimentSpec,
+  GENERATED_DATASETS,
   type GridParams,
   parseDataSetting,
   parseOverride,
@@ -26,12 +27,67 @@ import { cellConfig } from "./run_cell.ts";
 import { shardOf, type SlurmOptions } from "./slurm.ts";
 
 /**
- * Epochs of the built-in default run (no options): short enough that the whole default grid
- * (42 cells, 30 of them trained) finishes in minutes (measured on 2 idle cores from a fresh
- * clone: 4 min 12 s with OpenBLAS, 9 min 33 s without); the methods' own defaults
- * (src/models/<method>/config.ts) are used whenever --dataset or --epochs is given.
+ * Epochs of the `quick` preset (the built-in default run): short enough that the whole default
+ * grid (42 cells, 30 of them trained) finishes in minutes (measured on 2 idle cores from a
+ * fresh clone: 4 min 12 s with OpenBLAS, 9 min 33 s without).
  */
 export const DEFAULT_RUN_EPOCHS = 6;
+
+/** A named set of grid settings (`--preset`); every other option combines with it. */
+export interface Preset {
+  /** What it is for, one line (for the help and the settings printed at start). */
+  readonly description: string;
+  /** Epochs of the trained methods; undefined: each method's own for the dataset. */
+  readonly epochs?: number;
+  /** Code lengths. */
+  readonly bits: readonly number[];
+  /** Ablations: "all", or a list of names. */
+  readonly ablations: "all" | readonly string[];
+  /** Seeds. */
+  readonly seeds: readonly number[];
+}
+
+/** Names of the presets. */
+export type PresetName = "quick" | "paper" | "smoke";
+
+/**
+ * The presets of `deno task reproduce`. Each runs the registry's default-grid methods
+ * (src/models/mod.ts) unless `--methods` is given; they differ in epochs, code lengths and
+ * ablations only.
+ */
+export const PRESETS: Readonly<Record<PresetName, Preset>> = {
+  quick: {
+    description: `every ablation, 16/32/64 bits, seed 1, ${DEFAULT_RUN_EPOCHS} epochs`,
+    epochs: DEFAULT_RUN_EPOCHS,
+    bits: [16, 32, 64],
+    ablations: "all",
+    seeds: [1],
+  },
+  paper: {
+    description: "every ablation, 16/32/64 bits, seed 1, each method's own epochs for the dataset",
+    bits: [16, 32, 64],
+    ablations: "all",
+    seeds: [1],
+  },
+  smoke: {
+    description: "full models only, 16 bits, seed 1, 2 epochs",
+    epochs: 2,
+    bits: [16],
+    ablations: ["full"],
+    seeds: [1],
+  },
+};
+
+/** Names of the presets, in help order. */
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/**
+ * The preset when `--preset` is not given: `quick` on generated data (the README's quick start,
+ * what a bare `reproduce` runs), `paper` on a dataset read from files.
+ */
+export function defaultPreset(dataset: string): PresetName {
+  return GENERATED_DATASETS.includes(dataset) ? "quick" : "paper";
+}
 
 /** The options of the CLI (node:util parseArgs form). */
 const OPTIONS = {
@@ -48,6 +104,7 @@ const OPTIONS = {
   "eval-every": { type: "string" },
   out: { type: "string" },
   save: { type: "boolean" },
+  preset: { type: "string" },
   quick: { type: "boolean" },
   "no-png": { type: "boolean" },
   slurm: { type: "boolean" },
@@ -61,12 +118,28 @@ const OPTIONS = {
   "max-parallel": { type: "string" },
   shard: { type: "string" },
   "report-only": { type: "boolean" },
+  "reuse-other-kernels": { type: "boolean" },
   set: { type: "string", multiple: true },
   data: { type: "string", multiple: true },
 } as const;
 
+/** Options that change the grid's cells (printed as such with the settings at start). */
+const GRID_OPTIONS = [
+  "dataset",
+  "variant",
+  "split",
+  "bits",
+  "methods",
+  "ablations",
+  "seeds",
+  "epochs",
+  "backend",
+  "set",
+  "data",
+];
+
 /** Options that only make sense with --slurm. */
-const SLURM_ONLY = ["dry-run", "partition", "time", "cpus", "mem", "sbatch-arg", "max-parallel"];
+const SLURM_ONLY = ["partition", "time", "cpus", "mem", "sbatch-arg", "max-parallel"];
 
 function list(v: string | undefined, name: string): string[] | undefined {
   if (v === undefined) return undefined;
@@ -129,6 +202,12 @@ export interface ReproduceCli {
   version: boolean;
   /** No options at all: the built-in default run. */
   isDefault: boolean;
+  /** The preset in effect, and whether --preset named it (else the dataset's default). */
+  preset: { name: PresetName; given: boolean };
+  /** Options given on the command line that change the grid (e.g. "--bits", "--epochs"). */
+  changed: string[];
+  /** --dry-run: list the cells to run and to skip; run nothing, write nothing. */
+  dryRun: boolean;
   /** The grid; `epochs` undefined = each method's own default. */
   grid: GridParams;
   /** Its cells, in order. */
@@ -153,6 +232,11 @@ export interface ReproduceCli {
   shardSize: number;
   /** --report-only. */
   reportOnly: boolean;
+  /**
+   * --reuse-other-kernels: reuse finished cells computed on another kernel path (BLAS on or off)
+   * than this run's instead of stopping.
+   */
+  reuseOtherKernels: boolean;
 }
 
 /**
@@ -166,6 +250,12 @@ export function parseCli(argv: string[]): ReproduceCli {
       : string;
   };
   const isDefault = argv.length === 0;
+  if (values.quick) {
+    throw new Error(
+      "--quick: replaced by --preset smoke (full models, 16 bits, 2 epochs); the default " +
+        "preset, quick, is the README's quick start",
+    );
+  }
   let dataset = values.dataset ?? "synthetic";
   // A user's folder (npy:DIR): cells name it npy:<folder name>; its parent is the data dir.
   let dataDir = values["data-dir"], indexSplit = false;
@@ -211,7 +301,14 @@ export function parseCli(argv: string[]): ReproduceCli {
       `--split: '${dataset}' has no published (fixed) split; expected first, last or permutation`,
     );
   }
-  const methods = (list(values.methods, "methods") ?? [...METHOD_NAMES]) as CellMethod[];
+  if (values.preset !== undefined && !(PRESET_NAMES as string[]).includes(values.preset)) {
+    throw new Error(
+      `--preset: unknown preset '${values.preset}'; expected one of ${PRESET_NAMES.join(", ")}`,
+    );
+  }
+  const presetName = (values.preset as PresetName | undefined) ?? defaultPreset(dataset);
+  const preset = PRESETS[presetName];
+  const methods = (list(values.methods, "methods") ?? [...DEFAULT_GRID_METHODS]) as CellMethod[];
   for (const m of methods) {
     if (!(m in METHODS)) {
       throw new Error(
@@ -219,7 +316,6 @@ export function parseCli(argv: string[]): ReproduceCli {
       );
     }
   }
-  const quick = values.quick ?? false;
   const overrides = Object.fromEntries((values.set ?? []).map(parseOverride));
   for (const key of Object.keys(overrides)) {
     const owners = methods.filter((m) => key in METHODS[m].config(dataset, 16));
@@ -244,12 +340,13 @@ export function parseCli(argv: string[]): ReproduceCli {
       }
     }
   }
-  const bits = ints(values.bits, "bits") ?? (quick ? [16] : [16, 32, 64]);
+  const bits = ints(values.bits, "bits") ?? [...preset.bits];
   checkBits(bits, methods, overrides);
   const epochs = one(values.epochs, "epochs", 1);
   const batchSize = one(values["batch-size"], "batch-size", 2);
   const evalEvery = one(values["eval-every"], "eval-every", 0);
-  const ablations = list(values.ablations, "ablations") ?? (quick ? ["full"] : ["all"]);
+  const ablations = list(values.ablations, "ablations") ??
+    (preset.ablations === "all" ? ["all"] : [...preset.ablations]);
   const backend = parseBackendName(
     values.backend ?? Deno.env.get("HASH_BACKEND") ?? "wasm",
     values.backend !== undefined ? "--backend" : "environment variable HASH_BACKEND",
@@ -261,8 +358,8 @@ export function parseCli(argv: string[]): ReproduceCli {
     methods,
     ablations: ablations.length === 1 && ablations[0] === "all" ? "all" : ablations,
     bits,
-    seeds: ints(values.seeds, "seeds") ?? [1],
-    epochs: epochs ?? (quick ? 2 : isDefault ? DEFAULT_RUN_EPOCHS : undefined),
+    seeds: ints(values.seeds, "seeds") ?? [...preset.seeds],
+    epochs: epochs ?? preset.epochs,
     backend,
   };
   if (Object.keys(overrides).length) grid.overrides = overrides;
@@ -309,6 +406,9 @@ export function parseCli(argv: string[]): ReproduceCli {
     help: values.help ?? false,
     version: values.version ?? false,
     isDefault,
+    preset: { name: presetName, given: values.preset !== undefined },
+    changed: GRID_OPTIONS.filter((o) => values[o as "bits"] !== undefined).map((o) => `--${o}`),
+    dryRun: values["dry-run"] ?? false,
     grid,
     specs,
     out,
@@ -332,5 +432,6 @@ export function parseCli(argv: string[]): ReproduceCli {
     shard,
     shardSize,
     reportOnly: values["report-only"] ?? false,
+    reuseOtherKernels: values["reuse-other-kernels"] ?? false,
   };
 }

@@ -45,8 +45,12 @@ export interface CellResult {
   };
   /** The backend the cell ran on (name, version, kernels). */
   backend: BackendInfo;
-  /** Versions of the toolkit, TensorFlow.js and Deno. */
-  versions: { toolkit: string; tfjs: string; deno: string };
+  /**
+   * Versions of the toolkit, TensorFlow.js and Deno, and the git commit of the source tree that
+   * computed the cell ("+dirty" when tracked files differed from it; absent in results written
+   * before it was recorded, or when the source was not a git checkout).
+   */
+  versions: { toolkit: string; tfjs: string; deno: string; commit?: string };
   /** The training record: per-epoch history, the selected epoch, seconds. */
   training: {
     history: EpochRecord[];
@@ -141,6 +145,42 @@ export async function readResults(out: string): Promise<CellResult[]> {
   }
   names.sort();
   return await Promise.all(names.map((n) => readResult(`${out}/${n}`)));
+}
+
+/** What {@link readFolderResults} found in a results directory. */
+export interface FolderResults {
+  /** Every result file's result, sorted by file name. */
+  results: CellResult[];
+  /** Files ending in .json that were left out, each with why (not a result file, corrupted). */
+  skipped: { file: string; reason: string }[];
+}
+
+/**
+ * Every result file in a results directory, whichever run wrote it (the report of a directory
+ * covers all of them); JSON files that are not result files, or are corrupted, are listed in
+ * `skipped` instead of failing. A directory that does not exist holds no results.
+ */
+export async function readFolderResults(out: string): Promise<FolderResults> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(out)) {
+      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { results: [], skipped: [] };
+    throw e;
+  }
+  names.sort();
+  const found: FolderResults = { results: [], skipped: [] };
+  for (const n of names) {
+    try {
+      found.results.push(await readResult(`${out}/${n}`));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue; // removed since the listing
+      found.skipped.push({ file: `${out}/${n}`, reason: (e as Error).message });
+    }
+  }
+  return found;
 }
 
 /** Write a cell's result file atomically (a reader sees the old file or the new one). */

@@ -22,6 +22,7 @@ import { canonicalData, cellId, configOverrides, type ExperimentSpec } from "./s
 import { type CellResult, RESULT_FORMAT, writeResult } from "./results.ts";
 import { saveCell, savedPath } from "./saved.ts";
 import { TOOLKIT_VERSION } from "../version.ts";
+import { gitCommit } from "./provenance.ts";
 
 /** Options of {@link runCell} and runGrid (src/experiments/grid.ts). */
 export interface RunOptions {
@@ -255,6 +256,7 @@ export async function runCell(
   }
 
   const backend = await backendInfo();
+  const commit = await gitCommit();
   const result: CellResult = {
     format: RESULT_FORMAT,
     id,
@@ -262,7 +264,12 @@ export async function runCell(
     config,
     dataset: datasetRecord(ds, split),
     backend,
-    versions: { toolkit: TOOLKIT_VERSION, tfjs: backend.tfjs, deno: backend.deno },
+    versions: {
+      toolkit: TOOLKIT_VERSION,
+      tfjs: backend.tfjs,
+      deno: backend.deno,
+      ...(commit ? { commit } : {}),
+    },
     training,
     metrics,
     encodeSeconds,

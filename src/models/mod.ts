@@ -51,6 +51,12 @@ export interface MethodEntry<C extends object = object> {
   readonly label: string;
   /** How its parameters are obtained; see {@link MethodKind}. */
   readonly kind: MethodKind;
+  /**
+   * Whether `deno task reproduce` runs it when `--methods` is not given (the presets' grid, the
+   * README's quick start). A new method says so here, so adding one never changes the default
+   * experiment silently.
+   */
+  readonly defaultGrid: boolean;
   /** Its ablation flags, in display order ("full" is implicit and always first). */
   readonly ablations: readonly AblationFlag[];
   /**
@@ -105,6 +111,7 @@ function entry<C extends object>(
   name: MethodName,
   label: string,
   kind: MethodKind,
+  defaultGrid: boolean,
   parts: Pick<MethodEntry<C>, "config" | "create" | "upgradeConfig" | "codeLengths" | "fit">,
   ablations: [string, string][] = [],
 ): MethodEntry {
@@ -112,6 +119,7 @@ function entry<C extends object>(
     name,
     label,
     kind,
+    defaultGrid,
     ablations: ablations.map(([flag, description]) => ({ flag, description })),
     ...(parts as unknown as Pick<
       MethodEntry,
@@ -134,6 +142,7 @@ function scmEntry(variant: "seq" | "orth"): MethodEntry {
     `scm-${variant}`,
     `SCM-${variant === "seq" ? "Seq" : "Orth"}`,
     "closed-form",
+    true,
     {
       config: (_d, bits, o) => scmConfig(bits, { ...o, variant }),
       create: createScm,
@@ -144,7 +153,7 @@ function scmEntry(variant: "seq" | "orth"): MethodEntry {
 
 /** The registered methods, in display order (the baseline last). */
 export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
-  cpah: entry<CpahConfig>("cpah", "CPAH", "trained", {
+  cpah: entry<CpahConfig>("cpah", "CPAH", "trained", true, {
     config: (d, b, o, cell) => cpahConfig(d, b, withSeed(o, cell)),
     create: createCpah,
     upgradeConfig: upgradeCpahConfig,
@@ -155,7 +164,7 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
     ["noMultiTask", "no consistency and label heads (α = 0)"],
     ["relaxed", "no binary codes B in training (B and its L_q removed; binarised at test)"],
   ]),
-  dfah: entry<DfahConfig>("dfah", "DFAH", "trained", {
+  dfah: entry<DfahConfig>("dfah", "DFAH", "trained", true, {
     config: (d, b, o, cell) => dfahConfig(d, b, withSeed(o, cell)),
     create: createDfah,
     upgradeConfig: upgradeDfahConfig,
@@ -167,18 +176,18 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
       "B-step without the sign: real-valued B (P-step, label term kept); binarised at test",
     ],
   ]),
-  dcmh: entry<DcmhConfig>("dcmh", "DCMH", "trained", {
+  dcmh: entry<DcmhConfig>("dcmh", "DCMH", "trained", true, {
     config: (d, b, o, cell) => dcmhConfig(d, b, withSeed(o, cell)),
     create: createDcmh,
   }),
   "scm-seq": scmEntry("seq"),
   "scm-orth": scmEntry("orth"),
-  cmfh: entry<CmfhConfig>("cmfh", "CMFH", "closed-form", {
+  cmfh: entry<CmfhConfig>("cmfh", "CMFH", "closed-form", true, {
     config: (_d, bits, o, cell) => cmfhConfig(bits, withSeed(o, cell)),
     create: createCmfh,
     fit: (m, t, log) => (m as Cmfh).fit(t.image, t.text, t.labels, log).seconds,
   }),
-  random: entry<RandomProjectionConfig>("random", "Random projection", "random", {
+  random: entry<RandomProjectionConfig>("random", "Random projection", "random", true, {
     config: (_d, bits, o, cell) => randomProjectionConfig(bits, withSeed(o, cell)),
     create: createRandomProjection,
   }),
@@ -186,6 +195,11 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
 
 /** Every registered name, in display order. */
 export const METHOD_NAMES: readonly MethodName[] = Object.keys(METHODS) as MethodName[];
+
+/** The methods of the default grid ({@link MethodEntry.defaultGrid}), in display order. */
+export const DEFAULT_GRID_METHODS: readonly MethodName[] = METHOD_NAMES.filter((m) =>
+  METHODS[m].defaultGrid
+);
 
 /** Names the models report as `model.method` that differ from their registry name. */
 const ALIASES: Record<string, MethodName> = { "random-projection": "random" };

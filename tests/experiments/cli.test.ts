@@ -70,10 +70,14 @@ Deno.test("reproduce refuses bad options at parse time, naming the option", () =
       ["--methods", "random", "--bits", "16", "--shard", "1"],
       /^Error: --shard: 1 is outside 0\.\.0/,
     ],
-    [["--foo"], /^Error: unknown option '--foo'/],
+    [["--foo"], /^Error: unknown option '--foo' \('deno task reproduce --help'/],
     [["--bits"], /^Error: --bits: expects a value/],
-    [["--quick=1"], /^Error: --quick: takes no value/],
-    [["--quick", "--quick"], /^Error: --quick: given twice/],
+    [["--save=1"], /^Error: --save: takes no value/],
+    [["--save", "--save"], /^Error: --save: given twice/],
+    [["--quick"], /^Error: --quick: replaced by --preset smoke/],
+    [["--preset", "fast"], /^Error: --preset: unknown preset 'fast'; expected one of quick, paper/],
+    [["--seed", "2"], /^Error: unknown option '--seed'; did you mean '--seeds'\?/],
+    [["--no-pngs"], /^Error: unknown option '--no-pngs'; did you mean '--no-png'\?/],
     [["stray"], /^Error: unexpected argument 'stray'/],
   ];
   for (const [argv, re] of refused) assert.throws(() => parseCli(argv), re, argv.join(" "));
@@ -102,7 +106,7 @@ Deno.test("reproduce: code lengths per method, epochs from each method's config"
     ["random", 0],
   ]);
   assert.equal(parseCli(["--epochs", "3"]).specs[0].epochs, 3);
-  assert.equal(parseCli(["--save", "--quick"]).save, true);
+  assert.equal(parseCli(["--save", "--preset", "smoke"]).save, true);
 });
 
 Deno.test("help wins over every other option, even bad ones; --version", async () => {
@@ -130,7 +134,9 @@ Deno.test("the command log records runs that ran a cell: not failed, not empty r
     const grid = ["--methods", "random", "--bits", "16", "--no-png", "--out", out];
     const first = await reproduce(grid);
     assert.equal(first.code, 0, first.out);
-    assert.match(first.out, /^reproduce: 1 cell \(synthetic, random, bits 16/m);
+    assert.match(first.out, /^reproduce: preset quick \(the default on this dataset/m);
+    assert.match(first.out, /^ {2}methods +random$/m);
+    assert.match(first.out, /^ {2}set by options: --bits, --methods; the rest from the preset$/m);
     assert.match(first.out, /^reproduce: estimated ~\d+ s for 1 cell \(from .*\) — an estimate/m);
     assert.match(first.out, /^grid done: 1 cell run, 0 skipped/m);
     const log = () => Deno.readTextFile(`${out}/command.txt`);

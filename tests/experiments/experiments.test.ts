@@ -104,7 +104,8 @@ Deno.test("the CLI parses grids, rejects bad values with the option named, and l
   assert.equal(def.grid.ablations, "all");
   const wiki = parseCli(["--dataset", "wikipedia", "--bits", "32", "--seeds", "1,2"]);
   assert.equal(wiki.grid.split, "fixed");
-  assert.equal(wiki.grid.epochs, undefined); // the methods' own defaults
+  assert.equal(wiki.grid.epochs, undefined); // preset paper: the methods' own defaults
+  assert.equal(wiki.preset.name, "paper");
   assert.deepEqual(wiki.grid.seeds, [1, 2]);
   assert.equal(wiki.out, "results/wikipedia");
   assert.throws(() => parseCli(["--bits", "16,x"]), /--bits: 'x' is not a non-negative integer/);

@@ -754,7 +754,7 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
       join(dir, "command.txt"),
       "deno task reproduce --dataset wikipedia --seeds 1,2,3\n",
     );
-    // files of an earlier report of the same section are replaced; other files are kept
+    // files of an earlier report (or another run) are never deleted
     await Deno.mkdir(join(dir, "tables"));
     await Deno.mkdir(join(dir, "figures"));
     await Deno.writeTextFile(join(dir, "tables", "wikipedia-fixed__old.csv"), "stale");
@@ -794,10 +794,16 @@ Deno.test("writeReports writes Markdown, one CSV per table and a self-contained 
       res.markdown,
       /\[tables\/wikipedia-fixed__long\.csv\]\(tables\/wikipedia-fixed__long\.csv\)/,
     );
-    const left = [...Deno.readDirSync(join(dir, "figures"))].map((e) => e.name);
-    assert.deepEqual(left, ["notes.png"]);
-    assert.equal(Deno.statSync(join(dir, "tables")).isDirectory, true);
-    assert.throws(() => Deno.statSync(join(dir, "tables", "wikipedia-fixed__old.csv")));
+    const left = [...Deno.readDirSync(join(dir, "figures"))].map((e) => e.name).sort();
+    assert.deepEqual(left, [
+      "notes.png",
+      "wikipedia-fixed__old.png",
+      "wikipedia-fixed__old.svg",
+    ]);
+    assert.equal(Deno.readTextFileSync(join(dir, "tables", "wikipedia-fixed__old.csv")), "stale");
+    // no temporary file of the atomic writes is left behind
+    const tmp = [...Deno.readDirSync(join(dir, "tables"))].filter((e) => e.name.endsWith(".tmp"));
+    assert.deepEqual(tmp, []);
     const md = await Deno.readTextFile(join(dir, "report.md"));
     assert.equal(md, res.markdown);
     assert.match(md, /command: `deno task reproduce --dataset wikipedia --seeds 1,2,3`/);

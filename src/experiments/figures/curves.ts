@@ -73,7 +73,24 @@ export const METHOD_COLORS: Record<string, string> = {
   random: "#7f7f7f",
 };
 
-/** Line style of a series: by method (colour) and ablation (dash), or by ablation (colour). */
+/**
+ * `hex` (#rrggbb) mixed towards white (`t` > 0) or black (`t` < 0) by |t|: a shade of the same
+ * hue.
+ */
+export function shade(hex: string, t: number): string {
+  const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const to = t > 0 ? 255 : 0;
+  return "#" + c.map((v) => Math.round(v + (to - v) * Math.abs(t)).toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/** How far each ablation's colour is from its method's (1st, 2nd, ... ablation). */
+const ABLATION_SHADES = [-0.35, 0.4, -0.55, 0.6, -0.2, 0.25];
+
+/**
+ * Line style of a series: by method (its colour, each ablation a darker or lighter shade of it
+ * and its own dash, so every line has a colour of its own), or by ablation (palette colour).
+ */
 export function styleOf(
   s: Series,
   all: readonly Series[],
@@ -85,8 +102,9 @@ export function styleOf(
     return { color: PALETTE[ai % PALETTE.length], dash: DASHES[ai % DASHES.length], width: 2 };
   }
   const methods = [...new Set(all.map((x) => x.method))];
-  const color = METHOD_COLORS[s.method] ??
+  const base = METHOD_COLORS[s.method] ??
     PALETTE[(3 + methods.indexOf(s.method)) % PALETTE.length];
+  const color = ai === 0 ? base : shade(base, ABLATION_SHADES[(ai - 1) % ABLATION_SHADES.length]);
   return { color, dash: DASHES[ai % DASHES.length], width: s.ablation === "full" ? 2.5 : 1.5 };
 }
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { chromiumArgs, findChromium, imagesUnavailable } from "./chromium.ts";
 import { type FigureImages, type ImageFormat, imagesPage, parseImagesDom } from "./images_page.ts";
 import { plotlyJsPath } from "./plotly.ts";
+import { writeFileAtomic, writeTextAtomic } from "../../io.ts";
 import type { NamedFigure, PlotlyFigure } from "./series.ts";
 
 /** Options of {@link renderImages}. */
@@ -146,11 +147,11 @@ export async function writeFigureImages(
     const img = r.images[i];
     if (img.svg !== undefined) {
       files.svg = `${base}.svg`;
-      await Deno.writeTextFile(files.svg, img.svg);
+      await writeTextAtomic(files.svg, img.svg);
     }
     if (img.png !== undefined) {
       files.png = `${base}.png`;
-      await Deno.writeFile(files.png, img.png);
+      await writeFileAtomic(files.png, img.png);
     }
     out.push(files);
   }

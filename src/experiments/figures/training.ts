@@ -75,7 +75,13 @@ export function trainingCurvesFigure(
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
   const x = epochs.map((e) => e + 1);
-  const lossSeries = terms.map((t) => ({ t, y: epochs.map((e) => meanAt(e, (h) => h.losses[t])) }));
+  // Fractions kept with the losses (e.g. the share of bits a discrete step flipped) are not
+  // losses: they get an axis of their own, 0 to 1, on the right of the loss panel.
+  const fractions = terms.filter((t) => FRACTION_TERMS.includes(t));
+  const lossSeries = terms.filter((t) => !fractions.includes(t)).map((t) => ({
+    t,
+    y: epochs.map((e) => meanAt(e, (h) => h.losses[t])),
+  }));
   // Terms differ by orders of magnitude: log scale unless a term goes negative (zeros, e.g. a
   // quantisation term before the first discrete step, are then left undrawn).
   const logScale = lossSeries.every((s) => s.y.every((v) => v === null || v >= 0));
@@ -97,6 +103,19 @@ export function trainingCurvesFigure(
     Object.assign(layout.yaxis as Record<string, unknown>, { type: "log", dtick: "D2" });
   }
   (layout.yaxis2 as Record<string, unknown>).title = { text: "MAP@all (validation)" };
+  if (fractions.length) {
+    // Room between the panels for the loss panel's right axis and the MAP panel's left one.
+    (layout.grid as Record<string, unknown>).xgap = 0.3;
+    layout.yaxis3 = {
+      ...AXIS_STYLE,
+      showgrid: false,
+      overlaying: axes[0].y,
+      anchor: axes[0].x,
+      side: "right",
+      range: [0, 1],
+      title: { text: `fraction (${fractions.join(", ")}; dotted)` },
+    };
+  }
   const data: Record<string, unknown>[] = lossSeries.map((s, i) => ({
     type: "scatter",
     mode: "lines",
@@ -111,6 +130,18 @@ export function trainingCurvesFigure(
       width: 2,
     },
   }));
+  fractions.forEach((t, i) => {
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: `${t} (fraction, right axis)`,
+      x,
+      y: epochs.map((e) => meanAt(e, (h) => h.losses[t])),
+      xaxis: axes[0].x,
+      yaxis: "y3",
+      line: { color: "#444444", dash: DASHES[(2 + i) % DASHES.length], width: 2 },
+    });
+  });
   for (const [i, dir] of (["I2T", "T2I"] as const).entries()) {
     const y = epochs.map((e) => meanAt(e, (h) => h.validation?.[dir]));
     const pts = x.map((xv, j) => [xv, y[j]] as const).filter(([, v]) => v !== null);
@@ -142,6 +173,9 @@ export function trainingCurvesFigure(
     figure: { data, layout: { ...baseLayout(title), ...layout } },
   };
 }
+
+/** Numbers kept with the loss terms that are fractions in [0, 1], not losses. */
+export const FRACTION_TERMS: readonly string[] = ["flipped"];
 
 /** Options of {@link mapVsBitsFigure}. */
 export interface MapVsBitsOptions {
@@ -179,6 +213,9 @@ export function mapVsBitsFigure(
       yaxis: { ...AXIS_STYLE },
     },
   );
+  // Tall enough for a legend entry per series (about 30 px each with its marker and error bar):
+  // a static image clips a legend taller than the plot area.
+  layout.height = Math.max(layout.height as number, 160 + 32 * all.length);
   const data: Record<string, unknown>[] = [];
   dirs.forEach((dir, p) => {
     for (const s of all) {

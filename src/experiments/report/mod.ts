@@ -48,4 +48,9 @@ export {
 export { buildReport, describeBackend, formatSeconds } from "./build.ts";
 export { figureKey, type MarkdownOptions, reportMarkdown, tableMarkdown } from "./markdown.ts";
 export { reportHtml } from "./html.ts";
-export { readCommands, writeReports, type WriteReportsOptions } from "./write.ts";
+export {
+  readCommands,
+  writeFolderReport,
+  writeReports,
+  type WriteReportsOptions,
+} from "./write.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import * as aq from "npm:arquero@7.2.1";
+import * as aq from "./arquero.ts";
 import { bitsOf, DIRECTION_LABELS, type Series, seriesOf } from "../figures/mod.ts";
 import type { CellResult } from "../results.ts";
 import {

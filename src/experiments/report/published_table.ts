@@ -4,7 +4,7 @@
  *
  * @module
  */
-import * as aq from "npm:arquero@7.2.1";
+import * as aq from "./arquero.ts";
 import { DIRECTION_LABELS, seriesOf } from "../figures/mod.ts";
 import { benchmarkOf, PUBLISHED_BITS, publishedRowsFor } from "../published.ts";
 import { method } from "../../models/mod.ts";

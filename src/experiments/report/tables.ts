@@ -4,8 +4,8 @@
  *
  * @module
  */
-import * as aq from "npm:arquero@7.2.1";
-import type { ColumnTable } from "npm:arquero@7.2.1";
+import * as aq from "./arquero.ts";
+import type { ColumnTable } from "./arquero.ts";
 import {
   bitsOf,
   DIRECTION_LABELS,

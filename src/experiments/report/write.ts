@@ -17,7 +17,8 @@ import { buildReport } from "./build.ts";
 import { longTable } from "./metrics_tables.ts";
 import { reportHtml } from "./html.ts";
 import { figureKey, reportMarkdown } from "./markdown.ts";
-import type { CellResult } from "../results.ts";
+import { type CellResult, readFolderResults } from "../results.ts";
+import { withFileLock, writeTextAtomic } from "../../io.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Files
@@ -36,20 +37,6 @@ export interface WriteReportsOptions {
   log?: (line: string) => void;
   /** Report title. */
   title?: string;
-}
-
-/** Remove the files `<dir>/<prefix>*<ext>` (files this module wrote earlier). */
-export async function removeGenerated(dir: string, prefix: string, ext: string): Promise<void> {
-  let names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && e.name.startsWith(prefix) && e.name.endsWith(ext)) names.push(e.name);
-    }
-  } catch {
-    return; // no such directory yet
-  }
-  names = names.sort();
-  for (const n of names) await Deno.remove(join(dir, n));
 }
 
 /** The non-empty lines of `<outDir>/command.txt` (none when the file is absent). */
@@ -80,24 +67,19 @@ export async function writeReports(
   const report = buildReport(results, { title: opts.title, commands: await readCommands(outDir) });
   for (const w of report.warnings) log(`report: warning: ${w}`);
   const files: string[] = [];
-  // Earlier tables and images of these sections are replaced, never left stale beside new ones.
-  for (const s of report.sections) {
-    await removeGenerated(join(outDir, "tables"), `${s.section.slug}__`, ".csv");
-    for (const ext of [".png", ".svg"]) {
-      await removeGenerated(join(outDir, "figures"), `${s.section.slug}__`, ext);
-    }
-  }
+  // Every file is written atomically (a reader sees the old file or the new one) and none is
+  // deleted: files of figures or tables this report does not draw are left as they are.
   await Deno.mkdir(join(outDir, "tables"), { recursive: true });
   const longLinks = new Map<string, string>();
   for (const s of report.sections) {
     for (const t of s.tables) {
       const p = join(outDir, "tables", `${s.section.slug}__${t.id}.csv`);
-      await Deno.writeTextFile(p, t.data.toCSV() + "\n");
+      await writeTextAtomic(p, t.data.toCSV() + "\n");
       files.push(p);
     }
     const name = `${s.section.slug}__long.csv`;
     const p = join(outDir, "tables", name);
-    await Deno.writeTextFile(p, longTable(s.section).toCSV() + "\n");
+    await writeTextAtomic(p, longTable(s.section).toCSV() + "\n");
     files.push(p);
     longLinks.set(s.section.slug, `tables/${name}`);
   }
@@ -122,14 +104,34 @@ export async function writeReports(
   }
   const markdown = reportMarkdown(report, { imageLinks, longCsvLinks: longLinks });
   const md = join(outDir, "report.md");
-  await Deno.writeTextFile(md, markdown);
+  await writeTextAtomic(md, markdown);
   files.push(md);
   const html = join(outDir, "report.html");
   const plotly = await plotlyFor(report.sections.flatMap((s) => s.figures.map((f) => f.figure)));
   if (plotly.note) log(plotly.note);
-  await Deno.writeTextFile(html, reportHtml(report, plotly.source));
+  await writeTextAtomic(html, reportHtml(report, plotly.source));
   files.push(html);
   return { files, markdown };
+}
+
+/**
+ * Write the report of a whole results directory: every result file in `outDir`, whichever run
+ * wrote it ({@link readFolderResults}), through {@link writeReports}. Processes sharing the
+ * directory take turns (a lock on `<outDir>/.report.lock`), and each reads the result files
+ * only once it holds the lock, so the last report written covers every result file present when
+ * its process finished. Files that are not result files are logged and left out.
+ */
+export async function writeFolderReport(
+  outDir: string,
+  opts: WriteReportsOptions = {},
+): Promise<{ files: string[]; markdown: string; results: CellResult[] }> {
+  const log = opts.log ?? (() => {});
+  await Deno.mkdir(outDir, { recursive: true });
+  return await withFileLock(join(outDir, ".report.lock"), async () => {
+    const found = await readFolderResults(outDir);
+    for (const s of found.skipped) log(`report: left out ${s.file}: ${s.reason}`);
+    return { ...(await writeReports(found.results, outDir, opts)), results: found.results };
+  });
 }
 
 /**
