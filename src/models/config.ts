@@ -42,6 +42,13 @@ export const isLayers = (min: number) => (v: unknown): boolean =>
 /** One of the given values. */
 export const isOneOf = (...values: unknown[]) => (v: unknown): boolean => values.includes(v);
 
+/** The rule both two-branch models share: the text extractor ends at the image feature width. */
+export const SAME_FEATURE_WIDTH: FieldRule = [
+  ["textLayers"],
+  (c) => `to end with the image feature width ${(c.imageLayers as number[]).at(-1)}`,
+  (v, c) => Array.isArray(v) && v.at(-1) === (c.imageLayers as number[]).at(-1),
+];
+
 /**
  * Check `c` against `rules`: a field no rule covers is rejected (`<fn>: config.<k> is not a
  * <typeName> field`), and the first field that fails its rule throws {@link configError}.

@@ -10,7 +10,7 @@ import { isNpyDataset } from "../../datasets/npy_dir.ts";
 import { OPTIMISATION_DEFAULTS, type OptimisationConfig } from "../model.ts";
 import { type FieldRule, isBoolean, isCount, isInteger, isLayers, isName } from "../config.ts";
 import { isNonNegative, isOneOf, isPositive, isUnitInterval } from "../config.ts";
-import { validateFields, withOverrides } from "../config.ts";
+import { SAME_FEATURE_WIDTH, validateFields, withOverrides } from "../config.ts";
 
 /** Datasets with CPAH defaults: every dataset the loader knows. */
 export const CPAH_DATASETS: readonly DatasetName[] = DATASET_NAMES;
@@ -161,11 +161,7 @@ const CPAH_RULES: readonly FieldRule[] = [
   [["seed"], "an integer", isInteger],
   [["imageLayers", "textLayers"], "an array of >= 1 integers >= 1", isLayers(1)],
   [["discLayers", "consLayers"], "an array of >= 0 integers >= 1", isLayers(0)],
-  [
-    ["textLayers"],
-    (c) => `to end with the image feature width ${(c.imageLayers as number[]).at(-1)}`,
-    (v, c) => (v as number[]).at(-1) === (c.imageLayers as number[]).at(-1),
-  ],
+  SAME_FEATURE_WIDTH,
   [["batchSize", "lrDecayEvery", "patience"], "an integer >= 1", isCount],
   [["epochs"], "an integer >= 0", (v) => isInteger(v) && (v as number) >= 0],
   [

@@ -9,7 +9,7 @@ import { checkDatasetName, DATASET_NAMES, type DatasetName } from "../../dataset
 import { OPTIMISATION_DEFAULTS, type OptimisationConfig } from "../model.ts";
 import { configError, type FieldRule, isBoolean, isCount, isInteger } from "../config.ts";
 import { isLayers, isNonNegative, isOneOf, isPositive, isUnitInterval } from "../config.ts";
-import { validateFields, withOverrides } from "../config.ts";
+import { SAME_FEATURE_WIDTH, validateFields, withOverrides } from "../config.ts";
 
 // Configuration
 
@@ -142,11 +142,7 @@ const DFAH_RULES: readonly FieldRule[] = [
   [["seed"], "an integer", isInteger],
   [["imageLayers", "textLayers"], "an array of >= 1 positive integers", isLayers(1)],
   [["fusionLayers", "discLayers"], "an array of >= 0 positive integers", isLayers(0)],
-  [
-    ["textLayers"],
-    (c) => `to end with the image feature width ${(c.imageLayers as number[]).at(-1)}`,
-    (v, c) => (v as number[]).at(-1) === (c.imageLayers as number[]).at(-1),
-  ],
+  SAME_FEATURE_WIDTH,
   [["pairMode"], `"stored" or "batch"`, isOneOf("stored", "batch")],
   [["intraImage", "intraText", "noFusion", "noAdversary", "relaxed"], "a boolean", isBoolean],
   [
