@@ -341,6 +341,7 @@ export {
   parseBackendName,
 } from "./src/accel/backend.ts";
 export type { BlasMode } from "./src/accel/blas.ts";
+export type { WebGpuAdapter } from "./src/accel/webgpu.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks (for new methods) and seeded randomness

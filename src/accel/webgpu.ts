@@ -15,7 +15,12 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
-import { type MessagePort as NodeMessagePort, receiveMessageOnPort } from "node:worker_threads";
+import {
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from "node:worker_threads";
 
 /** The WebGPU adapter the backend runs on, as recorded in result files. */
 export interface WebGpuAdapter {
@@ -64,6 +69,7 @@ export class WebGpuProxyBackend extends tf.KernelBackend {
   readonly #data = new WeakMap<object, Entry>();
   readonly #byId = new Map<number, object>();
   #nextId = 1;
+  readonly #pause = new Int32Array(new SharedArrayBuffer(4));
   #disposed = false;
 
   /** The adapter the worker's device came from. */
@@ -91,56 +97,61 @@ export class WebGpuProxyBackend extends tf.KernelBackend {
    * adapter.
    */
   static async create(): Promise<WebGpuProxyBackend> {
-    const worker = new Worker(new URL("./webgpu_worker.ts", import.meta.url), { type: "module" });
     const { port1, port2 } = new MessageChannel();
     const shared = new SharedArrayBuffer(8);
     const control = new Int32Array(shared);
-    const failed = new Promise<never>((_, reject) => {
-      worker.onerror = (e) => {
-        e.preventDefault();
-        reject(new Error(`backend 'webgpu': worker failed: ${e.message}`));
-      };
+    const worker = new Worker(new URL("./webgpu_worker.ts", import.meta.url), {
+      workerData: { port: port2, control: shared },
+      transferList: [port2],
     });
-    worker.postMessage({ port: port2, control: shared }, [port2]);
-    const started = await Promise.race([
-      new Promise<
-        { ok: true; adapter: WebGpuAdapter; kernels: string[] } | { ok: false; error: string }
-      >((resolve) => {
-        port1.onmessage = (e) => resolve(e.data);
-      }),
-      failed,
-    ]).catch((e) => {
-      worker.terminate();
-      throw e;
+    worker.unref(); // the process may exit while the device is open
+    let failure: Error | undefined;
+    worker.on("error", (e: Error) => {
+      failure = new Error(`backend 'webgpu': worker failed: ${e.message.split("\n")[0]}`);
+      Atomics.store(control, REPLY, 1);
+      Atomics.notify(control, REPLY);
     });
-    port1.onmessage = null;
+    const waiting = Atomics.waitAsync(control, REPLY, 0, TIMEOUT_MS);
+    if (waiting.async) await waiting.value;
+    const got = receiveMessageOnPort(port1)?.message as
+      | { ok: true; adapter: WebGpuAdapter; kernels: string[] }
+      | { ok: false; error: string }
+      | undefined;
     Atomics.store(control, REPLY, 0);
-    if (!started.ok) {
-      worker.terminate();
+    if (failure || !got || !got.ok) {
+      await worker.terminate();
       port1.close();
+      if (failure) throw failure;
+      if (!got) throw new Error("backend 'webgpu': the worker did not answer");
+      if (got.ok) throw new Error("backend 'webgpu': unreachable");
       throw new Error(
-        started.error === "no-adapter"
+        got.error === "no-adapter"
           ? NO_ADAPTER_MESSAGE
-          : `backend 'webgpu' failed to start: ${started.error}`,
+          : `backend 'webgpu' failed to start: ${got.error}`,
       );
     }
-    return new WebGpuProxyBackend(worker, port1, control, started.adapter, started.kernels);
+    return new WebGpuProxyBackend(worker, port1, control, got.adapter, got.kernels);
   }
 
-  #post(message: unknown, transfer: Transferable[] = []): void {
+  #post(message: unknown): void {
     if (this.#disposed) throw new Error("backend 'webgpu' was disposed");
-    this.#port.postMessage(message, transfer);
+    this.#port.postMessage(message);
     Atomics.add(this.#control, REQUESTS, 1);
     Atomics.notify(this.#control, REQUESTS);
   }
 
-  #call<T>(message: { op: string }): T {
+  #call<T>(message: { op: string; [k: string]: unknown }): T {
     Atomics.store(this.#control, REPLY, 0);
     this.#post(message);
     if (Atomics.wait(this.#control, REPLY, 0, TIMEOUT_MS) === "timed-out") {
       throw new Error(`backend 'webgpu': no answer to '${message.op}' in ${TIMEOUT_MS / 1000} s`);
     }
-    const got = receiveMessageOnPort(this.#port as unknown as NodeMessagePort);
+    // The answer is posted before the flag is set; should its delivery lag, poll for it.
+    let got = receiveMessageOnPort(this.#port);
+    for (let waited = 0; !got && waited < TIMEOUT_MS; waited++) {
+      Atomics.wait(this.#pause, 0, 0, 1);
+      got = receiveMessageOnPort(this.#port);
+    }
     if (!got) throw new Error(`backend 'webgpu': answer to '${message.op}' missing`);
     const r = got.message as { ok: boolean; error?: string } & T;
     if (!r.ok) throw new Error(`backend 'webgpu': ${message.op}: ${r.error}`);
@@ -170,7 +181,7 @@ export class WebGpuProxyBackend extends tf.KernelBackend {
   ): tf.TensorInfo | tf.TensorInfo[] {
     const wires = Array.isArray(inputs)
       ? inputs.map((t) => this.#wire(t))
-      : Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, this.#wire(t)]));
+      : Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, this.#wire(t!)]));
     const { out } = this.#call<{ out: Wire | Wire[] }>({
       op: "kernel",
       name,

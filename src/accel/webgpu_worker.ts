@@ -18,7 +18,7 @@
  */
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import { WebGPUBackend } from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
-import { type MessagePort as NodeMessagePort, receiveMessageOnPort } from "node:worker_threads";
+import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
 
 /** Slots of the shared Int32Array both threads synchronise on. */
 const REQUESTS = 0, REPLY = 1;
@@ -30,7 +30,14 @@ interface Wire {
 }
 
 type Request =
-  | { op: "write"; id: number; values: tf.backend_util.BackendValues | null; shape: number[]; dtype: tf.DataType; refCount: number }
+  | {
+    op: "write";
+    id: number;
+    values: tf.backend_util.BackendValues | null;
+    shape: number[];
+    dtype: tf.DataType;
+    refCount: number;
+  }
   | { op: "kernel"; name: string; inputs: Wire[] | Record<string, Wire>; attrs: tf.NamedAttrMap }
   | { op: "dispose"; id: number }
   | { op: "incRef"; id: number }
@@ -130,7 +137,7 @@ async function serve(port: MessagePort, control: Int32Array): Promise<void> {
   const reply = replier(port, control);
   let seen = 0;
   for (;;) {
-    const m = receiveMessageOnPort(port as unknown as NodeMessagePort);
+    const m = receiveMessageOnPort(port);
     if (!m) {
       Atomics.wait(control, REQUESTS, seen);
       continue;
@@ -149,7 +156,6 @@ async function serve(port: MessagePort, control: Int32Array): Promise<void> {
     }
   }
   port.close();
-  self.close();
 }
 
 /** The adapter's description as recorded in result files. */
@@ -198,22 +204,19 @@ async function start(): Promise<
   };
 }
 
-self.onmessage = async (e: MessageEvent<{ port: MessagePort; control: SharedArrayBuffer }>) => {
-  self.onmessage = null;
-  const { port } = e.data;
-  const control = new Int32Array(e.data.control);
+/** Open the device, answer the main thread, then serve its requests until "close". */
+async function main(): Promise<void> {
+  const { port } = workerData as { port: MessagePort; control: SharedArrayBuffer };
+  const control = new Int32Array((workerData as { control: SharedArrayBuffer }).control);
   let started;
   try {
     started = await start();
   } catch (err) {
     started = { ok: false as const, error: (err as Error).message.split("\n")[0] };
   }
-  port.postMessage(started);
-  Atomics.store(control, REPLY, 1);
-  Atomics.notify(control, REPLY);
+  replier(port, control)(started);
   if (started.ok) await serve(port, control);
-  else {
-    port.close();
-    self.close();
-  }
-};
+  else port.close();
+}
+
+await main();
