@@ -22,12 +22,14 @@
  *
  * @module
  */
+import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { initBackend } from "../src/accel/backend.ts";
 import { probeBlasLibrary } from "../src/accel/blas.ts";
 import { positiveInt, stringOptions } from "./bench_utils.ts";
 import {
   DEFAULT_SHAPE,
+  median,
   TRAINING_METHODS,
   type TrainingMethod,
   trainingThroughput,
@@ -62,7 +64,10 @@ function list<T extends string>(value: string, allowed: readonly T[], option: st
   return items as T[];
 }
 
-/** Measure every (method, batch, backend) case; progress lines go to `log`. */
+/**
+ * Measure every (method, batch, backend) case, and on webgpu the main-thread/worker round trip;
+ * progress lines go to `log`.
+ */
 export async function gpuBench(opts: {
   methods: readonly TrainingMethod[];
   batches: readonly number[];
@@ -70,8 +75,9 @@ export async function gpuBench(opts: {
   steps: number;
   warmup: number;
   log: (line: string) => void;
-}): Promise<GpuBenchRow[]> {
+}): Promise<{ rows: GpuBenchRow[]; roundTripMicros?: number }> {
   const rows: GpuBenchRow[] = [];
+  let roundTrip: number | undefined;
   for (const backend of opts.backends) {
     let device: string, note = "";
     if (backend === "webgpu") {
@@ -83,15 +89,17 @@ export async function gpuBench(opts: {
         continue;
       }
       const a = info.adapter!;
-      device = `${a.description}${a.vendor ? ` (vendor ${a.vendor})` : ""}`;
+      device = a.description;
       if (a.isFallbackAdapter) note = "software adapter, not a GPU";
+      roundTrip = roundTripMicros();
     } else {
       const probe = probeBlasLibrary();
       if (!probe.found) {
         opts.log(`wasm+blas: skipped — ${probe.reason}`);
         continue;
       }
-      device = (await initBackend({ name: "wasm", blas: "on" })).accelerated ?? "BLAS";
+      const lib = (await initBackend({ name: "wasm", blas: "on" })).accelerated ?? "BLAS";
+      device = `${lib.split(" (")[0]}, 1 thread`; // trainingThroughput's BLAS thread count
     }
     for (const batch of opts.batches) {
       const shape = { ...DEFAULT_SHAPE, batchSize: batch, n: Math.max(DEFAULT_SHAPE.n, batch) };
@@ -119,7 +127,23 @@ export async function gpuBench(opts: {
     }
   }
   await initBackend({ name: "wasm" });
-  return rows;
+  return { rows, roundTripMicros: roundTrip };
+}
+
+/**
+ * Microseconds of one request from the main thread to the worker that owns the WebGPU device and
+ * back, with no GPU work (the backend's `memory()` query): the fixed cost each kernel call pays
+ * on the `webgpu` backend. Median of 5 rounds of 500; the webgpu backend must be active.
+ */
+export function roundTripMicros(): number {
+  const backend = tf.backend();
+  const rounds: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    for (let i = 0; i < 500; i++) backend.memory();
+    rounds.push(((performance.now() - t) * 1000) / 500);
+  }
+  return median(rounds);
 }
 
 /** The rows as a Markdown table. */
@@ -152,7 +176,7 @@ async function main(): Promise<void> {
   const batches = quick
     ? [128]
     : values.batches.split(",").map((b) => positiveInt(b, "--batches", 2));
-  const rows = await gpuBench({
+  const { rows, roundTripMicros } = await gpuBench({
     methods: list(values.methods, TRAINING_METHODS, "--methods"),
     batches,
     backends: list(values.backends, ["webgpu", "wasm+blas"] as const, "--backends"),
@@ -166,6 +190,12 @@ async function main(): Promise<void> {
       `${warmup} warm-up; Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
   );
   console.log(formatGpuRows(rows));
+  if (roundTripMicros !== undefined) {
+    console.log(
+      `webgpu: one request main thread -> device worker -> main thread (no GPU work): ` +
+        `${roundTripMicros.toFixed(1)} µs, the fixed cost of each kernel call`,
+    );
+  }
   if (rows.some((r) => r.note)) {
     console.log(
       "Rows marked 'software adapter' ran on Mesa's CPU rasteriser through WebGPU: they show " +

@@ -8,8 +8,8 @@
  * `dataSync` at every step; so the WebGPU backend runs in a worker
  * (src/accel/webgpu_worker.ts) that owns the device, and the backend registered here under the
  * name `webgpu` forwards each kernel call to it, waiting on `Atomics.wait` for the output's
- * shape (about 25 µs per call measured between two threads, on top of the kernel's own
- * dispatch). Reads wait while the worker maps the buffer. Gradients, the tape and tf.tidy run
+ * shape (a few tens of µs per call on top of the kernel's own dispatch;
+ * bench/gpu_bench.ts measures it). Reads wait while the worker maps the buffer. Gradients, the tape and tf.tidy run
  * on the main thread as on every backend.
  *
  * @module
