@@ -218,7 +218,9 @@ export interface KernelConfiguration {
  * BLAS kernels, cpu, cpu with BLAS kernels, and the native `tensorflow` backend. BLAS
  * configurations count as available when a CBLAS library is found and the environment does
  * not switch BLAS off (HASH_BLAS=off); `tensorflow` when its package can be imported. The
- * test suite trains both methods on every available one.
+ * test suite trains both methods on every available one. `webgpu` is not listed: on a software
+ * adapter these runs would take minutes, so tests/accel/webgpu.test.ts compares it with wasm on
+ * smaller ones.
  */
 export async function kernelConfigurations(): Promise<
   (KernelConfiguration & { available: boolean; reason?: string })[]

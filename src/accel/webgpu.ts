@@ -47,6 +47,21 @@ const REQUESTS = 0, REPLY = 1;
 /** How long one request may take before the main thread gives up (ms). */
 const TIMEOUT_MS = 600_000;
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The message waiting on `port`, or undefined. The worker posts its answer before it raises the
+ * flag; should the delivery lag behind the flag, this polls for up to a second.
+ */
+function receiveSoon(port: MessagePort): unknown {
+  let got = receiveMessageOnPort(port);
+  for (let waited = 0; !got && waited < 1000; waited++) {
+    Atomics.wait(pause, 0, 0, 1);
+    got = receiveMessageOnPort(port);
+  }
+  return got?.message;
+}
+
 interface Wire {
   id: number;
   shape: number[];
@@ -69,7 +84,6 @@ export class WebGpuProxyBackend extends tf.KernelBackend {
   readonly #data = new WeakMap<object, Entry>();
   readonly #byId = new Map<number, object>();
   #nextId = 1;
-  readonly #pause = new Int32Array(new SharedArrayBuffer(4));
   #disposed = false;
 
   /** The adapter the worker's device came from. */
@@ -113,7 +127,7 @@ export class WebGpuProxyBackend extends tf.KernelBackend {
     });
     const waiting = Atomics.waitAsync(control, REPLY, 0, TIMEOUT_MS);
     if (waiting.async) await waiting.value;
-    const got = receiveMessageOnPort(port1)?.message as
+    const got = receiveSoon(port1) as
       | { ok: true; adapter: WebGpuAdapter; kernels: string[] }
       | { ok: false; error: string }
       | undefined;
@@ -146,15 +160,13 @@ export class WebGpuProxyBackend extends tf.KernelBackend {
     if (Atomics.wait(this.#control, REPLY, 0, TIMEOUT_MS) === "timed-out") {
       throw new Error(`backend 'webgpu': no answer to '${message.op}' in ${TIMEOUT_MS / 1000} s`);
     }
-    // The answer is posted before the flag is set; should its delivery lag, poll for it.
-    let got = receiveMessageOnPort(this.#port);
-    for (let waited = 0; !got && waited < TIMEOUT_MS; waited++) {
-      Atomics.wait(this.#pause, 0, 0, 1);
-      got = receiveMessageOnPort(this.#port);
-    }
+    const got = receiveSoon(this.#port);
     if (!got) throw new Error(`backend 'webgpu': answer to '${message.op}' missing`);
-    const r = got.message as { ok: boolean; error?: string } & T;
-    if (!r.ok) throw new Error(`backend 'webgpu': ${message.op}: ${r.error}`);
+    const r = got as { ok: boolean; error?: string } & T;
+    if (!r.ok) {
+      const what = typeof message.name === "string" ? `${message.op} ${message.name}` : message.op;
+      throw new Error(`backend 'webgpu': ${what}: ${r.error}`);
+    }
     return r;
   }
 
