@@ -13,4 +13,5 @@ export {
   initBackend,
   parseBackendName,
 } from "./src/accel/backend.ts";
+export type { WebGpuAdapter } from "./src/accel/webgpu.ts";
 export type { BlasMode } from "./src/accel/blas.ts";

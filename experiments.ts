@@ -170,3 +170,5 @@ export type {
 export type { NamedArrays } from "./src/nn/mod.ts";
 export type { Rng } from "./src/random.ts";
 export type { Tensor2D } from "./src/tensor_types.ts";
+/** The tables of a report (arquero's ColumnTable, as far as the toolkit types it). */
+export type { ColumnTable, FormatOptions } from "./src/experiments/report/arquero.ts";

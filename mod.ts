@@ -173,5 +173,6 @@ export {
   type BackendOptions,
   initBackend,
 } from "./src/accel/backend.ts";
+export type { WebGpuAdapter } from "./src/accel/webgpu.ts";
 export type { BlasMode } from "./src/accel/blas.ts";
 export { TOOLKIT_VERSION } from "./src/version.ts";

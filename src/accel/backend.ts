@@ -1,7 +1,7 @@
 /**
  * Selection and initialisation of the TensorFlow.js backend.
  *
- * Three backends are supported:
+ * Four backends are supported:
  * - `wasm` (default): `@tensorflow/tfjs-backend-wasm`, SIMD, single thread. On this backend
  *   the stock MatMul gradient calls the transposed matmul kernels, which run ~10x slower
  *   than the plain kernel; {@link registerExplicitTransposeMatMulGradient} replaces that
@@ -9,6 +9,10 @@
  * - `tensorflow`: libtensorflow through `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`,
  *   dynamically imported, so the project runs without them. When asked for and absent, a
  *   clear error names the install command.
+ * - `webgpu`: TensorFlow.js's WebGPU kernels on Deno's WebGPU (src/accel/webgpu.ts): a GPU
+ *   through Vulkan, Metal or D3D12, or Mesa's software adapter. The project's host-memory
+ *   kernels (BLAS, fast kernels, fused ops, host Adam) do not apply; every op takes its stock
+ *   tfjs path. The adapter is recorded in {@link BackendInfo}.
  * - `cpu`: the pure-JS reference backend (slow; a fallback).
  *
  * The choice comes from the `name` argument, else the `HASH_BACKEND` environment variable,
@@ -29,6 +33,7 @@ import {
 } from "./blas.ts";
 // --- end BLAS kernels ---
 import { installFastKernels, uninstallFastKernels } from "./fast_kernels.ts";
+import { ensureWebGpuBackend, type WebGpuAdapter } from "./webgpu.ts";
 import {
   registerExplicitTransposeMatMulGradient,
   registerTransposeFlagMatMulGradient,
@@ -42,10 +47,10 @@ export {
 } from "./matmul_gradient.ts";
 
 /** Backend names accepted by {@link initBackend}. */
-export type BackendName = "wasm" | "tensorflow" | "cpu";
+export type BackendName = "wasm" | "tensorflow" | "webgpu" | "cpu";
 
 /** The names of {@link BackendName}, for validating user input. */
-export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "tensorflow", "cpu"];
+export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "tensorflow", "webgpu", "cpu"];
 
 /** What is running: recorded in every result file. */
 export interface BackendInfo {
@@ -69,6 +74,8 @@ export interface BackendInfo {
   blasThreads?: number;
   /** The wasm fast kernels (src/accel/fast_kernels.ts), when installed. */
   fastKernels?: string;
+  /** The WebGPU adapter, when the `webgpu` backend is active (a software one says so). */
+  adapter?: WebGpuAdapter;
   /** Deno version. */
   deno: string;
 }
@@ -158,13 +165,15 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
   if (name === "tensorflow") {
     nativePackage = await importNative();
   }
+  const adapter = name === "webgpu" ? await ensureWebGpuBackend() : undefined;
   const ok = await tf.setBackend(name);
   if (!ok) {
     throw new Error(`backend '${name}' failed to initialise (tf.setBackend returned false)`);
   }
   await tf.ready();
   // --- BLAS kernels (src/accel/blas.ts) ---
-  const blasMode = opts.blas ?? envBlasMode() ?? "auto";
+  // BLAS kernels work on host memory: never on webgpu, whatever HASH_BLAS says.
+  const blasMode = name === "webgpu" ? "off" : opts.blas ?? envBlasMode() ?? "auto";
   const blas = await applyBlasMode(blasMode, { threads: opts.blasThreads });
   if (blasMode === "auto" && !blas.installed && (name === "wasm" || name === "cpu")) {
     noteMissingBlas(blas.reason ?? "");
@@ -184,6 +193,7 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendInf
     deno: Deno.version.deno,
     accelerated: current?.accelerated,
     fastKernels: fast,
+    adapter,
   };
   setAccelerated(blas.description); // BLAS kernels (src/accel/blas.ts)
   return { ...current };
@@ -222,7 +232,9 @@ export interface KernelConfiguration {
  * BLAS kernels, cpu, cpu with BLAS kernels, and the native `tensorflow` backend. BLAS
  * configurations count as available when a CBLAS library is found and the environment does
  * not switch BLAS off (HASH_BLAS=off); `tensorflow` when its package can be imported. The
- * test suite trains both methods on every available one.
+ * test suite trains both methods on every available one. `webgpu` is not listed: on a software
+ * adapter these runs would take minutes, so tests/accel/webgpu.test.ts compares it with wasm on
+ * smaller ones.
  */
 export async function kernelConfigurations(): Promise<
   (KernelConfiguration & { available: boolean; reason?: string })[]

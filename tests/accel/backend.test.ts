@@ -88,7 +88,7 @@ Deno.test("initBackend reports the backend, the tfjs version and the gradient ch
 Deno.test("unknown backend names are rejected with the accepted values", () => {
   assert.throws(
     () => parseBackendName("gpu", "--backend"),
-    /--backend: unknown backend 'gpu'; expected one of wasm, tensorflow, cpu/,
+    /--backend: unknown backend 'gpu'; expected one of wasm, tensorflow, webgpu, cpu/,
   );
 });
 

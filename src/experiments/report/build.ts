@@ -46,6 +46,11 @@ export function describeBackend(b: CellResult["backend"]): string {
   if (b.nativePackage) parts.push(`native package ${b.nativePackage}`);
   if (b.accelerated) parts.push(`accelerated kernels: ${b.accelerated}`);
   if (b.explicitTransposeGrad) parts.push("explicit-transpose MatMul gradient");
+  if (b.adapter) {
+    parts.push(
+      `adapter ${b.adapter.description}${b.adapter.isFallbackAdapter ? " (software)" : ""}`,
+    );
+  }
   return `${b.name} (${parts.join("; ")})`;
 }
 
