@@ -73,9 +73,10 @@ for (const method of ["cpah", "dfah"] as const) {
           const cfg = entry.config("synthetic", 16, { ...SMALL[method], batchSize: 64 });
           const model = entry.create(infoOf(learnData.ds, learnData.data.train), cfg);
           const untrained = heldOutMap(model);
-          // CPAH's default adversary weight (gamma 5000) was selected at Wikipedia's size; on
-          // this smaller set it slows learning, and 12 epochs give it the room 8 did before.
-          const epochs = method === "cpah" ? 12 : 8;
+          // The models' selected weights (CPAH's adversary gamma 5000, DFAH's fusion-decided
+          // B-step) slow learning on this small set, where 8 epochs sufficed before: CPAH gets
+          // 12, DFAH its own default on synthetic data (20).
+          const epochs = method === "cpah" ? 12 : 20;
           await train(model, learnData.data, { epochs, batchSize: 64, seed: 1, log: null });
           const trained = heldOutMap(model);
           model.dispose();
@@ -175,6 +176,12 @@ for (const method of ["cpah", "dfah"] as const) {
         const names = Object.keys(ref.grads);
         assert.ok(names.length >= 8, `only ${names.length} gradients recorded`);
         assert.deepEqual(Object.keys(got.grads), names);
+        // A variable whose true gradient is ~0 (a bias ahead of BatchNorm) is measured against a
+        // thousandth of the whole gradient's norm, not its own rounding noise, which the
+        // models' large loss weights (CPAH's gamma) scale up with everything else.
+        let total = 0;
+        for (const k of names) for (const x of ref.grads[k].data) total += x * x;
+        const floor = 1e-3 * Math.sqrt(total);
         for (const k of names) {
           const a = got.grads[k].data, b = ref.grads[k].data;
           let diff = 0, norm = 0;
@@ -182,10 +189,9 @@ for (const method of ["cpah", "dfah"] as const) {
             diff += (a[i] - b[i]) ** 2;
             norm += b[i] ** 2;
           }
-          // Float32 sums in another order: measured relative differences up to ~5e-4 (on
-          // biases ahead of BatchNorm, whose true gradient is ~0); a wrong product or a
-          // missing term is off by O(1).
-          const rel = Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12);
+          // Float32 sums in another order: measured relative differences up to ~5e-4; a wrong
+          // product or a missing term is off by O(1).
+          const rel = Math.sqrt(diff) / Math.max(Math.sqrt(norm), floor, 1e-12);
           assert.ok(
             rel < 5e-3 || Math.sqrt(diff) < 1e-7,
             `${k}: relative difference ${rel.toExponential(2)} (|ref| ${Math.sqrt(norm)})`,
