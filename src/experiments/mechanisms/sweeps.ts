@@ -11,10 +11,18 @@
  */
 import type { BackendName } from "../../accel/backend.ts";
 import { isTrainable, METHODS } from "../../models/mod.ts";
+import type { SplitConvention } from "../../datasets/split.ts";
 import { canonicalData, cellId, type CellMethod, type ExperimentSpec } from "../spec.ts";
 
 /** What a sweep turns up: a setting of the synthetic generator, or the code length. */
-export type Knob = "nuisance" | "shift" | "disagreement" | "bits";
+export type Knob =
+  | "nuisance"
+  | "shift"
+  | "disagreement"
+  | "bits"
+  | "shortcut"
+  | "gap"
+  | "trainDisagreement";
 
 /** One pre-registered sweep. */
 export interface Sweep {
@@ -43,6 +51,16 @@ export interface Sweep {
   readonly amendment?: string;
   /** For an amendment's sweep: the name of the original sweep it repeats. */
   readonly repeats?: string;
+  /** Pairs generated, where not {@link FIXED}'s n (amendment 2). */
+  readonly n?: number;
+  /** Split convention, where not {@link FIXED}'s (amendment 2: the generator's own, "fixed"). */
+  readonly split?: SplitConvention;
+  /**
+   * A positive control (amendment 2): the two arms are the ablation on the knob's data with
+   * the generator's oracle (`oracle=1`, the known right answer) in place of the full model,
+   * and the ablation on the same data without it; Δ = ablation − oracle.
+   */
+  readonly oracle?: boolean;
 }
 
 /** The fixed settings of every sweep (docs/mechanisms.md, "Fixed settings"). */
@@ -114,6 +132,74 @@ function cpahLonger(base: string, cpahEpochs: number): Sweep {
   };
 }
 
+/** Amendment 2's data: n 2,000 pairs, the generator's own split (the last 500 rows query). */
+export const AMENDMENT2 = { n: 2000, split: "fixed" } as const;
+
+/**
+ * Amendment 2 of docs/mechanisms.md: the positive controls (one per new knob, at its extreme
+ * value: the ablation with the oracle against the ablation) and the method sweeps on the new
+ * knobs (full vs ablation).
+ */
+const AMENDED: readonly Sweep[] = ([
+  {
+    name: "control-shortcut",
+    component: "Positive control: the true common inputs as a fixed mask",
+    mechanism: "a text-private label shortcut that holds on the training pairs only",
+    methods: ["cpah"],
+    ablation: "noCR",
+    knob: "shortcut",
+    values: [4],
+    oracle: true,
+  },
+  {
+    name: "control-gap",
+    component: "Positive control: the true alignment",
+    mechanism: "a modality gap in the image rows that BatchNorm cannot remove",
+    methods: ["cpah"],
+    ablation: "noAdversary",
+    knob: "gap",
+    values: [4],
+    oracle: true,
+  },
+  {
+    name: "control-repair",
+    component: "Positive control: the clean pairs",
+    mechanism: "training pairs whose text view comes from another item",
+    methods: ["dfah"],
+    ablation: "noFusion",
+    knob: "trainDisagreement",
+    values: [0.6],
+    oracle: true,
+  },
+  {
+    name: "shortcut",
+    component: "CPAH consistency refinement",
+    mechanism: "refusing a modality-private shortcut that holds on the training pairs only",
+    methods: ["cpah"],
+    ablation: "noCR",
+    knob: "shortcut",
+    values: [0, 1, 2, 4],
+  },
+  {
+    name: "gap",
+    component: "CPAH and DFAH modality discriminator",
+    mechanism: "closing a modality gap that BatchNorm cannot remove",
+    methods: ["cpah", "dfah"],
+    ablation: "noAdversary",
+    knob: "gap",
+    values: [0, 1, 2, 4],
+  },
+  {
+    name: "repair",
+    component: "DFAH fusion learner",
+    mechanism: "repairing training pairs whose two sides disagree",
+    methods: ["dfah"],
+    ablation: "noFusion",
+    knob: "trainDisagreement",
+    values: [0, 0.2, 0.4, 0.6],
+  },
+] as Sweep[]).map((s) => ({ ...s, ...AMENDMENT2, amendment: "amendment 2" }));
+
 /**
  * Every sweep: the originally registered ones (in the order of the pre-registration's table),
  * then those its amendments added.
@@ -123,6 +209,7 @@ export const SWEEPS: readonly Sweep[] = [
   cpahLonger("consistency", 100),
   cpahLonger("adversary", 100),
   cpahLonger("discrete", 100),
+  ...AMENDED,
 ];
 
 /** A sweep by name; one-line error listing the names. */
@@ -143,7 +230,11 @@ export function defaultEpochs(method: CellMethod, bits: number): number {
   return (entry.config(FIXED.dataset, bits) as { epochs: number }).epochs;
 }
 
-/** The cell of one point: method, "full" or the sweep's ablation, knob value, seed. */
+/**
+ * The cell of one point: method, "full" or the sweep's ablation, knob value, seed. In a
+ * positive control ({@link Sweep.oracle}) "full" stands for the oracle arm: the ablation on
+ * the knob's data with the generator's oracle on.
+ */
 export function pointSpec(
   sweep: Sweep,
   method: CellMethod,
@@ -153,14 +244,16 @@ export function pointSpec(
   backend: BackendName,
 ): ExperimentSpec {
   const bits = sweep.knob === "bits" ? value : FIXED.bits;
-  const settings: Record<string, number> = { n: FIXED.n };
+  const settings: Record<string, number> = { n: sweep.n ?? FIXED.n };
   if (sweep.knob !== "bits") settings[sweep.knob] = value;
+  const oracleArm = sweep.oracle === true && ablation === "full";
+  if (oracleArm) settings.oracle = 1;
   const data = canonicalData(FIXED.dataset, settings, `sweep ${sweep.name}`);
   return {
     dataset: FIXED.dataset,
-    split: FIXED.split,
+    split: sweep.split ?? FIXED.split,
     method,
-    ablation,
+    ablation: oracleArm ? sweep.ablation : ablation,
     bits,
     seed,
     epochs: sweep.epochs?.[method] ?? defaultEpochs(method, bits),
