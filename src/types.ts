@@ -84,7 +84,7 @@ export interface Split {
   readonly query: Int32Array;
   /** Retrieval database. */
   readonly database: Int32Array;
-  /** Training pairs (a subset of the database, minus validation). */
+  /** Training pairs, minus validation (a subset of the database, unless the dataset gives its own disjoint one). */
   readonly train: Int32Array;
   /** Held-out validation items from the training side, for model selection. */
   readonly validation: Int32Array;

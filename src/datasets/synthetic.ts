@@ -108,6 +108,14 @@ export interface SyntheticOptions {
    */
   readonly testRows?: number;
   /**
+   * Rows just before the test rows kept as a retrieval database disjoint from the training
+   * pairs (amendment 3): like the test rows, the shortcut does not hold there and
+   * trainDisagreement leaves them alone; the generator's split then has query = the last
+   * `testRows` rows, database = these rows, train = the rows before them. An integer >= 0
+   * (default 0: the database is the training-side rows, as in amendment 2).
+   */
+  readonly databaseRows?: number;
+  /**
    * 1 = the positive-control oracle of amendment 2: each of `shortcut`, `gap` and
    * `trainDisagreement` that is on gets its known right answer — the shortcut columns masked to
    * zero (the true common inputs as a fixed mask), the gap taken away from the image rows (the
@@ -139,6 +147,7 @@ export const SYNTHETIC_DEFAULTS: Required<SyntheticOptions> = {
   gapDim: 8,
   trainDisagreement: 0,
   testRows: 500,
+  databaseRows: 0,
   oracle: 0,
 };
 
@@ -155,11 +164,18 @@ const KNOBS_OFF_BY_DEFAULT: readonly string[] = [
   "gapDim",
   "trainDisagreement",
   "testRows",
+  "databaseRows",
   "oracle",
 ];
 
 /** Amendment 2's knobs: any of them on gives the data the generator's own split. */
-const TRAIN_TEST_KNOBS = ["shortcut", "gap", "trainDisagreement", "oracle"] as const;
+const TRAIN_TEST_KNOBS = [
+  "shortcut",
+  "gap",
+  "trainDisagreement",
+  "oracle",
+  "databaseRows",
+] as const;
 
 function checkInt(v: number, name: string, min: number): void {
   if (!Number.isInteger(v) || v < min) {
@@ -266,6 +282,7 @@ export function syntheticOptions(opts: SyntheticOptions = {}): Required<Syntheti
   checkInt(o.privateDim, "privateDim", 1);
   checkInt(o.gapDim, "gapDim", 1);
   checkInt(o.testRows, "testRows", 1);
+  checkInt(o.databaseRows, "databaseRows", 0);
   if (o.oracle !== 0 && o.oracle !== 1) {
     throw new Error(`synthetic: oracle must be 0 or 1, got ${o.oracle}`);
   }
@@ -276,11 +293,20 @@ export function syntheticOptions(opts: SyntheticOptions = {}): Required<Syntheti
       `synthetic: trainDisagreement must be a number in [0, 1], got ${o.trainDisagreement}`,
     );
   }
-  if (TRAIN_TEST_KNOBS.some((k) => o[k] !== 0) && o.testRows >= o.n - 1) {
-    throw new Error(
-      `synthetic: testRows must leave at least 2 training-side rows (< n - 1 = ${o.n - 1}), ` +
-        `got ${o.testRows}`,
-    );
+  if (TRAIN_TEST_KNOBS.some((k) => o[k] !== 0)) {
+    const trainRows = o.n - o.testRows - o.databaseRows;
+    if (trainRows < 2) {
+      throw new Error(
+        `synthetic: testRows + databaseRows must leave at least 2 training rows of n ${o.n}, ` +
+          `got ${o.testRows} + ${o.databaseRows}`,
+      );
+    }
+    if (o.databaseRows > 0 && o.databaseRows < trainRows) {
+      throw new Error(
+        `synthetic: databaseRows must be 0 or at least the ${trainRows} training rows ` +
+          `(the split draws training pairs up to the database size), got ${o.databaseRows}`,
+      );
+    }
   }
   if (!Number.isFinite(o.disagreement) || o.disagreement < 0 || o.disagreement > 1) {
     throw new Error(`synthetic: disagreement must be a number in [0, 1], got ${o.disagreement}`);
@@ -406,18 +432,19 @@ function withGap(image: DenseMatrix, o: Required<SyntheticOptions>, rng: Rng): D
 }
 
 /**
- * The generator's own split when amendment 2's knobs are on: query = the last `testRows` rows,
- * database = the others, train = the database without the rows in `leftOut`.
+ * The generator's own split when amendment 2's knobs are on: query = the last `testRows` rows;
+ * with `databaseRows` 0 the database is every other row and train = the database, otherwise
+ * the database is the `databaseRows` rows before the queries and train = the rows before it;
+ * train leaves out the rows in `leftOut`.
  */
-function ownSplit(n: number, testRows: number, leftOut: ReadonlySet<number>) {
-  const trainSide = n - testRows;
+function ownSplit(o: Required<SyntheticOptions>, leftOut: ReadonlySet<number>) {
+  const n = o.n, dbStart = n - o.testRows - o.databaseRows;
   const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
-  const database = range(0, trainSide);
-  return {
-    query: range(trainSide, n),
-    database,
-    train: database.filter((i) => !leftOut.has(i)),
-  };
+  const train = range(0, dbStart).filter((i) => !leftOut.has(i));
+  if (o.databaseRows === 0) {
+    return { query: range(dbStart, n), database: range(0, dbStart), train };
+  }
+  return { query: range(n - o.testRows, n), database: range(dbStart, n - o.testRows), train };
 }
 
 /**
@@ -432,7 +459,7 @@ export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
   const shortcutRng = rng.fork(8), gapRng = rng.fork(9), trainDisRng = rng.fork(10);
   const { n, classes } = o, r = o.latentDim;
   const amended = TRAIN_TEST_KNOBS.some((k) => o[k] !== 0);
-  const trainSide = n - o.testRows;
+  const trainSide = n - o.testRows - o.databaseRows; // the rows train-only effects touch
   const labels = drawLabels(n, classes, o.labelsPerItem, labelRng);
   const P = protoRng.normals(classes * r);
   const z = new Float64Array(n * r);
@@ -478,7 +505,7 @@ export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
     provenance: `synthetic data generated by src/datasets/synthetic.ts (${params}): ` +
       `labels -> shared latent factors -> two random tanh views + nuisance + Gaussian noise`,
     ...(amended
-      ? { splitIndices: ownSplit(n, o.testRows, o.oracle === 1 ? leftOut : new Set()) }
+      ? { splitIndices: ownSplit(o, o.oracle === 1 ? leftOut : new Set()) }
       : {}),
   };
 }

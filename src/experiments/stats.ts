@@ -213,10 +213,13 @@ export function pairedTPower(effect: number, sd: number, n: number, alpha = 0.05
     throw new Error(`pairedTPower: alpha must be in (0, 1), got ${alpha}`);
   }
   if (!(n >= 2) || !(sd > 0) || !Number.isFinite(effect)) return NaN;
-  const df = n - 1;
-  const c = tQuantile(1 - alpha / 2, df);
-  const lambda = (Math.abs(effect) * Math.sqrt(n)) / sd;
-  // Density of S = sqrt(V/df): f(s) = 2 df s · χ²_df(df s²).
+  const c = tQuantile(1 - alpha / 2, n - 1);
+  return tTestPower((Math.abs(effect) * Math.sqrt(n)) / sd, n - 1, c);
+}
+
+/** P(|T| > c) for T noncentral t with `df` degrees of freedom and noncentrality `lambda`. */
+function tTestPower(lambda: number, df: number, c: number): number {
+  // Density of S = sqrt(V/df), V ~ χ²(df): f(s) = 2 df s · χ²_df(df s²).
   const logNorm = Math.log(2 * df) - (df / 2) * Math.log(2) - logGamma(df / 2);
   const density = (s: number) => {
     if (s <= 0) return df === 1 ? Math.sqrt(2 / Math.PI) : 0; // the limit at 0
@@ -224,7 +227,7 @@ export function pairedTPower(effect: number, sd: number, n: number, alpha = 0.05
     return Math.exp(logNorm + Math.log(s) + (df / 2 - 1) * Math.log(v) - v / 2);
   };
   const top = 1 + 12 * Math.sqrt(2 / df) + (df === 1 ? 10 : 0);
-  const steps = 4000, h = top / steps;
+  const steps = 800, h = top / steps;
   let sum = 0;
   for (let i = 0; i <= steps; i++) {
     const s = i * h;
@@ -249,15 +252,20 @@ export function minimalDetectableEffect(
   if (!(power > alpha && power < 1)) {
     throw new Error(`minimalDetectableEffect: power must be in (alpha, 1), got ${power}`);
   }
+  if (!(alpha > 0 && alpha < 1)) {
+    throw new Error(`minimalDetectableEffect: alpha must be in (0, 1), got ${alpha}`);
+  }
   if (!(n >= 2) || !(sd > 0)) return NaN;
-  let lo = 0, hi = sd;
-  while (pairedTPower(hi, sd, n, alpha) < power) hi *= 2;
-  for (let i = 0; i < 60; i++) {
+  // Solve for the noncentrality λ = effect·sqrt(n)/sd, then scale.
+  const c = tQuantile(1 - alpha / 2, n - 1);
+  let lo = 0, hi = 1;
+  while (tTestPower(hi, n - 1, c) < power) hi *= 2;
+  for (let i = 0; i < 50; i++) {
     const mid = (lo + hi) / 2;
-    if (pairedTPower(mid, sd, n, alpha) < power) lo = mid;
+    if (tTestPower(mid, n - 1, c) < power) lo = mid;
     else hi = mid;
   }
-  return (lo + hi) / 2;
+  return ((lo + hi) / 2) * sd / Math.sqrt(n);
 }
 
 /** "0.0123" (an unsigned effect size with four decimals), or "—". */

@@ -61,6 +61,19 @@ export interface Sweep {
    * and the ablation on the same data without it; Δ = ablation − oracle.
    */
   readonly oracle?: boolean;
+  /** Further generator settings fixed for every cell of the sweep (amendment 3). */
+  readonly data?: Readonly<Record<string, number>>;
+  /**
+   * Whether a knob value is read only where the full model's module passes its manipulation
+   * check (`ablationCheck`; amendment 2's method sweeps): Holm then runs across those values.
+   */
+  readonly checked?: boolean;
+  /**
+   * A positive control whose oracle arm is the ablation's own cells scored with their
+   * real-valued outputs instead of their signs (the runner's `realMapI2T` / `realMapT2I`
+   * diagnostics; amendment 3's discrete-code control): no cells of its own.
+   */
+  readonly realValued?: boolean;
 }
 
 /** The fixed settings of every sweep (docs/mechanisms.md, "Fixed settings"). */
@@ -132,15 +145,8 @@ function cpahLonger(base: string, cpahEpochs: number): Sweep {
   };
 }
 
-/** Amendment 2's data: n 2,000 pairs, the generator's own split (the last 500 rows query). */
-export const AMENDMENT2 = { n: 2000, split: "fixed" } as const;
-
-/**
- * Amendment 2 of docs/mechanisms.md: the positive controls (one per new knob, at its extreme
- * value: the ablation with the oracle against the ablation) and the method sweeps on the new
- * knobs (full vs ablation).
- */
-const AMENDED: readonly Sweep[] = ([
+/** The positive controls (amendment 2; again on amendment 3's data). */
+const CONTROLS: readonly Sweep[] = [
   {
     name: "control-shortcut",
     component: "Positive control: the true common inputs as a fixed mask",
@@ -171,6 +177,10 @@ const AMENDED: readonly Sweep[] = ([
     values: [0.6],
     oracle: true,
   },
+];
+
+/** The method sweeps on the new knobs (registered in amendment 2, run on amendment 3's data). */
+const NEW_KNOB_SWEEPS: readonly Sweep[] = [
   {
     name: "shortcut",
     component: "CPAH consistency refinement",
@@ -198,7 +208,53 @@ const AMENDED: readonly Sweep[] = ([
     knob: "trainDisagreement",
     values: [0, 0.2, 0.4, 0.6],
   },
-] as Sweep[]).map((s) => ({ ...s, ...AMENDMENT2, amendment: "amendment 2" }));
+];
+
+/**
+ * Amendment 2's data: n 2,000 pairs, the generator's own split (the last 500 rows query, the
+ * others database and training pairs).
+ */
+export const AMENDMENT2 = { n: 2000, split: "fixed" } as const;
+
+/**
+ * Amendment 3's data: n 3,500 pairs, the generator's own split with a database disjoint from
+ * the training pairs (rows 0–1499 train, 1500–2999 database, 3000–3499 query).
+ */
+export const AMENDMENT3 = { n: 3500, split: "fixed", data: { databaseRows: 1500 } } as const;
+
+/**
+ * Amendments 2 and 3 of docs/mechanisms.md: the positive controls on amendment 2's data (as
+ * run), then the controls again and the method sweeps on the new knobs on amendment 3's data
+ * (a retrieval database disjoint from the training pairs).
+ */
+const AMENDED: readonly Sweep[] = [
+  ...CONTROLS.map((s) => ({ ...s, ...AMENDMENT2, amendment: "amendment 2" })),
+  ...CONTROLS.map((s) => ({
+    ...s,
+    ...AMENDMENT3,
+    name: `${s.name}-heldout`,
+    amendment: "amendment 3",
+  })),
+  {
+    name: "control-discrete-heldout",
+    component: "Positive control: no quantisation",
+    mechanism: "the relaxed model's real-valued outputs against their signs at 16 bits",
+    methods: ["dfah", "cpah"],
+    ablation: "relaxed",
+    knob: "bits",
+    values: [16],
+    oracle: true,
+    realValued: true,
+    ...AMENDMENT3,
+    amendment: "amendment 3",
+  },
+  ...NEW_KNOB_SWEEPS.map((s) => ({
+    ...s,
+    ...AMENDMENT3,
+    amendment: "amendment 3",
+    checked: true,
+  })),
+];
 
 /**
  * Every sweep: the originally registered ones (in the order of the pre-registration's table),
@@ -244,10 +300,10 @@ export function pointSpec(
   backend: BackendName,
 ): ExperimentSpec {
   const bits = sweep.knob === "bits" ? value : FIXED.bits;
-  const settings: Record<string, number> = { n: sweep.n ?? FIXED.n };
+  const settings: Record<string, number> = { ...sweep.data, n: sweep.n ?? FIXED.n };
   if (sweep.knob !== "bits") settings[sweep.knob] = value;
   const oracleArm = sweep.oracle === true && ablation === "full";
-  if (oracleArm) settings.oracle = 1;
+  if (oracleArm && !sweep.realValued) settings.oracle = 1;
   const data = canonicalData(FIXED.dataset, settings, `sweep ${sweep.name}`);
   return {
     dataset: FIXED.dataset,
@@ -262,12 +318,18 @@ export function pointSpec(
   };
 }
 
+/** The knob value of one of a sweep's cells (its code length, or its generator setting). */
+export function knobValue(sweep: Sweep, spec: ExperimentSpec): number {
+  if (sweep.knob === "bits") return spec.bits;
+  return spec.data?.[sweep.knob] ?? 0;
+}
+
 /** Every cell of a sweep (method, value, full/ablation, seed). */
 export function sweepSpecs(sweep: Sweep, backend: BackendName): ExperimentSpec[] {
   const out: ExperimentSpec[] = [];
   for (const method of sweep.methods) {
     for (const value of sweep.values) {
-      for (const ablation of ["full", sweep.ablation]) {
+      for (const ablation of sweep.realValued ? [sweep.ablation] : ["full", sweep.ablation]) {
         for (const seed of FIXED.seeds) {
           out.push(pointSpec(sweep, method, ablation, value, seed, backend));
         }
