@@ -28,6 +28,22 @@
  *    Each knob draws from its own {@link Rng} fork (taken after the others), so turning one on
  *    changes nothing else: `shift` changes only image rows, `disagreement` only the chosen text
  *    rows.
+ * 5. The knobs of docs/mechanisms.md, amendments 2 and 3, each creating one module's problem
+ *    (all off by default, each from its own fork, so earlier data stay bit for bit the same):
+ *    - `shortcut`: `privateDim` extra text columns, a noisy random projection of the labels on
+ *      the training rows and of another random item's labels elsewhere — a modality-private
+ *      factor in separable directions that predicts the labels on the training pairs only;
+ *    - `gap`: every image row moves by `gap` · D g_i (D fixed, imageDim x `gapDim`; g_i ~
+ *      N(0, I) per item) — a spread of the image distribution the text distribution lacks,
+ *      which BatchNorm does not remove;
+ *    - `trainDisagreement`: a share of the TRAINING pairs gets a text view from another
+ *      training item's latent; the other rows keep their own.
+ *    With any of them on, the data carry their own split (`splitIndices`): the last `testRows`
+ *    rows are the queries; with `databaseRows` > 0 the rows before them are a database disjoint
+ *    from the training pairs (the rows before that), else the database is every other row and
+ *    the training pairs are the database. `oracle` = 1 applies each knob's known right answer
+ *    (the positive controls): the shortcut columns zeroed, the gap not added, the disagreeing
+ *    pairs left out of the split's training rows.
  *
  * So labels are recoverable from either modality, but only through a nonlinear map and past
  * nuisance and noise: random-projection hashing stays clearly below a trained model.
