@@ -63,8 +63,9 @@ export function ranWithInactiveModules(s: Sweep): boolean {
 function dataNote(s: Sweep): string {
   if (s.n === undefined) return "";
   const db = s.data?.databaseRows;
-  return `; data: n ${s.n}, the generator's own split (${
-    db ? `${db} database rows disjoint from the training pairs, ` : ""
+  const fmt = (x: number) => x.toLocaleString("en-US");
+  return `; data: n ${fmt(s.n)}, the generator's own split (${
+    db ? `${fmt(db)} database rows disjoint from the training pairs, ` : ""
   }the last 500 rows the queries)`;
 }
 
