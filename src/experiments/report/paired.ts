@@ -155,7 +155,8 @@ export function pairedAblationTables(section: DatasetSection): ReportTable[] {
       } ablations against the full model, paired by seed — ${section.heading}`,
       caption: "Δ = ablation − full model in MAP@all, paired over the seeds both have (mean and " +
         "95% confidence interval from the t distribution); p = two-sided paired t-test, " +
-        "Holm-corrected across the tests of the rows read; verdict at 5%. Δ mean: the same for " +
+        "Holm-corrected across the tests of the rows read; verdict at 5%. These are secondary " +
+        "tests: the pre-specified ones are the primary contrasts table's. Δ mean: the same for " +
         "(I→T + T→I) / 2, descriptive (the primary contrasts table tests it at 32 bits). MDE: " +
         "the minimal detectable effect, the smallest true |Δ| a two-sided paired t-test at 5% " +
         "detects with 80% power given the seeds and the observed SD of the differences " +
