@@ -26,8 +26,11 @@
  */
 export {
   defaultEpochs,
+  AMENDMENT2,
+  AMENDMENT3,
   FIXED,
   type Knob,
+  knobValue,
   pointSpec,
   readingOrder,
   studySpecs,
@@ -46,6 +49,12 @@ export {
   type StudyRunOptions,
 } from "./run.ts";
 export {
+  realValuedDiagnostics,
+  realValuedMapAll,
+  type RealValuedEncoder,
+  realValuedOutputs,
+} from "./real_valued.ts";
+export {
   analyseStudy,
   analyseSweep,
   type GapRow,
@@ -56,9 +65,11 @@ export {
   significantValues,
   type SweepAnalysis,
 } from "./analysis.ts";
-export { formatDiff, formatP } from "../stats.ts";
+export { formatDiff, formatEffect, formatP, minimalDetectableEffect } from "../stats.ts";
 export { sweepFigure } from "./figure.ts";
 export {
+  familiesMarkdown,
+  ranWithInactiveModules,
   replaceResultsSection,
   type ResultsContext,
   resultsMarkdown,
