@@ -25,9 +25,9 @@
  * @module
  */
 export {
-  defaultEpochs,
   AMENDMENT2,
   AMENDMENT3,
+  defaultEpochs,
   FIXED,
   type Knob,
   knobValue,
@@ -50,8 +50,8 @@ export {
 } from "./run.ts";
 export {
   realValuedDiagnostics,
-  realValuedMapAll,
   type RealValuedEncoder,
+  realValuedMapAll,
   realValuedOutputs,
 } from "./real_valued.ts";
 export {
