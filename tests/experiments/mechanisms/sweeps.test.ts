@@ -136,8 +136,16 @@ Deno.test("amendments 2 and 3: a control's oracle arm is the ablation on oracle 
     assert.equal(cells.length, s.methods.length * s.values.length * 2 * 5);
     assert.ok(cells.every((c) => c.data?.databaseRows === 1500 && c.data?.oracle === undefined));
   }
-  // Every control compares at one value, its knob's extreme in the method sweep.
-  for (const c of SWEEPS.filter((s) => s.oracle)) {
+  // The discrete-code control: the relaxed cells at the shortest code length, no cells of its
+  // own for the oracle arm (the same cells scored by their real-valued outputs).
+  const discrete = sweepByName("control-discrete-heldout");
+  assert.deepEqual([...discrete.values], [Math.min(...sweepByName("discrete").values)]);
+  const dc = sweepSpecs(discrete, "wasm");
+  assert.equal(dc.length, 2 * 5);
+  assert.ok(dc.every((c) => c.ablation === "relaxed" && c.bits === 16));
+  assert.deepEqual(pointSpec(discrete, "dfah", "full", 16, 1, "wasm"), dc[0]);
+  // Every other control compares at one value, its knob's extreme in the method sweep.
+  for (const c of SWEEPS.filter((s) => s.oracle && !s.realValued)) {
     const base = sweepByName(
       { shortcut: "shortcut", gap: "gap", trainDisagreement: "repair" }[c.knob as string]!,
     );
