@@ -84,7 +84,10 @@ export interface Split {
   readonly query: Int32Array;
   /** Retrieval database. */
   readonly database: Int32Array;
-  /** Training pairs (a subset of the database, minus validation). */
+  /**
+   * Training pairs, minus validation (a subset of the database, unless the dataset's own split
+   * gives a disjoint database).
+   */
   readonly train: Int32Array;
   /** Held-out validation items from the training side, for model selection. */
   readonly validation: Int32Array;

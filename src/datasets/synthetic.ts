@@ -28,6 +28,22 @@
  *    Each knob draws from its own {@link Rng} fork (taken after the others), so turning one on
  *    changes nothing else: `shift` changes only image rows, `disagreement` only the chosen text
  *    rows.
+ * 5. The knobs of docs/mechanisms.md, amendments 2 and 3, each creating one module's problem
+ *    (all off by default, each from its own fork, so earlier data stay bit for bit the same):
+ *    - `shortcut`: `privateDim` extra text columns, a noisy random projection of the labels on
+ *      the training rows and of another random item's labels elsewhere — a modality-private
+ *      factor in separable directions that predicts the labels on the training pairs only;
+ *    - `gap`: every image row moves by `gap` · D g_i (D fixed, imageDim x `gapDim`; g_i ~
+ *      N(0, I) per item) — a spread of the image distribution the text distribution lacks,
+ *      which BatchNorm does not remove;
+ *    - `trainDisagreement`: a share of the TRAINING pairs gets a text view from another
+ *      training item's latent; the other rows keep their own.
+ *    With any of them on, the data carry their own split (`splitIndices`): the last `testRows`
+ *    rows are the queries; with `databaseRows` > 0 the rows before them are a database disjoint
+ *    from the training pairs (the rows before that), else the database is every other row and
+ *    the training pairs are the database. `oracle` = 1 applies each knob's known right answer
+ *    (the positive controls): the shortcut columns zeroed, the gap not added, the disagreeing
+ *    pairs left out of the split's training rows.
  *
  * So labels are recoverable from either modality, but only through a nonlinear map and past
  * nuisance and noise: random-projection hashing stays clearly below a trained model.
@@ -76,6 +92,53 @@ export interface SyntheticOptions {
    * round(disagreement · n) pairs are affected. In [0, 1] (default 0, none).
    */
   readonly disagreement?: number;
+  /**
+   * Strength of a TEXT-private label shortcut (docs/mechanisms.md, amendment 2): the text rows
+   * get `privateDim` extra columns, a noisy random projection of the labels scaled by this on
+   * the training-side rows and of another random item's labels on the test rows, so the
+   * shortcut predicts the labels on the training pairs only. A finite number >= 0 (default 0:
+   * no extra columns).
+   */
+  readonly shortcut?: number;
+  /** Number of shortcut columns appended to the text rows when `shortcut` > 0 (default 16). */
+  readonly privateDim?: number;
+  /**
+   * Strength of a modality gap in the IMAGE rows that BatchNorm cannot remove (amendment 2):
+   * every image row moves by `gap` · D g_i, with D a fixed random imageDim x `gapDim` matrix
+   * (N(0, 1) entries) and g_i ~ N(0, I) drawn per item, independent of the labels; the text
+   * rows have no such spread. A finite number >= 0 (default 0, none).
+   */
+  readonly gap?: number;
+  /** Number of gap directions (default 8). */
+  readonly gapDim?: number;
+  /**
+   * Fraction of the TRAINING-side pairs whose text view is generated from another item's
+   * latent (amendment 2; the test rows keep their own text): exactly
+   * round(`trainDisagreement` · (n − testRows)) pairs. In [0, 1] (default 0, none).
+   */
+  readonly trainDisagreement?: number;
+  /**
+   * Rows at the end kept as the test rows of amendment 2's knobs (the shortcut does not hold
+   * there, trainDisagreement leaves them alone) and given as the query set of the generator's
+   * own split (`splitIndices`). An integer >= 1 and < n (default 500).
+   */
+  readonly testRows?: number;
+  /**
+   * Rows just before the test rows kept as a retrieval database disjoint from the training
+   * pairs (amendment 3): like the test rows, the shortcut does not hold there and
+   * trainDisagreement leaves them alone; the generator's split then has query = the last
+   * `testRows` rows, database = these rows, train = the rows before them. An integer >= 0
+   * (default 0: the database is the training-side rows, as in amendment 2).
+   */
+  readonly databaseRows?: number;
+  /**
+   * 1 = the positive-control oracle of amendment 2: each of `shortcut`, `gap` and
+   * `trainDisagreement` that is on gets its known right answer — the shortcut columns masked to
+   * zero (the true common inputs as a fixed mask), the gap taken away from the image rows (the
+   * true alignment), the disagreeing pairs left out of the training rows of the generator's
+   * split (the clean pairs). 0 or 1 (default 0).
+   */
+  readonly oracle?: number;
 }
 
 /** The defaults of {@link SyntheticOptions}, filled in. */
@@ -94,10 +157,41 @@ export const SYNTHETIC_DEFAULTS: Required<SyntheticOptions> = {
   seed: 0,
   shift: 0,
   disagreement: 0,
+  shortcut: 0,
+  privateDim: 16,
+  gap: 0,
+  gapDim: 8,
+  trainDisagreement: 0,
+  testRows: 500,
+  databaseRows: 0,
+  oracle: 0,
 };
 
-/** The options whose default value leaves them out of the provenance (the mechanism knobs). */
-const KNOBS_OFF_BY_DEFAULT: readonly string[] = ["shift", "disagreement"];
+/**
+ * The options left out of the provenance at their default value (the mechanism knobs and
+ * their settings), so data generated without them keep their provenance.
+ */
+const KNOBS_OFF_BY_DEFAULT: readonly string[] = [
+  "shift",
+  "disagreement",
+  "shortcut",
+  "privateDim",
+  "gap",
+  "gapDim",
+  "trainDisagreement",
+  "testRows",
+  "databaseRows",
+  "oracle",
+];
+
+/** Amendment 2's knobs: any of them on gives the data the generator's own split. */
+const TRAIN_TEST_KNOBS = [
+  "shortcut",
+  "gap",
+  "trainDisagreement",
+  "oracle",
+  "databaseRows",
+] as const;
 
 function checkInt(v: number, name: string, min: number): void {
   if (!Number.isInteger(v) || v < min) {
@@ -199,6 +293,37 @@ export function syntheticOptions(opts: SyntheticOptions = {}): Required<Syntheti
   checkNonNeg(o.nuisance, "nuisance");
   checkNonNeg(o.itemStd, "itemStd");
   checkNonNeg(o.shift, "shift");
+  checkNonNeg(o.shortcut, "shortcut");
+  checkNonNeg(o.gap, "gap");
+  checkInt(o.privateDim, "privateDim", 1);
+  checkInt(o.gapDim, "gapDim", 1);
+  checkInt(o.testRows, "testRows", 1);
+  checkInt(o.databaseRows, "databaseRows", 0);
+  if (o.oracle !== 0 && o.oracle !== 1) {
+    throw new Error(`synthetic: oracle must be 0 or 1, got ${o.oracle}`);
+  }
+  if (
+    !Number.isFinite(o.trainDisagreement) || o.trainDisagreement < 0 || o.trainDisagreement > 1
+  ) {
+    throw new Error(
+      `synthetic: trainDisagreement must be a number in [0, 1], got ${o.trainDisagreement}`,
+    );
+  }
+  if (TRAIN_TEST_KNOBS.some((k) => o[k] !== 0)) {
+    const trainRows = o.n - o.testRows - o.databaseRows;
+    if (trainRows < 2) {
+      throw new Error(
+        `synthetic: testRows + databaseRows must leave at least 2 training rows of n ${o.n}, ` +
+          `got ${o.testRows} + ${o.databaseRows}`,
+      );
+    }
+    if (o.databaseRows > 0 && o.databaseRows < trainRows) {
+      throw new Error(
+        `synthetic: databaseRows must be 0 or at least the ${trainRows} training rows ` +
+          `(the split draws training pairs up to the database size), got ${o.databaseRows}`,
+      );
+    }
+  }
   if (!Number.isFinite(o.disagreement) || o.disagreement < 0 || o.disagreement > 1) {
     throw new Error(`synthetic: disagreement must be a number in [0, 1], got ${o.disagreement}`);
   }
@@ -256,6 +381,88 @@ function fromDonors(z: Float64Array, r: number, donor: Int32Array): Float64Array
   return out;
 }
 
+/** The rows of one label row's classes, as a multi-hot Float64Array. */
+function labelRow(labels: LabelMatrix, i: number): Float64Array {
+  const out = new Float64Array(labels.classes);
+  for (let c = 0; c < labels.classes; c++) out[c] = labels.data[i * labels.classes + c];
+  return out;
+}
+
+/**
+ * The text rows with `privateDim` shortcut columns appended (amendment 2): row i gets
+ * `shortcut` · Q l / sqrt(k) + N(0, I), Q ~ N(0, 1) (privateDim x classes), l the labels of
+ * item i on the first `trainSide` rows and those of another random item on the test rows, k
+ * their count. With `masked` (the oracle) the columns are zeros.
+ */
+function withShortcut(
+  text: DenseMatrix,
+  labels: LabelMatrix,
+  o: Required<SyntheticOptions>,
+  trainSide: number,
+  rng: Rng,
+  masked: boolean,
+): DenseMatrix {
+  const n = text.rows, p = o.privateDim, c = labels.classes, cols = text.cols + p;
+  const Q = rng.normals(p * c);
+  const noiseRng = rng.fork(1), donorRng = rng.fork(2);
+  const out = new Float32Array(n * cols);
+  for (let i = 0; i < n; i++) {
+    out.set(text.data.subarray(i * text.cols, (i + 1) * text.cols), i * cols);
+    let src = i;
+    if (i >= trainSide) {
+      const j = donorRng.int(n - 1);
+      src = j >= i ? j + 1 : j;
+    }
+    const l = labelRow(labels, src);
+    let k = 0;
+    for (let a = 0; a < c; a++) k += l[a];
+    for (let d = 0; d < p; d++) {
+      let s = 0;
+      for (let a = 0; a < c; a++) if (l[a]) s += Q[d * c + a];
+      const v = (o.shortcut * s) / Math.sqrt(k) + noiseRng.normal();
+      out[i * cols + text.cols + d] = masked ? 0 : v;
+    }
+  }
+  return { kind: "dense", rows: n, cols, data: out };
+}
+
+/**
+ * The image rows moved by `gap` · D g_i (amendment 2): D ~ N(0, 1/gapDim) (imageDim x gapDim,
+ * so each coordinate's added variance is gap²), g_i ~ N(0, I) per item.
+ */
+function withGap(image: DenseMatrix, o: Required<SyntheticOptions>, rng: Rng): DenseMatrix {
+  const n = image.rows, dim = image.cols, q = o.gapDim;
+  const D = rng.normals(dim * q, 1 / Math.sqrt(q));
+  const gRng = rng.fork(1);
+  const out = Float32Array.from(image.data);
+  const g = new Float64Array(q);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < q; k++) g[k] = gRng.normal();
+    for (let d = 0; d < dim; d++) {
+      let s = 0;
+      for (let k = 0; k < q; k++) s += D[d * q + k] * g[k];
+      out[i * dim + d] += o.gap * s;
+    }
+  }
+  return { kind: "dense", rows: n, cols: dim, data: out };
+}
+
+/**
+ * The generator's own split when amendment 2's knobs are on: query = the last `testRows` rows;
+ * with `databaseRows` 0 the database is every other row and train = the database, otherwise
+ * the database is the `databaseRows` rows before the queries and train = the rows before it;
+ * train leaves out the rows in `leftOut`.
+ */
+function ownSplit(o: Required<SyntheticOptions>, leftOut: ReadonlySet<number>) {
+  const n = o.n, dbStart = n - o.testRows - o.databaseRows;
+  const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+  const train = range(0, dbStart).filter((i) => !leftOut.has(i));
+  if (o.databaseRows === 0) {
+    return { query: range(dbStart, n), database: range(0, dbStart), train };
+  }
+  return { query: range(n - o.testRows, n), database: range(dbStart, n - o.testRows), train };
+}
+
 /**
  * Generate the synthetic dataset (named "synthetic"). Same options, same data, bit for bit.
  */
@@ -265,7 +472,10 @@ export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
   const labelRng = rng.fork(1), protoRng = rng.fork(2), itemRng = rng.fork(3);
   const imageRng = rng.fork(4), textRng = rng.fork(5);
   const shiftRng = rng.fork(6), disagreementRng = rng.fork(7); // after the others: no change there
+  const shortcutRng = rng.fork(8), gapRng = rng.fork(9), trainDisRng = rng.fork(10);
   const { n, classes } = o, r = o.latentDim;
+  const amended = TRAIN_TEST_KNOBS.some((k) => o[k] !== 0);
+  const trainSide = n - o.testRows - o.databaseRows; // the rows train-only effects touch
   const labels = drawLabels(n, classes, o.labelsPerItem, labelRng);
   const P = protoRng.normals(classes * r);
   const z = new Float64Array(n * r);
@@ -280,11 +490,27 @@ export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
     const s = 1 / Math.sqrt(k);
     for (let j = 0; j < r; j++) z[i * r + j] = z[i * r + j] * s + o.itemStd * itemRng.normal();
   }
-  const image = view(shifted(z, r, o.shift, shiftRng), n, r, o.imageDim, o, imageRng, false);
+  let image = view(shifted(z, r, o.shift, shiftRng), n, r, o.imageDim, o, imageRng, false);
+  if (o.gap > 0 && o.oracle === 0) image = withGap(image, o, gapRng);
   const donors = disagreementDonors(n, o.disagreement, disagreementRng);
-  const text = view(fromDonors(z, r, donors), n, r, o.textDim, o, textRng, true);
+  const leftOut = new Set<number>();
+  if (o.trainDisagreement > 0) {
+    const own = disagreementDonors(trainSide, o.trainDisagreement, trainDisRng);
+    for (let i = 0; i < trainSide; i++) {
+      if (own[i] !== i) {
+        donors[i] = own[i];
+        leftOut.add(i);
+      }
+    }
+  }
+  let text = view(fromDonors(z, r, donors), n, r, o.textDim, o, textRng, true);
+  if (o.shortcut > 0) {
+    text = withShortcut(text, labels, o, trainSide, shortcutRng, o.oracle === 1);
+  }
   const params = Object.entries(o)
-    .filter(([k, v]) => !(KNOBS_OFF_BY_DEFAULT.includes(k) && v === 0))
+    .filter(([k, v]) =>
+      !(KNOBS_OFF_BY_DEFAULT.includes(k) && v === (SYNTHETIC_DEFAULTS as Record<string, number>)[k])
+    )
     .map(([k, v]) => `${k}=${v}`).join(", ");
   return {
     name: "synthetic",
@@ -294,5 +520,6 @@ export function synthetic(opts: SyntheticOptions = {}): CrossModalDataset {
     labelNames: Array.from({ length: classes }, (_, c) => `class${c}`),
     provenance: `synthetic data generated by src/datasets/synthetic.ts (${params}): ` +
       `labels -> shared latent factors -> two random tanh views + nuisance + Gaussian noise`,
+    ...(amended ? { splitIndices: ownSplit(o, o.oracle === 1 ? leftOut : new Set()) } : {}),
   };
 }

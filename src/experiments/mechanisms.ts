@@ -30,6 +30,8 @@ Options
   --doc FILE        study document to update          (default docs/mechanisms.md)
   --seeds LIST      run only these of the study's seeds (comma-separated; default: all), e.g.
                     to split the study between processes or machines sharing --out
+  --values LIST     run only the cells at these knob values (comma-separated numbers; default:
+                    all), e.g. the extreme values where the primary contrasts are
   --backend NAME    ${BACKEND_NAMES.join(" | ")}  (default: env HASH_BACKEND, else wasm)
   --plan            list the cells and the time estimate; run nothing, write nothing
   --report-only     write the analysis from the existing result files; run nothing
@@ -46,6 +48,7 @@ export function parseMechanismsCli(argv: string[]) {
   const values = parseCliOptions(argv, {
     sweep: { type: "string", multiple: true },
     seeds: { type: "string" },
+    values: { type: "string" },
     out: { type: "string" },
     doc: { type: "string" },
     backend: { type: "string" },
@@ -55,6 +58,7 @@ export function parseMechanismsCli(argv: string[]) {
   }, "mechanisms") as {
     sweep?: string[];
     seeds?: string;
+    values?: string;
     out?: string;
     doc?: string;
     backend?: string;
@@ -74,6 +78,13 @@ export function parseMechanismsCli(argv: string[]) {
     }
     return seed;
   });
+  const knobValues = values.values === undefined ? undefined : values.values.split(",").map((v) => {
+    const x = Number(v.trim());
+    if (v.trim() === "" || !Number.isFinite(x)) {
+      throw new Error(`--values: '${v.trim()}' is not a number`);
+    }
+    return x;
+  });
   if (values.plan && values["report-only"]) {
     throw new Error("--plan and --report-only: choose one");
   }
@@ -81,6 +92,7 @@ export function parseMechanismsCli(argv: string[]) {
     help: values.help,
     sweeps,
     seeds: [...new Set(seeds)],
+    ...(knobValues ? { values: [...new Set(knobValues)] } : {}),
     out: values.out ?? "docs/results/mechanisms",
     doc: values.doc ?? `${REPO_ROOT}docs/mechanisms.md`,
     backend: parseBackendName(
@@ -102,6 +114,7 @@ async function main(argv: string[]): Promise<void> {
     await runStudy({
       sweeps: cli.sweeps,
       seeds: cli.seeds,
+      ...(cli.values ? { values: cli.values } : {}),
       out: cli.out,
       backend: cli.backend,
       plan: cli.plan,

@@ -44,9 +44,14 @@ export interface RunOptions {
   /**
    * Numbers to record about a cell's model after training (the selected epoch's weights and
    * stored outputs), before it is encoded and disposed; written to the result's `diagnostics`.
-   * Return undefined to record nothing.
+   * Return undefined to record nothing. Also given the cell's data and split.
    */
-  diagnose?: (model: HashModel, spec: ExperimentSpec) => Record<string, number> | undefined;
+  diagnose?: (
+    model: HashModel,
+    spec: ExperimentSpec,
+    ds: CrossModalDataset,
+    split: Split,
+  ) => Record<string, number> | undefined;
 }
 
 /** Datasets by (name, variant, generator settings): loaded once per grid. */
@@ -239,7 +244,7 @@ export async function runCell(
     training = { history: [], selectedEpoch: -1, seconds };
   }
 
-  const diagnostics = opts.diagnose?.(model, spec);
+  const diagnostics = opts.diagnose?.(model, spec, ds, split);
   const manipulation = manipulationOf(model, ds, split, training);
   const t0 = performance.now();
   const codes = encodeSplit(model, ds, split);

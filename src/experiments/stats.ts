@@ -173,3 +173,102 @@ export function formatP(p: number): string {
   if (!Number.isFinite(p)) return "—";
   return p < 0.001 ? "<0.001" : p.toFixed(3);
 }
+
+/** The complementary error function erfc(x) (series below |x| 2.5, continued fraction above). */
+export function erfc(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x < 0) return 2 - erfc(-x);
+  if (x < 2.5) {
+    // erf(x) = 2/sqrt(pi) Σ (-1)^k x^(2k+1) / (k! (2k+1))
+    let term = x, sum = x;
+    for (let k = 1; k < 200; k++) {
+      term *= (-x * x) / k;
+      const add = term / (2 * k + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(-x²)/sqrt(pi) · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), from the tail.
+  let f = x;
+  for (let k = 120; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+/** CDF of the standard normal distribution. */
+export function normalCdf(x: number): number {
+  return 0.5 * erfc(-x / Math.SQRT2);
+}
+
+/**
+ * Power of the two-sided paired t-test at level `alpha` with `n` pairs when the true mean
+ * difference is `effect` and the standard deviation of the differences is `sd`: the
+ * probability that |T| exceeds t_{1−α/2, n−1} under the noncentral t distribution with
+ * noncentrality effect·sqrt(n)/sd. Computed exactly up to quadrature: T = (Z + λ)/S with
+ * S = sqrt(V/(n−1)), V ~ χ²(n−1), so power = E_S[Φ(λ − c S) + Φ(−λ − c S)], integrated over
+ * the density of S by Simpson's rule. NaN with fewer than 2 pairs or sd not > 0.
+ */
+export function pairedTPower(effect: number, sd: number, n: number, alpha = 0.05): number {
+  if (!(alpha > 0 && alpha < 1)) {
+    throw new Error(`pairedTPower: alpha must be in (0, 1), got ${alpha}`);
+  }
+  if (!(n >= 2) || !(sd > 0) || !Number.isFinite(effect)) return NaN;
+  const c = tQuantile(1 - alpha / 2, n - 1);
+  return tTestPower((Math.abs(effect) * Math.sqrt(n)) / sd, n - 1, c);
+}
+
+/** P(|T| > c) for T noncentral t with `df` degrees of freedom and noncentrality `lambda`. */
+function tTestPower(lambda: number, df: number, c: number): number {
+  // Density of S = sqrt(V/df), V ~ χ²(df): f(s) = 2 df s · χ²_df(df s²).
+  const logNorm = Math.log(2 * df) - (df / 2) * Math.log(2) - logGamma(df / 2);
+  const density = (s: number) => {
+    if (s <= 0) return df === 1 ? Math.sqrt(2 / Math.PI) : 0; // the limit at 0
+    const v = df * s * s;
+    return Math.exp(logNorm + Math.log(s) + (df / 2 - 1) * Math.log(v) - v / 2);
+  };
+  const top = 1 + 12 * Math.sqrt(2 / df) + (df === 1 ? 10 : 0);
+  const steps = 800, h = top / steps;
+  let sum = 0;
+  for (let i = 0; i <= steps; i++) {
+    const s = i * h;
+    const w = i === 0 || i === steps ? 1 : i % 2 ? 4 : 2;
+    sum += w * density(s) * (normalCdf(lambda - c * s) + normalCdf(-lambda - c * s));
+  }
+  return Math.min(1, (sum * h) / 3);
+}
+
+/**
+ * The minimal detectable effect of a two-sided paired t-test: the smallest true mean
+ * difference (in the units of `sd`) detected with probability `power` (default 0.8) at level
+ * `alpha` (default 0.05) with `n` pairs whose differences have standard deviation `sd`
+ * ({@link pairedTPower}, solved by bisection). NaN with fewer than 2 pairs or sd not > 0.
+ */
+export function minimalDetectableEffect(
+  sd: number,
+  n: number,
+  opts: { alpha?: number; power?: number } = {},
+): number {
+  const alpha = opts.alpha ?? 0.05, power = opts.power ?? 0.8;
+  if (!(power > alpha && power < 1)) {
+    throw new Error(`minimalDetectableEffect: power must be in (alpha, 1), got ${power}`);
+  }
+  if (!(alpha > 0 && alpha < 1)) {
+    throw new Error(`minimalDetectableEffect: alpha must be in (0, 1), got ${alpha}`);
+  }
+  if (!(n >= 2) || !(sd > 0)) return NaN;
+  // Solve for the noncentrality λ = effect·sqrt(n)/sd, then scale.
+  const c = tQuantile(1 - alpha / 2, n - 1);
+  let lo = 0, hi = 1;
+  while (tTestPower(hi, n - 1, c) < power) hi *= 2;
+  for (let i = 0; i < 50; i++) {
+    const mid = (lo + hi) / 2;
+    if (tTestPower(mid, n - 1, c) < power) lo = mid;
+    else hi = mid;
+  }
+  return ((lo + hi) / 2) * sd / Math.sqrt(n);
+}
+
+/** "0.0123" (an unsigned effect size with four decimals), or "—". */
+export function formatEffect(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : "—";
+}

@@ -97,8 +97,12 @@ Deno.test("reproduce --data parses, validates and names the output directory", (
 
 Deno.test("mechanisms CLI: sweeps, defaults and errors", () => {
   const d = parseMechanismsCli([]);
-  // The four registered sweeps and the three of amendment 1.
-  assert.equal(d.sweeps.length, 7);
+  // The four registered sweeps, the three of amendment 1, the three controls of amendment 2,
+  // and amendment 3's four controls and three method sweeps.
+  assert.equal(d.sweeps.length, 17);
+  assert.equal(d.values, undefined);
+  assert.deepEqual(parseMechanismsCli(["--values", "4, 0.6,4"]).values, [4, 0.6]);
+  assert.throws(() => parseMechanismsCli(["--values", "4,x"]), /--values: 'x' is not a number/);
   assert.deepEqual(d.seeds, [1, 2, 3, 4, 5]);
   assert.equal(d.out, "docs/results/mechanisms");
   assert.ok(d.doc.endsWith("docs/mechanisms.md"));

@@ -15,15 +15,24 @@ import type { CellMethod, ExperimentSpec, SplitConvention } from "../../src/expe
 import {
   ablationTables,
   buildReport,
+  comparisonMde,
   groupSections,
   LONG_COLUMNS,
   longTable,
   mainTable,
   moreMetricsTables,
+  primaryContrastsTable,
   publishedComparison,
   reportMarkdown,
   writeReports,
 } from "../../src/experiments/report/mod.ts";
+import { emptyManipulation } from "../../src/models/manipulation.ts";
+import {
+  formatDiff,
+  formatP,
+  minimalDetectableEffect,
+  pairedComparison,
+} from "../../src/experiments/stats.ts";
 import {
   bundleFor,
   curveBits,
@@ -1038,4 +1047,53 @@ Deno.test("tie-aware MAP: more-metrics columns and long rows when results record
     "map_at_k_tie_aware@100",
   ]);
   assert.ok(Math.abs((tie[0].value as number) - 0.51) < 1e-12);
+});
+
+Deno.test("primary contrasts: one row per module at 32 bits, mean of both directions, Holm over the active ones, MDE beside", () => {
+  // CPAH full and two ablations at 32 bits over seeds 1-3; the full model's CR passes its check,
+  // and no record says anything about the discrete step (relaxed: no verdict).
+  const manip = {
+    ...emptyManipulation(),
+    maskBelow01: { image: 0.3, text: 0.2 },
+    maskAbove09: { image: 0.3, text: 0.2 },
+    consistencyAccuracy: { value: 0.9, chance: 0.5 },
+  };
+  const cells: CellResult[] = [];
+  const full = [[0.66, 0.55], [0.68, 0.57], [0.70, 0.56]];
+  const noCR = [[0.60, 0.50], [0.63, 0.50], [0.64, 0.52]];
+  for (const [i, [a, b]] of full.entries()) {
+    cells.push({
+      ...result({ method: "cpah", bits: 32, seed: i + 1, i2t: a, t2i: b }),
+      manipulation: manip,
+    });
+    const [c, d] = noCR[i];
+    cells.push(result({ method: "cpah", ablation: "noCR", bits: 32, seed: i + 1, i2t: c, t2i: d }));
+    cells.push(
+      result({ method: "cpah", ablation: "relaxed", bits: 32, seed: i + 1, i2t: a - 0.01, t2i: b }),
+    );
+  }
+  const { sections } = groupSections(cells);
+  const t = primaryContrastsTable(sections[0])!;
+  const r = rows(t.display);
+  assert.deepEqual(r.map((x) => x.ablation), ["noCR", "relaxed"]);
+  // noCR − full, mean of both directions per seed: −0.055, −0.06, −0.05.
+  const diffs = [0, 1, 2].map((i) => (noCR[i][0] + noCR[i][1]) / 2 - (full[i][0] + full[i][1]) / 2);
+  const c = pairedComparison(diffs, [0, 0, 0]);
+  assert.equal(r[0]["Δ mean [95% CI]"], formatDiff(c));
+  // A family of one (relaxed is not read): Holm leaves p as it is; α/k = α.
+  assert.equal(r[0]["p (Holm over primaries)"], formatP(c.p));
+  const mde = minimalDetectableEffect(c.sd, 3);
+  assert.equal(r[0]["MDE α 0.05 / α/k (80% power)"], `${mde.toFixed(4)} / ${mde.toFixed(4)}`);
+  assert.match(String(r[1]["p (Holm over primaries)"]), /no manipulation check recorded/);
+  assert.equal(r[0].verdict, "significantly lower than full");
+  // The paired table shows the MDE of each direction and of the mean beside the differences.
+  const paired = rows(pairedAblationTables(sections[0])[0].display);
+  assert.equal(
+    String(paired[0]["MDE I→T / T→I / mean (80% power)"]).split(" / ")[2],
+    mde.toFixed(4),
+  );
+  assert.equal(comparisonMde(c), mde);
+  // In the built report, before the per-method paired tables.
+  const ids = buildReport(cells, { figures: false }).sections[0].tables.map((x) => x.id);
+  assert.ok(ids.indexOf("primary") >= 0 && ids.indexOf("primary") < ids.indexOf("paired-cpah"));
 });

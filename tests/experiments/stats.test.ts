@@ -1,17 +1,23 @@
 /** Paired statistics of the ablation tables, checked against tabulated and textbook values. */
 import assert from "node:assert/strict";
 import {
+  erfc,
   formatDiff,
+  formatEffect,
   formatP,
   formatSigned,
   holm,
   incompleteBeta,
   logGamma,
+  minimalDetectableEffect,
+  normalCdf,
   pairedComparison,
+  pairedTPower,
   tCdf,
   tQuantile,
   verdict,
 } from "../../src/experiments/stats.ts";
+import { Rng } from "../../src/random.ts";
 
 const near = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
@@ -82,4 +88,62 @@ Deno.test("differences print signed with four decimals, and a rounded zero never
   assert.equal(formatP(0.0004), "<0.001");
   assert.equal(formatP(0.04213), "0.042");
   assert.equal(formatP(NaN), "—");
+});
+
+Deno.test("the normal CDF and erfc match tabulated values on both branches", () => {
+  near(normalCdf(1.959963984540054), 0.975, 1e-12, "Φ(z 0.975)");
+  near(normalCdf(-3), 0.0013498980316301, 1e-14, "Φ(-3)");
+  near(normalCdf(0.8416212335729143), 0.8, 1e-12, "Φ(z 0.8)");
+  near(erfc(3), 2.209049699858544e-5, 1e-17, "erfc(3), continued fraction");
+  near(erfc(1), 0.15729920705028513, 1e-15, "erfc(1), series");
+  near(erfc(-1), 2 - 0.15729920705028513, 1e-15, "erfc(-1)");
+});
+
+Deno.test("paired t power: the size at no effect, the textbook power at d = 1 with 10 pairs", () => {
+  // With no effect the test rejects at its level.
+  near(pairedTPower(0, 1, 5), 0.05, 1e-6, "size, 5 pairs");
+  near(pairedTPower(0, 2, 12, 0.01), 0.01, 1e-6, "size, 12 pairs, alpha 0.01");
+  // One-sample / paired t-test, d = 1, n = 10, two-sided 5%: power 0.8031 (Cohen's tables;
+  // G*Power gives 0.8030969).
+  near(pairedTPower(1, 1, 10), 0.8031, 5e-4, "d 1, n 10");
+  // Only the ratio effect / sd matters, and the sign of the effect does not.
+  near(pairedTPower(-0.02, 0.02, 10), pairedTPower(1, 1, 10), 1e-9, "scale and sign");
+  assert.ok(Number.isNaN(pairedTPower(1, 1, 1)), "one pair");
+  assert.ok(Number.isNaN(pairedTPower(1, 0, 5)), "no spread");
+  assert.throws(() => pairedTPower(1, 1, 5, 1.5), /alpha must be in \(0, 1\)/);
+});
+
+Deno.test("the minimal detectable effect has 80% power, shrinks with seeds and tends to (z + z) sd / sqrt(n)", () => {
+  for (const n of [2, 3, 5, 10, 20]) {
+    const d = minimalDetectableEffect(0.01, n);
+    near(pairedTPower(d, 0.01, n), 0.8, 1e-6, `power at the MDE, n ${n}`);
+  }
+  const m5 = minimalDetectableEffect(1, 5), m10 = minimalDetectableEffect(1, 10);
+  assert.ok(m10 < m5, "more seeds detect less");
+  assert.ok(
+    minimalDetectableEffect(1, 10, { alpha: 0.05 / 7 }) > m10,
+    "a stricter level needs more",
+  );
+  // Large n: the normal approximation (z 0.975 + z 0.8) = 2.8016 standard errors.
+  near(minimalDetectableEffect(1, 2000) * Math.sqrt(2000), 2.8016, 0.005, "large n");
+  assert.ok(Number.isNaN(minimalDetectableEffect(1, 1)));
+  assert.ok(Number.isNaN(minimalDetectableEffect(0, 5)));
+  assert.equal(formatEffect(0.012345), "0.0123");
+  assert.equal(formatEffect(NaN), "—");
+});
+
+Deno.test("simulated paired experiments at the MDE reject about 80% of the time", () => {
+  // 5 seeds, differences ~ N(MDE, 1): the share of two-sided 5% rejections of the paired t-test.
+  const n = 5, trials = 20000, rng = new Rng(7);
+  const mde = minimalDetectableEffect(1, n);
+  const crit = tQuantile(0.975, n - 1);
+  let rejected = 0;
+  for (let t = 0; t < trials; t++) {
+    const d = Array.from({ length: n }, () => mde + rng.normal());
+    const mean = d.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+    if (Math.abs(mean / (sd / Math.sqrt(n))) > crit) rejected++;
+  }
+  // Binomial SD at 0.8 over 20000 trials is 0.0028: 4 SDs.
+  near(rejected / trials, 0.8, 0.012, "rejection rate at the MDE");
 });

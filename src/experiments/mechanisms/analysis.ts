@@ -11,6 +11,7 @@ import type { BackendName } from "../../accel/backend.ts";
 import { cellId, type CellMethod, type ExperimentSpec } from "../spec.ts";
 import type { CellResult } from "../results.ts";
 import { holm, type PairedComparison, pairedComparison } from "../stats.ts";
+import { ablationCheck, type ModuleCheck } from "../../models/manipulation.ts";
 import { selectedLast } from "../report/paired.ts";
 import {
   FIXED,
@@ -48,8 +49,16 @@ export interface PointRow {
   ablation: Record<Measure, number>;
   /** Paired ablation − full over the seeds both have. */
   tests: Record<Measure, PairedComparison>;
-  /** Holm-corrected p across the knob values of the sweep (this method, this measure). */
+  /**
+   * Holm-corrected p across the knob values of the sweep (this method, this measure); in a
+   * {@link Sweep.checked} sweep across the values whose module check passes (NaN elsewhere).
+   */
   pHolm: Record<Measure, number>;
+  /**
+   * The manipulation check of the full model's module at this value (mean over the seeds'
+   * records; undefined when none is recorded). Set in {@link Sweep.checked} sweeps only.
+   */
+  check?: ModuleCheck;
 }
 
 /** Quantisation gap of one method, code length and series (full or ablation). */
@@ -99,7 +108,22 @@ export function analyseSweep(
             return r ? [[seed, r] as const] : [];
           }),
         );
-      const full = series("full"), abl = series(sweep.ablation);
+      const abl = series(sweep.ablation);
+      // The real-valued control's oracle arm: the same cells, scored by their real-valued MAP.
+      const full = sweep.realValued
+        ? new Map(
+          [...abl].flatMap(([seed, r]) => {
+            const d = r.diagnostics;
+            if (typeof d?.realMapI2T !== "number" || typeof d?.realMapT2I !== "number") return [];
+            const metrics = {
+              ...r.metrics,
+              I2T: { ...r.metrics.I2T, mapAll: d.realMapI2T },
+              T2I: { ...r.metrics.T2I, mapAll: d.realMapT2I },
+            };
+            return [[seed, { ...r, metrics } as CellResult] as const];
+          }),
+        )
+        : series("full");
       const paired = FIXED.seeds.filter((s) => full.has(s) && abl.has(s));
       const avg = (m: Map<number, CellResult>, k: Measure) =>
         mean(paired.map((s) => measureOf(m.get(s)!, k)).filter((x) => typeof x === "number"));
@@ -121,10 +145,20 @@ export function analyseSweep(
           )
         ),
         pHolm: per(() => NaN),
+        ...(sweep.checked
+          ? {
+            check: ablationCheck(
+              sweep.ablation,
+              [...full.values()].flatMap((r) => (r.manipulation ? [r.manipulation] : [])),
+              [...abl.values()].flatMap((r) => (r.manipulation ? [r.manipulation] : [])),
+            ),
+          }
+          : {}),
       };
     });
+    const read = rows.map((r) => !sweep.checked || r.check?.active === true);
     for (const k of MEASURES) {
-      const corrected = holm(rows.map((r) => r.tests[k].p));
+      const corrected = holm(rows.map((r, i) => (read[i] ? r.tests[k].p : NaN)));
       rows.forEach((r, i) => (r.pHolm[k] = corrected[i]));
     }
     return { method, rows };

@@ -36,7 +36,8 @@ export function sweepFigure(a: SweepAnalysis, method: CellMethod): NamedFigure {
   const s = a.sweep;
   const knob = s.knob === "bits" ? "code length" : s.knob;
   const cap = s.epochs?.[method];
-  const title = `${methodLabel(method)}: ${s.ablation} − full along ${knob} (sweep ${s.name}` +
+  const arm = s.oracle ? "oracle" : "full"; // a positive control's first arm
+  const title = `${methodLabel(method)}: ${s.ablation} − ${arm} along ${knob} (sweep ${s.name}` +
     `${cap ? `, up to ${cap} epochs` : ""}), MAP@all, mean and 95% CI over seeds`;
   const ticks = s.values.map(String);
   const data: Record<string, unknown>[] = SERIES.map((d) => {
@@ -74,7 +75,11 @@ export function sweepFigure(a: SweepAnalysis, method: CellMethod): NamedFigure {
       ticktext: ticks,
       range: [-0.5, ticks.length - 0.5],
     },
-    yaxis: { ...AXIS_STYLE, title: { text: `Δ MAP@all (${s.ablation} − full)` }, zeroline: false },
+    yaxis: {
+      ...AXIS_STYLE,
+      title: { text: `Δ MAP@all (${s.ablation} − ${arm})` },
+      zeroline: false,
+    },
     shapes: [{
       type: "line",
       xref: "paper",

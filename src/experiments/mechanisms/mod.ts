@@ -25,9 +25,12 @@
  * @module
  */
 export {
+  AMENDMENT2,
+  AMENDMENT3,
   defaultEpochs,
   FIXED,
   type Knob,
+  knobValue,
   pointSpec,
   readingOrder,
   studySpecs,
@@ -46,6 +49,12 @@ export {
   type StudyRunOptions,
 } from "./run.ts";
 export {
+  realValuedDiagnostics,
+  type RealValuedEncoder,
+  realValuedMapAll,
+  realValuedOutputs,
+} from "./real_valued.ts";
+export {
   analyseStudy,
   analyseSweep,
   type GapRow,
@@ -56,9 +65,11 @@ export {
   significantValues,
   type SweepAnalysis,
 } from "./analysis.ts";
-export { formatDiff, formatP } from "../stats.ts";
+export { formatDiff, formatEffect, formatP, minimalDetectableEffect } from "../stats.ts";
 export { sweepFigure } from "./figure.ts";
 export {
+  familiesMarkdown,
+  ranWithInactiveModules,
   replaceResultsSection,
   type ResultsContext,
   resultsMarkdown,

@@ -16,7 +16,8 @@ import { cellId, type CellMethod, type ExperimentSpec } from "../spec.ts";
 import { type CellResult, readResult, resultPath } from "../results.ts";
 import { runGrid } from "../grid.ts";
 import { recordCommand } from "../command_log.ts";
-import { FIXED, studySpecs, type Sweep, sweepSpecs } from "./sweeps.ts";
+import { realValuedDiagnostics } from "./real_valued.ts";
+import { FIXED, knobValue, studySpecs, type Sweep, sweepSpecs } from "./sweeps.ts";
 
 /**
  * The quantisation gap of a trained model's stored training outputs (H^v and H^t, n x K, the
@@ -116,6 +117,11 @@ export interface StudyRunOptions {
   sweeps: readonly Sweep[];
   /** Run only the cells of these seeds (default: all of the study's). */
   seeds?: readonly number[];
+  /**
+   * Run only the cells at these knob values (default: all of each sweep's), e.g. a sweep's
+   * extreme value, where its primary contrast is.
+   */
+  values?: readonly number[];
   /** Results directory. */
   out: string;
   /** Backend of every cell. */
@@ -133,16 +139,29 @@ export interface StudyRunOptions {
  */
 export async function runStudy(opts: StudyRunOptions): Promise<void> {
   const seeds = opts.seeds ?? FIXED.seeds;
-  const specs = studySpecs(opts.sweeps, opts.backend).filter((s) => seeds.includes(s.seed));
+  const atValue = (sw: Sweep, s: ExperimentSpec) =>
+    !opts.values || opts.values.includes(knobValue(sw, s));
+  const selected = new Set(
+    opts.sweeps.flatMap((sw) => sweepSpecs(sw, opts.backend).filter((s) => atValue(sw, s)))
+      .map(cellId),
+  );
+  const specs = studySpecs(opts.sweeps, opts.backend).filter((s) =>
+    seeds.includes(s.seed) && selected.has(cellId(s))
+  );
   const found = await existingResults(opts.out, specs);
   const todo = specs.filter((s) => !found.has(cellId(s)));
   const est = estimateSeconds(todo, [...found.values()]);
   for (const sw of opts.sweeps) {
-    const own = sweepSpecs(sw, opts.backend).filter((s) => seeds.includes(s.seed));
+    const own = sweepSpecs(sw, opts.backend).filter((s) =>
+      seeds.includes(s.seed) && atValue(sw, s)
+    );
     const done = own.filter((s) => found.has(cellId(s))).length;
     console.log(
       `sweep ${sw.name}: ${own.length} cells (${sw.methods.join(", ")} full vs ${sw.ablation}, ` +
-        `${sw.knob} ${sw.values.join("/")}, seeds ${seeds.join(",")}), ${done} finished`,
+        `${sw.knob} ${
+          (opts.values ? sw.values.filter((v) => opts.values!.includes(v)) : sw.values).join("/")
+        }, ` +
+        `seeds ${seeds.join(",")}), ${done} finished`,
     );
   }
   console.log(
@@ -157,7 +176,13 @@ export async function runStudy(opts: StudyRunOptions): Promise<void> {
   await recordCommand(opts.out, opts.command);
   const outcome = await runGrid(specs, {
     out: opts.out,
-    diagnose: (model) => quantisationGap(model),
+    diagnose: (model, spec, ds, split) => {
+      const gap = quantisationGap(model);
+      // The discrete-code control (amendment 3): relaxed cells also record the MAP of their
+      // real-valued outputs.
+      const real = spec.ablation === "relaxed" ? realValuedDiagnostics(model, ds, split) : {};
+      return gap || Object.keys(real).length ? { ...gap, ...real } : undefined;
+    },
   });
   console.log(
     `mechanisms: ${outcome.ran} cells run, ${outcome.skipped} skipped, ${

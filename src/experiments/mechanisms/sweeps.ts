@@ -11,10 +11,18 @@
  */
 import type { BackendName } from "../../accel/backend.ts";
 import { isTrainable, METHODS } from "../../models/mod.ts";
+import type { SplitConvention } from "../../datasets/split.ts";
 import { canonicalData, cellId, type CellMethod, type ExperimentSpec } from "../spec.ts";
 
 /** What a sweep turns up: a setting of the synthetic generator, or the code length. */
-export type Knob = "nuisance" | "shift" | "disagreement" | "bits";
+export type Knob =
+  | "nuisance"
+  | "shift"
+  | "disagreement"
+  | "bits"
+  | "shortcut"
+  | "gap"
+  | "trainDisagreement";
 
 /** One pre-registered sweep. */
 export interface Sweep {
@@ -43,6 +51,29 @@ export interface Sweep {
   readonly amendment?: string;
   /** For an amendment's sweep: the name of the original sweep it repeats. */
   readonly repeats?: string;
+  /** Pairs generated, where not {@link FIXED}'s n (amendment 2). */
+  readonly n?: number;
+  /** Split convention, where not {@link FIXED}'s (amendment 2: the generator's own, "fixed"). */
+  readonly split?: SplitConvention;
+  /**
+   * A positive control (amendment 2): the two arms are the ablation on the knob's data with
+   * the generator's oracle (`oracle=1`, the known right answer) in place of the full model,
+   * and the ablation on the same data without it; Δ = ablation − oracle.
+   */
+  readonly oracle?: boolean;
+  /** Further generator settings fixed for every cell of the sweep (amendment 3). */
+  readonly data?: Readonly<Record<string, number>>;
+  /**
+   * Whether a knob value is read only where the full model's module passes its manipulation
+   * check (`ablationCheck`; amendment 2's method sweeps): Holm then runs across those values.
+   */
+  readonly checked?: boolean;
+  /**
+   * A positive control whose oracle arm is the ablation's own cells scored with their
+   * real-valued outputs instead of their signs (the runner's `realMapI2T` / `realMapT2I`
+   * diagnostics; amendment 3's discrete-code control): no cells of its own.
+   */
+  readonly realValued?: boolean;
 }
 
 /** The fixed settings of every sweep (docs/mechanisms.md, "Fixed settings"). */
@@ -114,6 +145,117 @@ function cpahLonger(base: string, cpahEpochs: number): Sweep {
   };
 }
 
+/** The positive controls (amendment 2; again on amendment 3's data). */
+const CONTROLS: readonly Sweep[] = [
+  {
+    name: "control-shortcut",
+    component: "Positive control: the true common inputs as a fixed mask",
+    mechanism: "a text-private label shortcut that holds on the training pairs only",
+    methods: ["cpah"],
+    ablation: "noCR",
+    knob: "shortcut",
+    values: [4],
+    oracle: true,
+  },
+  {
+    name: "control-gap",
+    component: "Positive control: the true alignment",
+    mechanism: "a modality gap in the image rows that BatchNorm cannot remove",
+    methods: ["cpah"],
+    ablation: "noAdversary",
+    knob: "gap",
+    values: [4],
+    oracle: true,
+  },
+  {
+    name: "control-repair",
+    component: "Positive control: the clean pairs",
+    mechanism: "training pairs whose text view comes from another item",
+    methods: ["dfah"],
+    ablation: "noFusion",
+    knob: "trainDisagreement",
+    values: [0.6],
+    oracle: true,
+  },
+];
+
+/** The method sweeps on the new knobs (registered in amendment 2, run on amendment 3's data). */
+const NEW_KNOB_SWEEPS: readonly Sweep[] = [
+  {
+    name: "shortcut",
+    component: "CPAH consistency refinement",
+    mechanism: "refusing a modality-private shortcut that holds on the training pairs only",
+    methods: ["cpah"],
+    ablation: "noCR",
+    knob: "shortcut",
+    values: [0, 1, 2, 4],
+  },
+  {
+    name: "gap",
+    component: "CPAH and DFAH modality discriminator",
+    mechanism: "closing a modality gap that BatchNorm cannot remove",
+    methods: ["cpah", "dfah"],
+    ablation: "noAdversary",
+    knob: "gap",
+    values: [0, 1, 2, 4],
+  },
+  {
+    name: "repair",
+    component: "DFAH fusion learner",
+    mechanism: "repairing training pairs whose two sides disagree",
+    methods: ["dfah"],
+    ablation: "noFusion",
+    knob: "trainDisagreement",
+    values: [0, 0.2, 0.4, 0.6],
+  },
+];
+
+/**
+ * Amendment 2's data: n 2,000 pairs, the generator's own split (the last 500 rows query, the
+ * others database and training pairs).
+ */
+export const AMENDMENT2 = { n: 2000, split: "fixed" } as const;
+
+/**
+ * Amendment 3's data: n 3,500 pairs, the generator's own split with a database disjoint from
+ * the training pairs (rows 0–1499 train, 1500–2999 database, 3000–3499 query).
+ */
+export const AMENDMENT3 = { n: 3500, split: "fixed", data: { databaseRows: 1500 } } as const;
+
+/**
+ * Amendments 2 and 3 of docs/mechanisms.md: the positive controls on amendment 2's data (as
+ * run), then the controls again and the method sweeps on the new knobs on amendment 3's data
+ * (a retrieval database disjoint from the training pairs).
+ */
+const AMENDED: readonly Sweep[] = [
+  ...CONTROLS.map((s) => ({ ...s, ...AMENDMENT2, amendment: "amendment 2" })),
+  ...CONTROLS.map((s) => ({
+    ...s,
+    ...AMENDMENT3,
+    name: `${s.name}-heldout`,
+    amendment: "amendment 3",
+  })),
+  {
+    name: "control-discrete-heldout",
+    component: "Positive control: no quantisation",
+    mechanism: "the relaxed model's real-valued outputs against their signs at 16 bits",
+    methods: ["dfah", "cpah"],
+    ablation: "relaxed",
+    knob: "bits",
+    values: [16],
+    oracle: true,
+    realValued: true,
+    ...AMENDMENT3,
+    amendment: "amendment 3",
+  },
+  ...NEW_KNOB_SWEEPS.map((s) => ({
+    ...s,
+    ...AMENDMENT3,
+    amendment: "amendment 3",
+    checked: true,
+  })),
+];
+
 /**
  * Every sweep: the originally registered ones (in the order of the pre-registration's table),
  * then those its amendments added.
@@ -123,6 +265,7 @@ export const SWEEPS: readonly Sweep[] = [
   cpahLonger("consistency", 100),
   cpahLonger("adversary", 100),
   cpahLonger("discrete", 100),
+  ...AMENDED,
 ];
 
 /** A sweep by name; one-line error listing the names. */
@@ -143,7 +286,11 @@ export function defaultEpochs(method: CellMethod, bits: number): number {
   return (entry.config(FIXED.dataset, bits) as { epochs: number }).epochs;
 }
 
-/** The cell of one point: method, "full" or the sweep's ablation, knob value, seed. */
+/**
+ * The cell of one point: method, "full" or the sweep's ablation, knob value, seed. In a
+ * positive control ({@link Sweep.oracle}) "full" stands for the oracle arm: the ablation on
+ * the knob's data with the generator's oracle on.
+ */
 export function pointSpec(
   sweep: Sweep,
   method: CellMethod,
@@ -153,14 +300,16 @@ export function pointSpec(
   backend: BackendName,
 ): ExperimentSpec {
   const bits = sweep.knob === "bits" ? value : FIXED.bits;
-  const settings: Record<string, number> = { n: FIXED.n };
+  const settings: Record<string, number> = { ...sweep.data, n: sweep.n ?? FIXED.n };
   if (sweep.knob !== "bits") settings[sweep.knob] = value;
+  const oracleArm = sweep.oracle === true && ablation === "full";
+  if (oracleArm && !sweep.realValued) settings.oracle = 1;
   const data = canonicalData(FIXED.dataset, settings, `sweep ${sweep.name}`);
   return {
     dataset: FIXED.dataset,
-    split: FIXED.split,
+    split: sweep.split ?? FIXED.split,
     method,
-    ablation,
+    ablation: oracleArm ? sweep.ablation : ablation,
     bits,
     seed,
     epochs: sweep.epochs?.[method] ?? defaultEpochs(method, bits),
@@ -169,12 +318,18 @@ export function pointSpec(
   };
 }
 
+/** The knob value of one of a sweep's cells (its code length, or its generator setting). */
+export function knobValue(sweep: Sweep, spec: ExperimentSpec): number {
+  if (sweep.knob === "bits") return spec.bits;
+  return spec.data?.[sweep.knob] ?? 0;
+}
+
 /** Every cell of a sweep (method, value, full/ablation, seed). */
 export function sweepSpecs(sweep: Sweep, backend: BackendName): ExperimentSpec[] {
   const out: ExperimentSpec[] = [];
   for (const method of sweep.methods) {
     for (const value of sweep.values) {
-      for (const ablation of ["full", sweep.ablation]) {
+      for (const ablation of sweep.realValued ? [sweep.ablation] : ["full", sweep.ablation]) {
         for (const seed of FIXED.seeds) {
           out.push(pointSpec(sweep, method, ablation, value, seed, backend));
         }

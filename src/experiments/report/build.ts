@@ -6,7 +6,7 @@
  */
 import { bitsOf, type NamedFigure, sectionFigures } from "../figures/mod.ts";
 import { publishedComparison } from "./published_table.ts";
-import { pairedAblationTables, trainingTable } from "./paired.ts";
+import { pairedAblationTables, primaryContrastsTable, trainingTable } from "./paired.ts";
 import { moreMetricsTables } from "./metrics_tables.ts";
 import {
   ablationTables,
@@ -140,9 +140,11 @@ export function buildReport(results: readonly CellResult[], opts: BuildOptions =
   }
   const out: SectionReport[] = sections.map((section) => {
     const training = trainingTable(section);
+    const primary = primaryContrastsTable(section);
     const tables = [
       mainTable(section),
       ...ablationTables(section),
+      ...(primary ? [primary] : []),
       ...pairedAblationTables(section),
       ...(training ? [training] : []),
     ];

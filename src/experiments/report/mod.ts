@@ -39,7 +39,10 @@ export {
   moreMetricsTables,
 } from "./metrics_tables.ts";
 export {
+  comparisonMde,
   pairedAblationTables,
+  PRIMARY_BITS,
+  primaryContrastsTable,
   selectedDiagnostics,
   selectedLast,
   TRAINING_TABLE_DIAGNOSTICS,

@@ -13,15 +13,17 @@ import { bitsOf, DIRECTION_LABELS, type Series, seriesOf } from "../figures/mod.
 import type { CellResult } from "../results.ts";
 import {
   formatDiff,
+  formatEffect,
   formatP,
   holm,
+  minimalDetectableEffect,
   type PairedComparison,
   pairedComparison,
   verdict,
 } from "../stats.ts";
 import { ablationDescription, methodLabel } from "../../models/mod.ts";
 import type { Direction } from "../../types.ts";
-import { ablationCheck } from "../../models/manipulation.ts";
+import { ablationCheck, type ModuleCheck } from "../../models/manipulation.ts";
 import { CROSS, type DatasetSection, MISSING, type ReportTable, slugify } from "./tables.ts";
 
 /** MAP@all of a series' cells at `bits`, by seed. */
@@ -33,6 +35,29 @@ function bySeed(s: Series, bits: number, dir: Direction): Map<number, number> {
   }
   return out;
 }
+
+/** (MAP@all I→T + T→I) / 2 of a series' cells at `bits`, by seed (cells with both). */
+function meanBySeed(s: Series, bits: number): Map<number, number> {
+  const i2t = bySeed(s, bits, "I2T"), t2i = bySeed(s, bits, "T2I");
+  return new Map([...i2t].filter(([k]) => t2i.has(k)).map(([k, v]) => [k, (v + t2i.get(k)!) / 2]));
+}
+
+/** Paired comparison of two by-seed maps over the seeds both have. */
+function pairedOver(ablation: Map<number, number>, full: Map<number, number>): PairedComparison {
+  const seeds = [...ablation.keys()].filter((k) => full.has(k)).sort((x, y) => x - y);
+  return pairedComparison(seeds.map((k) => ablation.get(k)!), seeds.map((k) => full.get(k)!));
+}
+
+/**
+ * The minimal detectable effect of a paired comparison at 80% power, two-sided `alpha`
+ * (default 0.05): from its number of pairs and the observed SD of its differences.
+ */
+export function comparisonMde(c: PairedComparison, alpha = 0.05): number {
+  return minimalDetectableEffect(c.sd, c.n, { alpha, power: 0.8 });
+}
+
+/** The code length of the pre-specified primary contrasts (docs/mechanisms.md, amendment 2). */
+export const PRIMARY_BITS = 32;
 
 /**
  * One table per trained method with ablations: rows = ablation x code length, for I→T and T→I
@@ -47,16 +72,13 @@ export function pairedAblationTables(section: DatasetSection): ReportTable[] {
     const full = all.find((s) => s.method === m && s.ablation === "full");
     const abl = all.filter((s) => s.method === m && s.ablation !== "full");
     if (!full || !abl.length) continue;
-    type Row = { s: Series; bits: number; tests: PairedComparison[] };
+    type Row = { s: Series; bits: number; tests: PairedComparison[]; mean: PairedComparison };
     const rows: Row[] = [];
     for (const s of abl) {
       for (const b of bits) {
-        const tests = CROSS.map((d) => {
-          const f = bySeed(full, b, d), a = bySeed(s, b, d);
-          const seeds = [...a.keys()].filter((k) => f.has(k)).sort((x, y) => x - y);
-          return pairedComparison(seeds.map((k) => a.get(k)!), seeds.map((k) => f.get(k)!));
-        });
-        if (tests.some((t) => t.n > 0)) rows.push({ s, bits: b, tests });
+        const tests = CROSS.map((d) => pairedOver(bySeed(s, b, d), bySeed(full, b, d)));
+        const mean = pairedOver(meanBySeed(s, b), meanBySeed(full, b));
+        if (tests.some((t) => t.n > 0)) rows.push({ s, bits: b, tests, mean });
       }
     }
     if (!rows.length) continue;
@@ -94,6 +116,10 @@ export function pairedAblationTables(section: DatasetSection): ReportTable[] {
         readable[i] ? formatP(pOf(i, di)) : noVerdict(i)
       );
     });
+    display["Δ mean [95% CI]"] = rows.map((r) => formatDiff(r.mean));
+    display["MDE I→T / T→I / mean (80% power)"] = rows.map((r) =>
+      [...r.tests, r.mean].map((t) => formatEffect(comparisonMde(t))).join(" / ")
+    );
     display.verdict = rows.map((r, i) =>
       readable[i]
         ? CROSS.map((d, di) => `${DIRECTION_LABELS[d]}: ${verdict(r.tests[di], pOf(i, di))}`)
@@ -115,7 +141,13 @@ export function pairedAblationTables(section: DatasetSection): ReportTable[] {
       data[`${d}_ci_high`] = rows.map((r) => num(r.tests[di].ci[1]));
       data[`${d}_p`] = rows.map((r) => num(r.tests[di].p));
       data[`${d}_p_holm`] = rows.map((_, i) => num(pOf(i, di)));
+      data[`${d}_mde80`] = rows.map((r) => num(comparisonMde(r.tests[di])));
     });
+    const num = (x: number) => (Number.isFinite(x) ? x : null);
+    data.mean_diff_mean = rows.map((r) => num(r.mean.mean));
+    data.mean_ci_low = rows.map((r) => num(r.mean.ci[0]));
+    data.mean_ci_high = rows.map((r) => num(r.mean.ci[1]));
+    data.mean_mde80 = rows.map((r) => num(comparisonMde(r.mean)));
     out.push({
       id: `paired-${slugify(m)}`,
       title: `${
@@ -123,7 +155,13 @@ export function pairedAblationTables(section: DatasetSection): ReportTable[] {
       } ablations against the full model, paired by seed — ${section.heading}`,
       caption: "Δ = ablation − full model in MAP@all, paired over the seeds both have (mean and " +
         "95% confidence interval from the t distribution); p = two-sided paired t-test, " +
-        "Holm-corrected across the tests of the rows read; verdict at 5%. A row is read only " +
+        "Holm-corrected across the tests of the rows read; verdict at 5%. These are secondary " +
+        "tests: the pre-specified ones are the primary contrasts table's. Δ mean: the same for " +
+        "(I→T + T→I) / 2, descriptive (the primary contrasts table tests it at 32 bits). MDE: " +
+        "the minimal detectable effect, the smallest true |Δ| a two-sided paired t-test at 5% " +
+        "detects with 80% power given the seeds and the observed SD of the differences " +
+        "(src/experiments/stats.ts, minimalDetectableEffect); a non-significant Δ smaller than " +
+        "its MDE means not detectable with these seeds, not no effect. A row is read only " +
         "when the full model's module passes its manipulation check (src/models/manipulation.ts, " +
         "moduleCheck: mean over the seeds' records); otherwise it shows Δ without a p-value or " +
         "verdict. Negative Δ: the " +
@@ -264,6 +302,89 @@ export function trainingTable(section: DatasetSection): ReportTable | null {
       selected_last: flagged,
       validation_map: bestValidation.map((v) => v ?? null),
       ...Object.fromEntries(diagnostics.map((d) => [d.key, d.means.map((m) => m ?? null)])),
+    }),
+  };
+}
+
+/**
+ * The pre-specified primary contrasts (docs/mechanisms.md, amendment 2): one per module, full
+ * model against its ablation at {@link PRIMARY_BITS} bits, MAP@all mean of the two directions,
+ * paired by seed; Holm across these rows only (those whose module passes its manipulation
+ * check; the others get no verdict), with the minimal detectable effect at 80% power at α 0.05
+ * and at α/k (k the family size: Holm's first step). Null when the section has no such row.
+ */
+export function primaryContrastsTable(section: DatasetSection): ReportTable | null {
+  const all = seriesOf(section.results);
+  type Row = { method: string; ablation: string; c: PairedComparison; check?: ModuleCheck };
+  const rows: Row[] = [];
+  for (const m of [...new Set(all.filter((s) => s.method !== "random").map((s) => s.method))]) {
+    const full = all.find((s) => s.method === m && s.ablation === "full");
+    if (!full) continue;
+    const manip = (s: Series) =>
+      s.results.filter((x) => x.spec.bits === PRIMARY_BITS && x.manipulation)
+        .map((x) => x.manipulation!);
+    for (const s of all.filter((x) => x.method === m && x.ablation !== "full")) {
+      const c = pairedOver(meanBySeed(s, PRIMARY_BITS), meanBySeed(full, PRIMARY_BITS));
+      if (c.n === 0) continue;
+      rows.push({
+        method: m,
+        ablation: s.ablation,
+        c,
+        check: ablationCheck(s.ablation, manip(full), manip(s)),
+      });
+    }
+  }
+  if (!rows.length) return null;
+  const read = rows.map((r) => r.check?.active === true);
+  const k = read.filter((x) => x).length;
+  const corrected = holm(rows.filter((_, i) => read[i]).map((r) => r.c.p));
+  const pOf = (i: number) => (read[i] ? corrected[read.slice(0, i).filter((x) => x).length] : NaN);
+  const why = (i: number) =>
+    rows[i].check === undefined
+      ? "no manipulation check recorded — no verdict"
+      : "module inactive — no verdict";
+  const num = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    id: "primary",
+    title:
+      `Primary contrasts: each module at ${PRIMARY_BITS} bits, mean of both directions — ${section.heading}`,
+    caption: `One pre-specified contrast per module (docs/mechanisms.md, amendment 2): the ` +
+      `ablation − the full model in (MAP@all I→T + T→I) / 2 at ${PRIMARY_BITS} bits, paired by ` +
+      `seed (mean, 95% CI from the t distribution); p = two-sided paired t-test, Holm-corrected ` +
+      `across the contrasts whose module passes its manipulation check (${k} here) and no ` +
+      `others. MDE: the smallest true |Δ| detected with 80% power given the seeds and the ` +
+      `observed SD of the differences, at α 0.05 and at α/k (Holm's first step).`,
+    notes: [],
+    display: aq.table({
+      method: rows.map((r) => methodLabel(r.method)),
+      ablation: rows.map((r) => r.ablation),
+      seeds: rows.map((r) => String(r.c.n)),
+      "module check (full model)": rows.map((r) =>
+        r.check ? `${r.check.active ? "active" : "inactive"}: ${r.check.evidence}` : "not recorded"
+      ),
+      "Δ mean [95% CI]": rows.map((r) => formatDiff(r.c)),
+      "p (Holm over primaries)": rows.map((_, i) => (read[i] ? formatP(pOf(i)) : why(i))),
+      "MDE α 0.05 / α/k (80% power)": rows.map((r) =>
+        `${formatEffect(comparisonMde(r.c))} / ${
+          k ? formatEffect(comparisonMde(r.c, 0.05 / k)) : "—"
+        }`
+      ),
+      verdict: rows.map((r, i) => (read[i] ? verdict(r.c, pOf(i)) : why(i))),
+    }),
+    data: aq.table({
+      method: rows.map((r) => r.method),
+      ablation: rows.map((r) => r.ablation),
+      bits: rows.map(() => PRIMARY_BITS),
+      n: rows.map((r) => r.c.n),
+      module_active: rows.map((r) => (r.check ? (r.check.active ? 1 : 0) : null)),
+      diff_mean: rows.map((r) => num(r.c.mean)),
+      ci_low: rows.map((r) => num(r.c.ci[0])),
+      ci_high: rows.map((r) => num(r.c.ci[1])),
+      sd: rows.map((r) => num(r.c.sd)),
+      p: rows.map((r) => num(r.c.p)),
+      p_holm: rows.map((_, i) => num(pOf(i))),
+      mde80: rows.map((r) => num(comparisonMde(r.c))),
+      mde80_holm_first: rows.map((r) => (k ? num(comparisonMde(r.c, 0.05 / k)) : null)),
     }),
   };
 }

@@ -14,6 +14,12 @@ import {
   runStudy,
 } from "../../../src/experiments/mechanisms/run.ts";
 import { fabricate } from "./fabricate.ts";
+import {
+  realValuedDiagnostics,
+  realValuedOutputs,
+} from "../../../src/experiments/mechanisms/real_valued.ts";
+import { gatherRows } from "../../../src/datasets/matrix.ts";
+import { unpackCodes } from "../../../src/retrieval/codes.ts";
 
 Deno.test("a cell with generator settings runs on that data and records the quantisation gap", async () => {
   const out = await Deno.makeTempDir();
@@ -97,5 +103,44 @@ Deno.test("a study run limited to some seeds plans only their cells, and counts 
   assert.match(lines[0], /^sweep fusion: 16 cells .*seeds 2,4\), 0 finished$/);
   // Planning writes nothing.
   assert.deepEqual([...Deno.readDirSync(out)], []);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("relaxed cells record the MAP of their real-valued outputs, whose signs are the codes", async () => {
+  const out = await Deno.makeTempDir();
+  for (const method of ["dfah", "cpah"] as const) {
+    const spec: ExperimentSpec = {
+      dataset: "synthetic",
+      split: "fixed",
+      method,
+      ablation: "relaxed",
+      bits: 16,
+      seed: 2,
+      epochs: 1,
+      backend: "wasm",
+      data: { n: 600, testRows: 100, databaseRows: 250 },
+    };
+    let signsAgree = false;
+    const r = await runCell(spec, {
+      out,
+      log: () => {},
+      diagnose: (model, _spec, ds, split) => {
+        const enc = realValuedOutputs(model)!;
+        const x = gatherRows(ds.image, split.query), y = gatherRows(ds.text, split.query);
+        const codes = [unpackCodes(model.encodeImage(x)), unpackCodes(model.encodeText(y))];
+        const real = [enc.image(x), enc.text(y)];
+        signsAgree = real.every((v, m) => v.every((h, i) => (h >= 0 ? 1 : -1) === codes[m][i]));
+        return realValuedDiagnostics(model, ds, split);
+      },
+    }, { cache: new DatasetCache() });
+    assert.ok(signsAgree, `${method}: the codes are the signs of the real-valued outputs`);
+    assert.deepEqual(r.dataset.split.query, 100);
+    assert.deepEqual(r.dataset.split.database, 250);
+    const d = (await readResult(`${out}/${cellId(spec)}.json`)).diagnostics!;
+    for (const k of ["realMapI2T", "realMapT2I"]) {
+      assert.ok(d[k] > 0 && d[k] <= 1, `${method} ${k} ${d[k]}`);
+    }
+  }
+  assert.equal(realValuedOutputs({ method: "scm-seq" } as never), undefined);
   await Deno.remove(out, { recursive: true });
 });

@@ -79,7 +79,7 @@ Deno.test("the sweeps are the pre-registered ones, with its fixed settings", asy
 Deno.test("amendment 1 repeats CPAH's part of three sweeps with its registered epoch cap and nothing else changed", async () => {
   const doc = await Deno.readTextFile(`${ROOT}docs/mechanisms.md`);
   const rows = amendmentRows(doc);
-  const added = SWEEPS.filter((s) => s.amendment);
+  const added = SWEEPS.filter((s) => s.amendment === "amendment 1");
   assert.deepEqual(added.map((s) => s.name).sort(), [...rows.keys()].sort());
   for (const s of added) {
     const row = rows.get(s.name)!;
@@ -101,8 +101,8 @@ Deno.test("amendment 1 repeats CPAH's part of three sweeps with its registered e
     );
     assert.ok(cells.every((c) => !orig.some((o) => cellId(o) === cellId(c))));
   }
-  // Each repeated sweep is read right after its original.
-  assert.deepEqual(readingOrder(SWEEPS).map((s) => s.name), [
+  // Each repeated sweep is read right after its original; later amendments' sweeps follow.
+  assert.deepEqual(readingOrder(SWEEPS).map((s) => s.name).slice(0, 7), [
     "consistency",
     "consistency-e100",
     "adversary",
@@ -113,5 +113,48 @@ Deno.test("amendment 1 repeats CPAH's part of three sweeps with its registered e
   ]);
   // 130 added cells, the 32-bit default-data full model shared by all three: 130 - 2 x 5.
   assert.equal(studySpecs(added, "wasm").length, 120);
-  assert.equal(studySpecs(SWEEPS, "wasm").length, 350);
+  assert.equal(studySpecs(SWEEPS.filter((s) => !s.oracle && !s.n), "wasm").length, 350);
+});
+
+Deno.test("amendments 2 and 3: a control's oracle arm is the ablation on oracle data; earlier cells keep their ids", () => {
+  const control = sweepByName("control-repair");
+  const oracle = pointSpec(control, "dfah", "full", 0.6, 3, "wasm");
+  const plain = pointSpec(control, "dfah", "noFusion", 0.6, 3, "wasm");
+  assert.equal(oracle.ablation, "noFusion");
+  assert.deepEqual(oracle.data, { n: 2000, oracle: 1, trainDisagreement: 0.6 });
+  assert.deepEqual(plain.data, { n: 2000, trainDisagreement: 0.6 });
+  assert.ok(oracle.split === "fixed" && plain.split === "fixed" && plain.bits === 32);
+  assert.notEqual(cellId(oracle), cellId(plain));
+  // Amendment 3: the same controls on data with a database disjoint from the training pairs.
+  const held = pointSpec(sweepByName("control-repair-heldout"), "dfah", "full", 0.6, 3, "wasm");
+  assert.deepEqual(held.data, { databaseRows: 1500, n: 3500, oracle: 1, trainDisagreement: 0.6 });
+  for (const name of ["shortcut", "gap", "repair"]) {
+    const s = sweepByName(name);
+    assert.equal(s.amendment, "amendment 3");
+    assert.equal(s.checked, true);
+    const cells = sweepSpecs(s, "wasm");
+    assert.equal(cells.length, s.methods.length * s.values.length * 2 * 5);
+    assert.ok(cells.every((c) => c.data?.databaseRows === 1500 && c.data?.oracle === undefined));
+  }
+  // The discrete-code control: the relaxed cells at the shortest code length, no cells of its
+  // own for the oracle arm (the same cells scored by their real-valued outputs).
+  const discrete = sweepByName("control-discrete-heldout");
+  assert.deepEqual([...discrete.values], [Math.min(...sweepByName("discrete").values)]);
+  const dc = sweepSpecs(discrete, "wasm");
+  assert.equal(dc.length, 2 * 5);
+  assert.ok(dc.every((c) => c.ablation === "relaxed" && c.bits === 16));
+  assert.deepEqual(pointSpec(discrete, "dfah", "full", 16, 1, "wasm"), dc[0]);
+  // Every other control compares at one value, its knob's extreme in the method sweep.
+  for (const c of SWEEPS.filter((s) => s.oracle && !s.realValued)) {
+    const base = sweepByName(
+      { shortcut: "shortcut", gap: "gap", trainDisagreement: "repair" }[c.knob as string]!,
+    );
+    assert.deepEqual([...c.values], [Math.max(...base.values)]);
+    assert.equal(c.ablation, base.ablation);
+  }
+  // An earlier sweep's cell: the id it had before the amendments.
+  assert.equal(
+    cellId(pointSpec(sweepByName("fusion"), "dfah", "noFusion", 0.2, 1, "wasm")),
+    "synthetic__permutation__dfah-noFusion__32b__seed1__e20__wasm__data.disagreement=0.2",
+  );
 });
