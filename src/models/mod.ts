@@ -173,7 +173,8 @@ export const METHODS: Readonly<Record<MethodName, MethodEntry>> = {
     ["noAdversary", "no modality discriminator"],
     [
       "relaxed",
-      "B-step without the sign: real-valued B (P-step, label term kept); binarised at test",
+      "B-step without the binary constraint: real-valued B at RMS 1 (P-step, label term kept); " +
+      "binarised at test",
     ],
   ]),
   dcmh: entry<DcmhConfig>("dcmh", "DCMH", "trained", true, {
