@@ -116,6 +116,7 @@ ${methodLines()}
 
 Options
 ${option("--preset NAME", `${PRESET_NAMES.join(" | ")}; see above`)}
+${option("--quick", "the same as --preset smoke")}
 ${
     option(
       "--dataset NAME",

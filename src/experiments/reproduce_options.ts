@@ -250,12 +250,12 @@ export function parseCli(argv: string[]): ReproduceCli {
       : string;
   };
   const isDefault = argv.length === 0;
-  if (values.quick) {
-    throw new Error(
-      "--quick: replaced by --preset smoke (full models, 16 bits, 2 epochs); the default " +
-        "preset, quick, is the README's quick start",
-    );
+  // --quick is the older name of --preset smoke (full models, 16 bits, 2 epochs); the
+  // preset named quick is the README's quick start.
+  if (values.quick && values.preset !== undefined && values.preset !== "smoke") {
+    throw new Error(`--quick: means --preset smoke; not with --preset ${values.preset}`);
   }
+  const presetOption = values.quick ? "smoke" : values.preset;
   let dataset = values.dataset ?? "synthetic";
   // A user's folder (npy:DIR): cells name it npy:<folder name>; its parent is the data dir.
   let dataDir = values["data-dir"], indexSplit = false;
@@ -301,12 +301,12 @@ export function parseCli(argv: string[]): ReproduceCli {
       `--split: '${dataset}' has no published (fixed) split; expected first, last or permutation`,
     );
   }
-  if (values.preset !== undefined && !(PRESET_NAMES as string[]).includes(values.preset)) {
+  if (presetOption !== undefined && !(PRESET_NAMES as string[]).includes(presetOption)) {
     throw new Error(
-      `--preset: unknown preset '${values.preset}'; expected one of ${PRESET_NAMES.join(", ")}`,
+      `--preset: unknown preset '${presetOption}'; expected one of ${PRESET_NAMES.join(", ")}`,
     );
   }
-  const presetName = (values.preset as PresetName | undefined) ?? defaultPreset(dataset);
+  const presetName = (presetOption as PresetName | undefined) ?? defaultPreset(dataset);
   const preset = PRESETS[presetName];
   const methods = (list(values.methods, "methods") ?? [...DEFAULT_GRID_METHODS]) as CellMethod[];
   for (const m of methods) {
@@ -406,7 +406,7 @@ export function parseCli(argv: string[]): ReproduceCli {
     help: values.help ?? false,
     version: values.version ?? false,
     isDefault,
-    preset: { name: presetName, given: values.preset !== undefined },
+    preset: { name: presetName, given: presetOption !== undefined },
     changed: GRID_OPTIONS.filter((o) => values[o as "bits"] !== undefined).map((o) => `--${o}`),
     dryRun: values["dry-run"] ?? false,
     grid,

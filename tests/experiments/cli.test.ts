@@ -74,7 +74,10 @@ Deno.test("reproduce refuses bad options at parse time, naming the option", () =
     [["--bits"], /^Error: --bits: expects a value/],
     [["--save=1"], /^Error: --save: takes no value/],
     [["--save", "--save"], /^Error: --save: given twice/],
-    [["--quick"], /^Error: --quick: replaced by --preset smoke/],
+    [
+      ["--quick", "--preset", "paper"],
+      /^Error: --quick: means --preset smoke; not with --preset paper/,
+    ],
     [["--preset", "fast"], /^Error: --preset: unknown preset 'fast'; expected one of quick, paper/],
     [["--seed", "2"], /^Error: unknown option '--seed'; did you mean '--seeds'\?/],
     [["--no-pngs"], /^Error: unknown option '--no-pngs'; did you mean '--no-png'\?/],

@@ -117,3 +117,9 @@ Deno.test("reproduce --dry-run and --dry-run --no-png list the same cells, and w
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("--quick is the older name of --preset smoke", () => {
+  const quick = parseCli(["--quick"]);
+  assert.equal(quick.preset.name, "smoke");
+  assert.deepEqual(quick.specs.map(cellId), parseCli(["--preset", "smoke"]).specs.map(cellId));
+});
