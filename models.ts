@@ -152,5 +152,5 @@ export {
   discriminatorLoss,
   pairwiseTerm,
   signStep,
-} from "./src/models/shared_terms.ts";
+} from "./src/models/terms.ts";
 export { configError, type FieldRule, validateFields, withOverrides } from "./src/models/config.ts";

@@ -17,6 +17,7 @@ import type { TrainData } from "../src/train.ts";
 import type { CrossModalDataset } from "../src/types.ts";
 import { type Mat, mat } from "../src/linalg.ts";
 import type { Rng } from "../src/random.ts";
+import type { NamedArrays } from "../src/nn/mod.ts";
 
 /** A 2-D tensor from nested rows. */
 export const t2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows);
@@ -155,4 +156,52 @@ export function randn(rows: number, cols: number, rng: Rng): Mat {
   const m = mat(rows, cols);
   for (let i = 0; i < m.data.length; i++) m.data[i] = rng.normal();
   return m;
+}
+
+/** What one training step recorded: Adam's first moments after it, and each step's losses. */
+export interface StepRecord {
+  /** Adam's first moments after the first step: (1 - beta1) times each gradient. */
+  grads: NamedArrays;
+  /** Loss terms of each step. */
+  losses: Record<string, number>[];
+}
+
+/**
+ * Assert that two runs of the same training steps on different kernels agree: every variable's
+ * gradient within a relative 5e-3 of the reference (float32 sums in another order give ~5e-4; a
+ * wrong product or a missing term is off by O(1)), and every loss term of every step within
+ * 2e-3 (relative, floor 1). A variable whose true gradient is ~0 (a bias ahead of BatchNorm) is
+ * measured against a thousandth of the whole gradient's norm, not against its own rounding
+ * noise, which large loss weights (CPAH's gamma) scale up with everything else. `label` names
+ * the kernel configuration in messages.
+ */
+export function assertSameSteps(got: StepRecord, ref: StepRecord, label: string): void {
+  const names = Object.keys(ref.grads);
+  assert.ok(names.length >= 8, `only ${names.length} gradients recorded`);
+  assert.deepEqual(Object.keys(got.grads), names);
+  let total = 0;
+  for (const k of names) for (const x of ref.grads[k].data) total += x * x;
+  const floor = 1e-3 * Math.sqrt(total);
+  for (const k of names) {
+    const a = got.grads[k].data, b = ref.grads[k].data;
+    let diff = 0, norm = 0;
+    for (let i = 0; i < b.length; i++) {
+      diff += (a[i] - b[i]) ** 2;
+      norm += b[i] ** 2;
+    }
+    const rel = Math.sqrt(diff) / Math.max(Math.sqrt(norm), floor, 1e-12);
+    assert.ok(
+      rel < 5e-3 || Math.sqrt(diff) < 1e-7,
+      `${k} on ${label}: relative difference ${rel.toExponential(2)} (|ref| ${Math.sqrt(norm)})`,
+    );
+  }
+  ref.losses.forEach((terms, step) => {
+    for (const [k, v] of Object.entries(terms)) {
+      const w = got.losses[step][k];
+      assert.ok(
+        Math.abs(w - v) <= 2e-3 * Math.max(1, Math.abs(v)),
+        `step ${step + 1}, loss term ${k}: ${w} on ${label}, ${v} on the reference`,
+      );
+    }
+  });
 }

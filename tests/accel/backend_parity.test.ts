@@ -23,7 +23,7 @@ import type { NamedArrays } from "../../src/nn/mod.ts";
 import { Rng } from "../../src/random.ts";
 import { makeBatch, train, type TrainData } from "../../src/train.ts";
 import type { CrossModalDataset } from "../../src/types.ts";
-import { crossModalMap, heldOutData } from "../test_utils.ts";
+import { assertSameSteps, crossModalMap, heldOutData, type StepRecord } from "../test_utils.ts";
 
 const CONFIGS = await kernelConfigurations();
 for (const c of CONFIGS.filter((c) => !c.available)) {
@@ -122,13 +122,6 @@ const parityData = (() => {
   return { ds, data: { dataset: ds, train, validation: new Int32Array(0) } as TrainData };
 })();
 
-interface StepRecord {
-  /** Adam's first moments after the first step: (1 - beta1) times each gradient. */
-  grads: NamedArrays;
-  /** Loss terms of each step. */
-  losses: Record<string, number>[];
-}
-
 async function stepRecord(
   method: MethodName,
   options: Parameters<typeof initBackend>[0],
@@ -173,40 +166,7 @@ for (const method of ["cpah", "dfah"] as const) {
       async fn() {
         const ref = references[method] ??= await stepRecord(method, { name: "cpu", blas: "off" });
         const got = await stepRecord(method, c.options);
-        const names = Object.keys(ref.grads);
-        assert.ok(names.length >= 8, `only ${names.length} gradients recorded`);
-        assert.deepEqual(Object.keys(got.grads), names);
-        // A variable whose true gradient is ~0 (a bias ahead of BatchNorm) is measured against a
-        // thousandth of the whole gradient's norm, not its own rounding noise, which the
-        // models' large loss weights (CPAH's gamma) scale up with everything else.
-        let total = 0;
-        for (const k of names) for (const x of ref.grads[k].data) total += x * x;
-        const floor = 1e-3 * Math.sqrt(total);
-        for (const k of names) {
-          const a = got.grads[k].data, b = ref.grads[k].data;
-          let diff = 0, norm = 0;
-          for (let i = 0; i < b.length; i++) {
-            diff += (a[i] - b[i]) ** 2;
-            norm += b[i] ** 2;
-          }
-          // Float32 sums in another order: measured relative differences up to ~5e-4; a wrong
-          // product or a missing term is off by O(1).
-          const rel = Math.sqrt(diff) / Math.max(Math.sqrt(norm), floor, 1e-12);
-          assert.ok(
-            rel < 5e-3 || Math.sqrt(diff) < 1e-7,
-            `${k}: relative difference ${rel.toExponential(2)} (|ref| ${Math.sqrt(norm)})`,
-          );
-        }
-        // The next steps see the updated weights: losses stay equal to float32 drift.
-        ref.losses.forEach((terms, step) => {
-          for (const [k, v] of Object.entries(terms)) {
-            const w = got.losses[step][k];
-            assert.ok(
-              Math.abs(w - v) <= 2e-3 * Math.max(1, Math.abs(v)),
-              `step ${step + 1}, loss term ${k}: ${w} on ${c.label}, ${v} on cpu`,
-            );
-          }
-        });
+        assertSameSteps(got, ref, c.label);
       },
     });
   }

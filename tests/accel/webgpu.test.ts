@@ -23,7 +23,7 @@ import type { HashModel, TrainingSetInfo } from "../../src/models/model.ts";
 import type { NamedArrays } from "../../src/nn/mod.ts";
 import { Rng } from "../../src/random.ts";
 import { makeBatch, train } from "../../src/train.ts";
-import { crossModalMap, heldOutData } from "../test_utils.ts";
+import { assertSameSteps, crossModalMap, heldOutData } from "../test_utils.ts";
 
 const required = readEnv("HASH_WEBGPU") === "required";
 let adapter: WebGpuAdapter | undefined;
@@ -298,36 +298,7 @@ for (const method of ["cpah", "dfah"] as const) {
     async fn() {
       const ref = await firstStep(method, { ...WASM, blas: "off" });
       const got = await firstStep(method, WEBGPU);
-      const names = Object.keys(ref.grads);
-      assert.ok(names.length >= 8, `only ${names.length} gradients recorded`);
-      assert.deepEqual(Object.keys(got.grads), names);
-      // The whole gradient's norm: a variable whose true gradient is ~0 (a bias ahead of
-      // BatchNorm) is compared against a thousandth of it, not against its own rounding noise,
-      // which the models' large loss weights (CPAH's gamma) scale up with everything else.
-      let total = 0;
-      for (const k of names) for (const x of ref.grads[k].data) total += x * x;
-      const floor = 1e-3 * Math.sqrt(total);
-      for (const k of names) {
-        const a = got.grads[k].data, b = ref.grads[k].data;
-        let diff = 0, norm = 0;
-        for (let i = 0; i < b.length; i++) {
-          diff += (a[i] - b[i]) ** 2;
-          norm += b[i] ** 2;
-        }
-        // Float32 sums in another order give relative differences of ~1e-4 at most; a wrong
-        // kernel is off by O(1).
-        const rel = Math.sqrt(diff) / Math.max(Math.sqrt(norm), floor, 1e-12);
-        assert.ok(rel < 5e-3 || Math.sqrt(diff) < 1e-7, `${k}: relative difference ${rel}`);
-      }
-      ref.losses.forEach((terms, step) => {
-        for (const [k, v] of Object.entries(terms)) {
-          const w = got.losses[step][k];
-          assert.ok(
-            Math.abs(w - v) <= 2e-3 * Math.max(1, Math.abs(v)),
-            `step ${step + 1}, loss term ${k}: ${w} on webgpu, ${v} on wasm`,
-          );
-        }
-      });
+      assertSameSteps(got, ref, "webgpu");
     },
   });
 }

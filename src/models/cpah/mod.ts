@@ -36,7 +36,7 @@
  *    public code hashed the unmasked features f at test time).
  * 3. The learning-rate decay does not fire at epoch 0: the factor is 0.2^floor(epoch / 30)
  *    (the public code's `epoch % k == 0` test decayed before the first epoch).
- * 4. The networks' adversarial target is 1/2 for both modalities (src/models/shared_terms.ts),
+ * 4. The networks' adversarial target is 1/2 for both modalities (src/models/terms.ts),
  *    whose optimum is D at chance: training towards D's flipped labels (image-common -> 0,
  *    text-common -> 1) has its optimum at a swap of the modalities, not a merge.
  * 5. C sees the parts with their scale removed (each row normalised to RMS 1): on the raw

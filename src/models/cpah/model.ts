@@ -28,7 +28,7 @@ import {
 } from "../manipulation.ts";
 import { normaliseRows, rms, withFrozenRunningStats } from "../manipulation.ts";
 import { GRAD_SHARE_BATCH } from "../manipulation.ts";
-import { signStep } from "../shared_terms.ts";
+import { signStep } from "../terms.ts";
 import { checkBatch, checkFeatureCols, checkTrainingSetInfo, encodeInBatches } from "../model.ts";
 import { gatherCodeRows, scatterCodeRows } from "../model.ts";
 import type { Batch, HashModel, LossTerms, StepContext, TrainingSetInfo } from "../model.ts";

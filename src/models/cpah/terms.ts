@@ -16,10 +16,10 @@ import {
 
 /**
  * L_pair [10], L_adv [6] (the networks' side, a confusion target) and D's loss [5]: the terms
- * CPAH shares with DFAH, defined once in src/models/shared_terms.ts (each a mean; scaled by
+ * CPAH shares with DFAH, defined once in src/models/terms.ts (each a mean; scaled by
  * {@link termScales}).
  */
-export { adversarialTerm, discriminatorLoss, pairwiseTerm } from "../shared_terms.ts";
+export { adversarialTerm, discriminatorLoss, pairwiseTerm } from "../terms.ts";
 
 /** L_q [11]: mean (B - h^v)^2 + mean (B - h^t)^2 over the batch rows of B (m x K). */
 export function quantizationTerm(b: tf.Tensor2D, hv: tf.Tensor2D, ht: tf.Tensor2D): tf.Scalar {
@@ -97,7 +97,7 @@ export interface TermCounts {
 
 /**
  * Factors that turn the mean-form terms above (each a mean, src/nn/losses.ts and
- * src/models/shared_terms.ts) into the configured normalisation. Every convention is a
+ * src/models/terms.ts) into the configured normalisation. Every convention is a
  * per-batch-item scale (the sums divided by m); Adam is invariant to a global factor, so only
  * the ratios between the terms matter.
  *

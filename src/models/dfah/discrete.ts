@@ -5,7 +5,7 @@
  * @module
  */
 import { cholesky, mat } from "../../linalg.ts";
-import { signStep } from "../shared_terms.ts";
+import { signStep } from "../terms.ts";
 
 // Discrete optimisation (claim 4): plain float64 arithmetic, exact and deterministic
 

@@ -9,7 +9,7 @@
  * |---|---|
  * | 1. "Modality-Specific Feature Extractor ... image and text features with pair-wise supervision" | `Ev`, `Et` MLPs d -> 1024 -> 512 (Linear+BN+ReLU); hash heads h = tanh(W f); {@link pairwiseTerm} (DCMH likelihood, cross-modal), optional intra-modal {@link intraModalTerm} |
  * | 2. "Fusion Learner ... learns the unified hash code ... embedding strategy" | `G`: u = tanh(G([f^v ; f^t])), MLP 1024 -> 512 -> K; {@link fusionPairTerm} (pair likelihood of the fused codes) and {@link labelEmbeddingTerm} ||l P_l - u||^2 with a learned c x K projection P_l; the stored fused outputs U feed the B-step |
- * | 3. "Modality Discriminator ... adversarial way" | `D`: 512 -> 256 -> 1 on f^v vs f^t; {@link discriminatorLoss} (D's own step, plus the optional gradient penalty) and {@link adversarialTerm} (the extractors make D answer 1/2 on both modalities: a merge, never a swap; src/models/shared_terms.ts) |
+ * | 3. "Modality Discriminator ... adversarial way" | `D`: 512 -> 256 -> 1 on f^v vs f^t; {@link discriminatorLoss} (D's own step, plus the optional gradient penalty) and {@link adversarialTerm} (the extractors make D answer 1/2 on both modalities: a merge, never a swap; src/models/terms.ts) |
  * | 4. "Efficient discrete optimisation ... avoid the relaxing quantization errors" | B in {-1,+1}^{n x K} always; after each epoch {@link discreteStep}: rounds of closed-form {@link updateP} then {@link updateB}; networks regress onto B with {@link quantizationTerm} |
  *
  * Network objective per batch (every term a MEAN, as in src/nn/losses.ts):

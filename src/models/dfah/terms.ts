@@ -12,9 +12,9 @@ import { bitBalance, pairNll, quantization } from "../../nn/losses.ts";
  * Cross-modal pairwise likelihood L_pair (claim 1, DCMH), adversarial term of the extractors
  * (claim 3, a confusion target) and the Modality Discriminator's loss (claim 3, without the
  * gradient penalty): the terms DFAH shares with CPAH, defined once in
- * src/models/shared_terms.ts, so that they mean the same thing at the same scale in both.
+ * src/models/terms.ts, so that they mean the same thing at the same scale in both.
  */
-export { adversarialTerm, discriminatorLoss, pairwiseTerm } from "../shared_terms.ts";
+export { adversarialTerm, discriminatorLoss, pairwiseTerm } from "../terms.ts";
 
 /** Optional intra-modal pair term L_pair(h, other) (other = stored outputs or h itself). */
 export function intraModalTerm(h: tf.Tensor2D, other: tf.Tensor2D, s: tf.Tensor2D): tf.Scalar {

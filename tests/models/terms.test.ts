@@ -1,5 +1,5 @@
 /**
- * The terms CPAH and DFAH share (src/models/shared_terms.ts): the confusion-target adversary,
+ * The terms CPAH and DFAH share (src/models/terms.ts): the confusion-target adversary,
  * D's loss, the pairwise term and the sign step, on hand-checkable inputs and on a toy with a
  * known right answer (two Gaussians that the adversary must merge, not swap).
  */
@@ -11,7 +11,7 @@ import {
   discriminatorLoss,
   pairwiseTerm,
   signStep,
-} from "../../src/models/shared_terms.ts";
+} from "../../src/models/terms.ts";
 import * as cpah from "../../src/models/cpah/terms.ts";
 import * as dfah from "../../src/models/dfah/terms.ts";
 import { discriminatorAccuracy } from "../../src/models/diagnostics.ts";
