@@ -206,8 +206,9 @@ let blasNoteShown = false;
  * but no CBLAS library was found: what to install and what it costs to go without.
  */
 export const MISSING_BLAS_NOTE =
-  "note: no OpenBLAS found, so matrix products run on the stock wasm kernels: about 2x slower " +
-  "(the built-in default experiment, 2-core machine: 9 min 33 s without, 4 min 12 s with). " +
+  "note: no OpenBLAS found, so matrix products run on the stock wasm kernels, several times " +
+  "slower (the built-in default experiment, 2-core machine: 3 min 23 s with OpenBLAS; " +
+  "12 min 31 s without, measured beside another job). " +
   "Install it: " +
   "Debian/Ubuntu 'apt-get install libopenblas0-pthread', macOS 'brew install openblas' " +
   "(or point HASH_BLAS_LIB at a CBLAS library); HASH_BLAS=off silences this note.";

@@ -102,7 +102,8 @@ ${
     wrap(
       `With no options: preset quick on synthetic data — the default-grid methods ` +
         `(${DEFAULT_GRID_METHODS.join(", ")}), ${PRESETS.quick.description} (measured on 2 ` +
-        `idle cores: 4 min 12 s with OpenBLAS, 9 min 33 s without). Every option combines ` +
+        `cores: 3 min 23 s with OpenBLAS, idle; 12 min 31 s without, beside another job). ` +
+        `Every option combines ` +
         `with the preset: --no-png or --out change no cell, --seeds only the seeds.`,
       "",
     )

@@ -28,8 +28,8 @@ import { shardOf, type SlurmOptions } from "./slurm.ts";
 
 /**
  * Epochs of the `quick` preset (the built-in default run): short enough that the whole default
- * grid (42 cells, 30 of them trained) finishes in minutes (measured on 2 idle cores from a
- * fresh clone: 4 min 12 s with OpenBLAS, 9 min 33 s without).
+ * grid (42 cells, 30 of them trained) finishes in minutes (measured on 2 cores from a fresh
+ * clone: 3 min 23 s with OpenBLAS, idle; 12 min 31 s without, beside another job).
  */
 export const DEFAULT_RUN_EPOCHS = 6;
 
