@@ -9,10 +9,10 @@ import {
 } from "../../src/experiments/evaluate_codes.ts";
 import { comparisonHolm, comparisonMarkdown } from "../../src/experiments/evaluate_report.ts";
 
-const FIXTURE = new URL("../retrieval/fixtures/peer_codes/", import.meta.url).pathname;
+const FIXTURE = new URL("../fixtures/peer_codes/", import.meta.url).pathname;
 const EXPECTED = JSON.parse(
   await Deno.readTextFile(
-    new URL("../retrieval/fixtures/peer_codes_expected.json", import.meta.url),
+    new URL("../fixtures/peer_codes_expected.json", import.meta.url),
   ),
 );
 const ALL = [...CODE_ARRAYS, "query_labels", "database_labels"];

@@ -122,9 +122,9 @@ Deno.test("tie-aware AP of one all-tied group is the closed form of the issue's 
 });
 
 Deno.test("tie-aware metrics match an independent exact-rational implementation (fixture)", async () => {
-  const dir = new URL("./fixtures/peer_codes/", import.meta.url).pathname;
+  const dir = new URL("../fixtures/peer_codes/", import.meta.url).pathname;
   const expected = JSON.parse(
-    await Deno.readTextFile(new URL("./fixtures/peer_codes_expected.json", import.meta.url)),
+    await Deno.readTextFile(new URL("../fixtures/peer_codes_expected.json", import.meta.url)),
   );
   const load = async (name: string) => {
     const a = await readNpy(`${dir}${name}.npy`);
