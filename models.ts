@@ -147,10 +147,5 @@ export {
   type PerModality,
   relaxedScaleCheck,
 } from "./src/models/manipulation.ts";
-export {
-  adversarialTerm,
-  discriminatorLoss,
-  pairwiseTerm,
-  signStep,
-} from "./src/models/terms.ts";
+export { adversarialTerm, discriminatorLoss, pairwiseTerm, signStep } from "./src/models/terms.ts";
 export { configError, type FieldRule, validateFields, withOverrides } from "./src/models/config.ts";
