@@ -32,6 +32,7 @@ export {
   type Knob,
   knobValue,
   pointSpec,
+  positiveControlFor,
   readingOrder,
   studySpecs,
   type Sweep,

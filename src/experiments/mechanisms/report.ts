@@ -282,7 +282,7 @@ export function familiesMarkdown(analyses: SweepAnalysis[]): string {
           : "no check — no verdict",
       }));
     });
-  for (const amendment of ["amendment 2", "amendment 3"]) {
+  for (const amendment of ["amendment 2", "amendment 3", "amendment 4"]) {
     const controls = analyses.filter((a) => a.sweep.oracle && a.sweep.amendment === amendment)
       .flatMap((a) => rowsOf(a, false));
     if (!controls.length) continue;

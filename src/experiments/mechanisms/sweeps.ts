@@ -254,7 +254,46 @@ const AMENDED: readonly Sweep[] = [
     amendment: "amendment 3",
     checked: true,
   })),
+  // Amendment 4: a positive control for every module a primary contrast reads, on amendment 3's
+  // data — the two modules amendment 3 left without one.
+  {
+    name: "control-gap-dfah-heldout",
+    component: "Positive control: the true alignment",
+    mechanism: "a modality gap in the image rows that BatchNorm cannot remove",
+    methods: ["dfah"],
+    ablation: "noAdversary",
+    knob: "gap",
+    values: [4],
+    oracle: true,
+    ...AMENDMENT3,
+    amendment: "amendment 4",
+  },
+  {
+    name: "control-multitask-heldout",
+    component: "Positive control: the true common inputs",
+    mechanism: "a text-private label shortcut that holds on the training pairs only",
+    methods: ["cpah"],
+    ablation: "noMultiTask",
+    knob: "shortcut",
+    values: [4],
+    oracle: true,
+    ...AMENDMENT3,
+    amendment: "amendment 4",
+  },
 ];
+
+/**
+ * The positive control that shows whether the study's design can detect an effect of a
+ * module of `method` that `ablation` removes (amendments 3 and 4 of docs/mechanisms.md): the
+ * sweep comparing the ablation with the known right answer against the ablation alone, on
+ * data with a train/database split of their own. `undefined` where the study has none.
+ */
+export function positiveControlFor(method: CellMethod, ablation: string): Sweep | undefined {
+  return SWEEPS.find((s) =>
+    s.oracle === true && s.split === "fixed" && s.data?.databaseRows !== undefined &&
+    s.ablation === ablation && s.methods.includes(method)
+  );
+}
 
 /**
  * Every sweep: the originally registered ones (in the order of the pre-registration's table),

@@ -8,6 +8,7 @@ import { cellId } from "../../../src/experiments/spec.ts";
 import {
   FIXED,
   pointSpec,
+  positiveControlFor,
   readingOrder,
   studySpecs,
   sweepByName,
@@ -150,11 +151,37 @@ Deno.test("amendments 2 and 3: a control's oracle arm is the ablation on oracle 
       { shortcut: "shortcut", gap: "gap", trainDisagreement: "repair" }[c.knob as string]!,
     );
     assert.deepEqual([...c.values], [Math.max(...base.values)]);
-    assert.equal(c.ablation, base.ablation);
+    // Amendment 4's multi-task control reuses the shortcut knob for another CPAH module.
+    if (c.name !== "control-multitask-heldout") assert.equal(c.ablation, base.ablation);
   }
   // An earlier sweep's cell: the id it had before the amendments.
   assert.equal(
     cellId(pointSpec(sweepByName("fusion"), "dfah", "noFusion", 0.2, 1, "wasm")),
     "synthetic__permutation__dfah-noFusion__32b__seed1__e20__wasm__data.disagreement=0.2",
   );
+});
+
+Deno.test("amendment 4: every module a primary contrast reads has a positive control on held-out data", () => {
+  const expected: Record<string, string> = {
+    "cpah noCR": "control-shortcut-heldout",
+    "cpah noAdversary": "control-gap-heldout",
+    "cpah noMultiTask": "control-multitask-heldout",
+    "cpah relaxed": "control-discrete-heldout",
+    "dfah noFusion": "control-repair-heldout",
+    "dfah noAdversary": "control-gap-dfah-heldout",
+    "dfah relaxed": "control-discrete-heldout",
+  };
+  for (const [key, name] of Object.entries(expected)) {
+    const [method, ablation] = key.split(" ") as ["cpah" | "dfah", string];
+    const control = positiveControlFor(method, ablation);
+    assert.equal(control?.name, name, key);
+    assert.equal(control!.data?.databaseRows, 1500, key);
+  }
+  assert.equal(positiveControlFor("dcmh", "noLabels"), undefined);
+  // The new controls' oracle arm is the ablation on the knob's oracle data.
+  const mt = pointSpec(sweepByName("control-multitask-heldout"), "cpah", "full", 4, 2, "wasm");
+  assert.equal(mt.ablation, "noMultiTask");
+  assert.deepEqual(mt.data, { databaseRows: 1500, n: 3500, oracle: 1, shortcut: 4 });
+  const gd = pointSpec(sweepByName("control-gap-dfah-heldout"), "dfah", "noAdversary", 4, 2, "wasm");
+  assert.deepEqual(gd.data, { databaseRows: 1500, gap: 4, n: 3500 });
 });
