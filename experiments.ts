@@ -2,7 +2,8 @@
  * `@cmh/hashing/experiments`: experiments as data and their outputs — grid cells and their ids,
  * the runner, result files, saved cells (`reproduce --save`), codes folders scored by
  * `deno task evaluate`, reports and their figures, the paired statistics of the ablation tables,
- * the time estimate, the mechanism study, and the notebooks' display helpers.
+ * the verdict on a module, the time estimate, the mechanism study, and the notebooks' display
+ * helpers.
  *
  * @module
  */
@@ -92,6 +93,17 @@ export {
   selectedEpochDiagnostics,
 } from "./src/experiments/ablation_evidence.ts";
 export {
+  type ControlReading,
+  controlStatus,
+  type ControlSweep,
+  formatControlReading,
+  type ModuleVerdict,
+  moduleVerdict,
+  type VerdictCategory,
+  type VerdictInput,
+} from "./src/experiments/module_verdict.ts";
+export type { PrimaryContrast } from "./src/experiments/report/paired.ts";
+export {
   type DatasetCosts,
   describeEstimate,
   estimateGrid,
@@ -127,6 +139,7 @@ export type {
 export * as figures from "./src/experiments/figures/mod.ts";
 // Notebook display helpers (Deno's Jupyter kernel).
 export {
+  type AblationBundles,
   ablationFigureBundles,
   figureBundle,
   figureBundles,

@@ -1,16 +1,16 @@
 /**
  * One ablation against its full model, as the notebooks' ablation sections show it: which result
  * files to use (committed long runs when they hold the pair, else a short live run), the paired
- * table of the report (src/experiments/report/paired.ts), a precision-recall figure, and the
- * per-epoch diagnostics figure (src/experiments/figures/diagnostics.ts) from whichever results
- * record the diagnostics.
+ * table and the module's primary contrast of the report (src/experiments/report/paired.ts), a
+ * precision-recall figure, and the per-epoch diagnostics figure
+ * (src/experiments/figures/diagnostics.ts) from whichever results record the diagnostics.
  *
  * @module
  */
 import { ablationCheck, type ModuleCheck } from "../models/manipulation.ts";
 import type { CellResult } from "./results.ts";
 import { groupSections, type ReportTable } from "./report/tables.ts";
-import { pairedAblationTables } from "./report/paired.ts";
+import { pairedAblationTables, type PrimaryContrast, primaryContrasts } from "./report/paired.ts";
 import { prCurvesFigure } from "./figures/curves.ts";
 import { diagnosticsFigure, epochValue, hasEpochValue } from "./figures/diagnostics.ts";
 import { sectionKeyOf, seriesOf } from "./figures/series.ts";
@@ -191,6 +191,13 @@ export interface AblationSection {
   check?: ModuleCheck;
   /** The report's paired table (ablation − full by seed, 95% CI, Holm-corrected p, verdict). */
   table: ReportTable;
+  /**
+   * The module's pre-specified primary contrast in the committed cells of the evidence's
+   * dataset section (`primaryContrasts`: 32 bits, mean of both directions, Holm across the
+   * section's modules of every method in `committed` whose check passes); undefined for a live
+   * run or without paired 32-bit cells.
+   */
+  primary?: PrimaryContrast;
   /** Precision-recall curves of full and ablation (I→T and T→I) at the first paired code length. */
   pr: NamedFigure;
   /**
@@ -206,6 +213,8 @@ export interface AblationSection {
  * is the section's main diagnostic): from the committed evidence when it records any of the keys
  * (result files written before the models recorded diagnostics have only the discrete step's
  * numbers), and from the `live` results whenever the evidence lacks the first key.
+ * `committed` may hold the cells of every method: the section reads those of `method`, and the
+ * primary contrast's Holm family spans the modules of all of them.
  */
 export function ablationSection(
   committed: readonly CellResult[],
@@ -253,5 +262,19 @@ export function ablationSection(
       r.spec.ablation === a && r.spec.bits === evidence.bits[0] && r.manipulation
     ).map((r) => r.manipulation!);
   const check = ablationCheck(ablation, manip("full"), manip(ablation));
-  return { evidence, check, table, pr, diagnostics };
+  return { evidence, check, table, primary: primaryOf(committed, evidence), pr, diagnostics };
+}
+
+/** The evidence's primary contrast among the committed cells of its dataset section. */
+function primaryOf(
+  committed: readonly CellResult[],
+  evidence: AblationEvidence,
+): PrimaryContrast | undefined {
+  if (evidence.source !== "committed") return undefined;
+  const key = sectionKeyOf(evidence.results[0]);
+  const section = groupSections(committed).sections.find((x) => x.key === key);
+  return section &&
+    primaryContrasts(section).find((p) =>
+      p.method === evidence.method && p.ablation === evidence.ablation
+    );
 }

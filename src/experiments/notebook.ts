@@ -7,7 +7,8 @@
  * Outside the kernel they print text instead.
  *
  * The ablation sections of notebooks 02 and 03 ({@link showAblationSection}) show the data of
- * src/experiments/ablation_evidence.ts with these helpers.
+ * src/experiments/ablation_evidence.ts and the verdict of src/experiments/module_verdict.ts with
+ * these helpers.
  *
  * Env `HASH_NOTEBOOK_IMAGES=off` skips the static images (faster; GitHub then shows only the
  * note).
@@ -17,6 +18,9 @@
 import * as aq from "./report/arquero.ts";
 import { type FigureImages, type PlotlyFigure, renderImages, toBase64 } from "./figures/mod.ts";
 import type { AblationSection } from "./ablation_evidence.ts";
+import { type ControlReading, formatControlReading, moduleVerdict } from "./module_verdict.ts";
+import { comparisonMde, PRIMARY_BITS } from "./report/paired.ts";
+import { formatDiff, formatEffect, formatP } from "./stats.ts";
 import { readEnv } from "../io.ts";
 
 /** Anything that renders itself as HTML and Markdown (an arquero table). */
@@ -123,46 +127,81 @@ export async function showFigure(fig: PlotlyFigure, opts: ShowFigureOptions = {}
   await showFigures([fig], opts);
 }
 
+/** The display bundles of one ablation section's figures ({@link ablationFigureBundles}). */
+export interface AblationBundles {
+  /** The precision-recall curves of full and ablation. */
+  pr: Record<string, unknown>;
+  /** One per diagnostics panel, in the order of the section's `diagnostics`. */
+  diagnostics: Record<string, unknown>[];
+}
+
 /**
  * The figures of several ablation sections ({@link AblationSection}) rendered with one headless
- * Chromium run ({@link figureBundles}): per section name, its display bundles, the PR curves
- * first, then the diagnostics figures.
+ * Chromium run ({@link figureBundles}): per section name, the display bundle of its PR curves
+ * and those of its diagnostics figures.
  */
 export async function ablationFigureBundles(
   sections: Readonly<Record<string, AblationSection>>,
   opts: ShowFigureOptions = {},
-): Promise<Record<string, Record<string, unknown>[]>> {
-  const order = Object.entries(sections).flatMap(([name, s]) =>
-    [s.pr, ...s.diagnostics.map((d) => d.figure)].map((f) => ({ name, f }))
+): Promise<Record<string, AblationBundles>> {
+  const figs = Object.values(sections).flatMap((s) => [
+    s.pr.figure,
+    ...s.diagnostics.map((d) => d.figure.figure),
+  ]);
+  const bundles = await figureBundles(figs, opts);
+  let i = 0;
+  return Object.fromEntries(
+    Object.entries(sections).map(([name, s]) => [name, {
+      pr: bundles[i++],
+      diagnostics: s.diagnostics.map(() => bundles[i++]),
+    }]),
   );
-  const bundles = await figureBundles(order.map((x) => x.f.figure), opts);
-  const out: Record<string, Record<string, unknown>[]> = {};
-  order.forEach((x, i) => (out[x.name] ??= []).push(bundles[i]));
-  return out;
+}
+
+/** The manipulation check's line: is the module active in the full model. */
+function checkLine(s: AblationSection): string {
+  const c = s.check;
+  return `manipulation check (full model): ${
+    c
+      ? `${c.active ? "module active" : "module inactive — no verdict"} (${c.evidence})`
+      : "not recorded in these cells — no verdict"
+  }`;
+}
+
+/** The primary contrast's line (the number the verdict reads), or undefined without one. */
+function primaryLine(s: AblationSection): string | undefined {
+  const p = s.primary;
+  if (!p) return undefined;
+  const read = p.check?.active === true;
+  return `primary contrast (${PRIMARY_BITS} bits, mean of I→T and T→I, ${p.c.n} seeds): Δ ` +
+    `${formatDiff(p.c)}, p ${
+      read ? `${formatP(p.pHolm)} (Holm over the ${p.familySize} active modules)` : "— (not read)"
+    }, MDE ${formatEffect(comparisonMde(p.c))}`;
 }
 
 /**
- * Show one ablation section: the manipulation check of the module in the full model (is it
- * active: a verdict is read only then), which cells the paired comparison uses, the paired table, the
- * diagnostics at the selected epoch (one table per source, mean over seeds, "—" where a
- * setting has no such module), and its figures (`bundles`, from {@link ablationFigureBundles}).
+ * Show one ablation section, in the order a reader needs to judge it: (1) the manipulation
+ * check of the module in the full model (is it active: a verdict is read only then); (2) its
+ * positive control in the mechanism study (`control`, from `controlReading`: can the design
+ * detect an effect of this module at all); (3) the effect: which cells the comparison uses, the
+ * primary contrast, the paired table (ablation − full, 95% CI, MDE) and the PR curves; (4) the
+ * diagnostics that show the mechanism, each table at the selected epoch (mean over seeds, "—"
+ * where a setting has no such module) followed by its figure per epoch; (5) the verdict
+ * (`moduleVerdict`). `bundles` come from {@link ablationFigureBundles}.
  */
 export async function showAblationSection(
   s: AblationSection,
-  bundles: readonly Record<string, unknown>[],
+  bundles: AblationBundles,
+  control: ControlReading,
 ): Promise<void> {
-  console.log(
-    `manipulation check (full model): ${
-      s.check
-        ? `${
-          s.check.active ? "module active" : "module inactive — no verdict"
-        } (${s.check.evidence})`
-        : "not recorded in these cells — no verdict"
-    }`,
-  );
+  console.log(checkLine(s));
+  console.log(formatControlReading(control));
   console.log(`paired comparison: ${s.evidence.description}`);
+  const primary = primaryLine(s);
+  if (primary) console.log(primary);
   await showTable(s.table.display);
-  for (const d of s.diagnostics) {
+  await showBundles([bundles.pr]);
+  for (const [i, d] of s.diagnostics.entries()) {
     const from = d.source === "committed" ? "the committed result files" : "the short live run";
     console.log(`diagnostics at the selected epoch, ${from} (mean over seeds):`);
     await showTable(aq.from(d.selected.map((r) => ({
@@ -172,6 +211,8 @@ export async function showAblationSection(
         Object.entries(r.values).map(([k, v]) => [k, v === null ? "—" : v.toFixed(4)]),
       ),
     }))));
+    await showBundles([bundles.diagnostics[i]]);
   }
-  await showBundles(bundles);
+  const v = moduleVerdict({ source: s.evidence.source, primary: s.primary, control });
+  console.log(`verdict: ${v.label}${v.detail ? ` (${v.detail})` : ""}`);
 }

@@ -2,16 +2,20 @@
  * The ablation sections of notebooks 02 and 03 (src/experiments/ablation_evidence.ts and the
  * display helpers of src/experiments/notebook.ts): which cells a section uses (committed long
  * runs with enough shared seeds, else the live run), its paired table, its figures and its
- * diagnostics at the selected epoch. Results are built from one committed result file.
+ * diagnostics at the selected epoch, its primary contrast, and the order the notebooks show them
+ * in. Results are built from one committed result file.
  */
 import assert from "node:assert/strict";
 import { type CellResult, readResult } from "../../src/experiments/results.ts";
+import type { CellMethod } from "../../src/experiments/spec.ts";
 import {
   ablationEvidence,
   ablationSection,
   pairedCells,
   selectedEpochDiagnostics,
 } from "../../src/experiments/ablation_evidence.ts";
+import type { ControlReading } from "../../src/experiments/module_verdict.ts";
+import { emptyManipulation } from "../../src/models/manipulation.ts";
 import {
   ablationFigureBundles,
   figureBundles,
@@ -167,19 +171,81 @@ Deno.test("selectedEpochDiagnostics reads the selected epoch of each seed, diagn
 Deno.test("notebook helpers outside the kernel: figure titles as text, sections printed", async () => {
   const s = ablationSection(committed, live, "cpah", "noCR", ["maskImage", "quantGap"]);
   const bundles = await ablationFigureBundles({ noCR: s });
-  assert.equal(bundles.noCR.length, 2); // PR curves, diagnostics
-  assert.match(String(bundles.noCR[0]["text/plain"]), /^\[plotly figure: Precision-recall/);
+  assert.match(String(bundles.noCR.pr["text/plain"]), /^\[plotly figure: Precision-recall/);
+  assert.equal(bundles.noCR.diagnostics.length, 1);
   assert.deepEqual(await figureBundles([]), []);
   const lines: string[] = [];
   const log = console.log;
   console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  const control: ControlReading = { status: "none", method: "cpah", ablation: "noCR" };
   try {
-    await showAblationSection(s, bundles.noCR);
+    await showAblationSection(s, bundles.noCR, control);
   } finally {
     console.log = log;
   }
+  // Check, positive control, the effect (cells, table, PR curves), diagnostics, verdict.
   assert.match(lines[0], /^manipulation check \(full model\): /);
-  assert.match(lines[1], /^paired comparison: committed result files/);
-  assert.ok(lines.some((l) => l.includes("the short live run (mean over seeds)")));
-  assert.ok(lines.some((l) => l.includes("[plotly figure: CPAH diagnostics per epoch")));
+  assert.match(lines[1], /^positive control: none registered for CPAH noCR/);
+  assert.match(lines[2], /^paired comparison: committed result files/);
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  const table = at(/^\|ablation\|/), pr = at(/^\[plotly figure: Precision-recall/);
+  const diagTable = at(/the short live run \(mean over seeds\)/);
+  const diagFigure = at(/^\[plotly figure: CPAH diagnostics per epoch/);
+  assert.ok(2 < table && table < pr && pr < diagTable && diagTable < diagFigure);
+  assert.equal(diagFigure, lines.length - 2);
+  assert.match(lines.at(-1)!, /^verdict: not tested: no manipulation record/);
+  // A section on the live run closes saying that run cannot support a verdict.
+  const relaxed = ablationSection(committed, live, "cpah", "relaxed", ["quantGap"]);
+  lines.length = 0;
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  try {
+    await showAblationSection(relaxed, (await ablationFigureBundles({ relaxed })).relaxed, control);
+  } finally {
+    console.log = log;
+  }
+  assert.equal(
+    lines.at(-1),
+    "verdict: not tested: the short live run is too short to support a verdict",
+  );
+});
+
+Deno.test("ablationSection: the primary contrast at 32 bits, Holm across every method's modules", () => {
+  const at32 = (method: CellMethod, ablation: string, seed: number, i2t: number) => {
+    const r = cell({ ablation, seed, bits: 32, i2t });
+    r.spec = { ...r.spec, method };
+    r.id = `${method}-${r.id}`;
+    r.manipulation = {
+      ...emptyManipulation(),
+      maskBelow01: { image: 0.3, text: 0.3 },
+      maskAbove09: { image: 0.2, text: 0.2 },
+      consistencyAccuracy: { value: 0.9, chance: 0.5 },
+      fusionDecisive: 0.2,
+    };
+    return r;
+  };
+  // Both modules active; each ablation behind its full model by 0.02 − 0.003 seed in I→T.
+  const modules: [CellMethod, string][] = [["cpah", "noCR"], ["dfah", "noFusion"]];
+  const cells = modules.flatMap(([method, ablation]) =>
+    [1, 2, 3].flatMap((seed) => [
+      at32(method, "full", seed, 0.5),
+      at32(method, ablation, seed, 0.48 + 0.003 * seed),
+    ])
+  );
+  const s = ablationSection(cells, live, "cpah", "noCR", ["maskImage"]);
+  assert.equal(s.primary?.familySize, 2);
+  assert.equal(s.primary?.check?.active, true);
+  assert.equal(s.primary?.c.n, 3);
+  assert.ok(s.primary!.pHolm > s.primary!.c.p);
+  // Only this method's cells: a family of one.
+  const alone = ablationSection(
+    cells.filter((r) => r.spec.method === "cpah"),
+    live,
+    "cpah",
+    "noCR",
+    [
+      "maskImage",
+    ],
+  );
+  assert.equal(alone.primary?.familySize, 1);
+  assert.equal(alone.primary?.pHolm, alone.primary?.c.p);
 });

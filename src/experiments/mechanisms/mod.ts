@@ -20,7 +20,8 @@
  * two-sided paired t-test, Holm-corrected across the knob values of the sweep (one family per
  * method and measure); measures MAP@all I→T, T→I and their mean. {@link resultsMarkdown}
  * (report.ts) renders it, and {@link replaceResultsSection} puts it under "## Results" of
- * docs/mechanisms.md, touching nothing else of the file.
+ * docs/mechanisms.md, touching nothing else of the file. {@link controlReading} (control.ts)
+ * reads a module's positive control for the verdict on it.
  *
  * @module
  */
@@ -66,6 +67,7 @@ export {
   significantValues,
   type SweepAnalysis,
 } from "./analysis.ts";
+export { controlReading } from "./control.ts";
 export { formatDiff, formatEffect, formatP, minimalDetectableEffect } from "../stats.ts";
 export { sweepFigure } from "./figure.ts";
 export {

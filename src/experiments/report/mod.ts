@@ -42,6 +42,8 @@ export {
   comparisonMde,
   pairedAblationTables,
   PRIMARY_BITS,
+  type PrimaryContrast,
+  primaryContrasts,
   primaryContrastsTable,
   selectedDiagnostics,
   selectedLast,

@@ -306,17 +306,31 @@ export function trainingTable(section: DatasetSection): ReportTable | null {
   };
 }
 
+/** One pre-specified primary contrast of a section ({@link primaryContrasts}). */
+export interface PrimaryContrast {
+  /** Method, e.g. "cpah". */
+  method: string;
+  /** The ablation flag, e.g. "noCR". */
+  ablation: string;
+  /** Ablation − full in (MAP@all I→T + T→I) / 2 at {@link PRIMARY_BITS} bits, paired by seed. */
+  c: PairedComparison;
+  /** The module's manipulation check in the full model (undefined: none recorded). */
+  check?: ModuleCheck;
+  /** Holm-corrected p across the contrasts whose module passes its check (NaN for the others). */
+  pHolm: number;
+  /** The size of that Holm family (the contrasts whose module passes its check). */
+  familySize: number;
+}
+
 /**
- * The pre-specified primary contrasts (docs/mechanisms.md, amendment 2): one per module, full
- * model against its ablation at {@link PRIMARY_BITS} bits, MAP@all mean of the two directions,
- * paired by seed; Holm across these rows only (those whose module passes its manipulation
- * check; the others get no verdict), with the minimal detectable effect at 80% power at α 0.05
- * and at α/k (k the family size: Holm's first step). Null when the section has no such row.
+ * The pre-specified primary contrasts (docs/mechanisms.md, amendment 2) of a section: one per
+ * module, full model against its ablation at {@link PRIMARY_BITS} bits, MAP@all mean of the two
+ * directions, paired by seed; Holm across the contrasts whose module passes its manipulation
+ * check (`ablationCheck`, mean over the seeds' records), and no others.
  */
-export function primaryContrastsTable(section: DatasetSection): ReportTable | null {
+export function primaryContrasts(section: DatasetSection): PrimaryContrast[] {
   const all = seriesOf(section.results);
-  type Row = { method: string; ablation: string; c: PairedComparison; check?: ModuleCheck };
-  const rows: Row[] = [];
+  const rows: Omit<PrimaryContrast, "pHolm" | "familySize">[] = [];
   for (const m of [...new Set(all.filter((s) => s.method !== "random").map((s) => s.method))]) {
     const full = all.find((s) => s.method === m && s.ablation === "full");
     if (!full) continue;
@@ -334,11 +348,26 @@ export function primaryContrastsTable(section: DatasetSection): ReportTable | nu
       });
     }
   }
+  const read = rows.map((r) => r.check?.active === true);
+  const familySize = read.filter((x) => x).length;
+  const corrected = holm(rows.filter((_, i) => read[i]).map((r) => r.c.p));
+  return rows.map((r, i) => ({
+    ...r,
+    pHolm: read[i] ? corrected[read.slice(0, i).filter((x) => x).length] : NaN,
+    familySize,
+  }));
+}
+
+/**
+ * The table of the primary contrasts ({@link primaryContrasts}), with the minimal detectable
+ * effect at 80% power at α 0.05 and at α/k (k the family size: Holm's first step); rows whose
+ * module fails its check (or records none) get no verdict. Null when the section has no such row.
+ */
+export function primaryContrastsTable(section: DatasetSection): ReportTable | null {
+  const rows = primaryContrasts(section);
   if (!rows.length) return null;
   const read = rows.map((r) => r.check?.active === true);
-  const k = read.filter((x) => x).length;
-  const corrected = holm(rows.filter((_, i) => read[i]).map((r) => r.c.p));
-  const pOf = (i: number) => (read[i] ? corrected[read.slice(0, i).filter((x) => x).length] : NaN);
+  const k = rows[0].familySize;
   const why = (i: number) =>
     rows[i].check === undefined
       ? "no manipulation check recorded — no verdict"
@@ -363,13 +392,13 @@ export function primaryContrastsTable(section: DatasetSection): ReportTable | nu
         r.check ? `${r.check.active ? "active" : "inactive"}: ${r.check.evidence}` : "not recorded"
       ),
       "Δ mean [95% CI]": rows.map((r) => formatDiff(r.c)),
-      "p (Holm over primaries)": rows.map((_, i) => (read[i] ? formatP(pOf(i)) : why(i))),
+      "p (Holm over primaries)": rows.map((r, i) => (read[i] ? formatP(r.pHolm) : why(i))),
       "MDE α 0.05 / α/k (80% power)": rows.map((r) =>
         `${formatEffect(comparisonMde(r.c))} / ${
           k ? formatEffect(comparisonMde(r.c, 0.05 / k)) : "—"
         }`
       ),
-      verdict: rows.map((r, i) => (read[i] ? verdict(r.c, pOf(i)) : why(i))),
+      verdict: rows.map((r, i) => (read[i] ? verdict(r.c, r.pHolm) : why(i))),
     }),
     data: aq.table({
       method: rows.map((r) => r.method),
@@ -382,7 +411,7 @@ export function primaryContrastsTable(section: DatasetSection): ReportTable | nu
       ci_high: rows.map((r) => num(r.c.ci[1])),
       sd: rows.map((r) => num(r.c.sd)),
       p: rows.map((r) => num(r.c.p)),
-      p_holm: rows.map((_, i) => num(pOf(i))),
+      p_holm: rows.map((r) => num(r.pHolm)),
       mde80: rows.map((r) => num(comparisonMde(r.c))),
       mde80_holm_first: rows.map((r) => (k ? num(comparisonMde(r.c, 0.05 / k)) : null)),
     }),
