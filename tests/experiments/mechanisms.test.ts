@@ -98,8 +98,8 @@ Deno.test("reproduce --data parses, validates and names the output directory", (
 Deno.test("mechanisms CLI: sweeps, defaults and errors", () => {
   const d = parseMechanismsCli([]);
   // The four registered sweeps, the three of amendment 1, the three controls of amendment 2,
-  // and amendment 3's four controls and three method sweeps.
-  assert.equal(d.sweeps.length, 17);
+  // amendment 3's four controls and three method sweeps, and amendment 4's two controls.
+  assert.equal(d.sweeps.length, 19);
   assert.equal(d.values, undefined);
   assert.deepEqual(parseMechanismsCli(["--values", "4, 0.6,4"]).values, [4, 0.6]);
   assert.throws(() => parseMechanismsCli(["--values", "4,x"]), /--values: 'x' is not a number/);

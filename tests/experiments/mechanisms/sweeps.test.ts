@@ -182,6 +182,13 @@ Deno.test("amendment 4: every module a primary contrast reads has a positive con
   const mt = pointSpec(sweepByName("control-multitask-heldout"), "cpah", "full", 4, 2, "wasm");
   assert.equal(mt.ablation, "noMultiTask");
   assert.deepEqual(mt.data, { databaseRows: 1500, n: 3500, oracle: 1, shortcut: 4 });
-  const gd = pointSpec(sweepByName("control-gap-dfah-heldout"), "dfah", "noAdversary", 4, 2, "wasm");
+  const gd = pointSpec(
+    sweepByName("control-gap-dfah-heldout"),
+    "dfah",
+    "noAdversary",
+    4,
+    2,
+    "wasm",
+  );
   assert.deepEqual(gd.data, { databaseRows: 1500, gap: 4, n: 3500 });
 });
