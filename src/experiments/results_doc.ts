@@ -21,8 +21,11 @@ import { parseArgs } from "node:util";
 import { runCli } from "../io.ts";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { readResults } from "./results.ts";
+import type { CellMethod } from "./spec.ts";
 import { buildReport, figureKey, readCommands, reportMarkdown } from "./report/mod.ts";
 import { slugify } from "./report/tables.ts";
+import { analyseStudy } from "./mechanisms/analysis.ts";
+import { controlReading } from "./mechanisms/control.ts";
 import {
   figureJson,
   type ImageFormat,
@@ -42,6 +45,9 @@ embedded. Without Chromium, images rendered earlier from the same data are kept 
 
 Options
   --from DIR        a results directory (repeatable; at least one)
+  --controls DIR    the mechanism study's results directory (docs/results/mechanisms): each
+                    primary contrast is shown with its module's positive control and its
+                    verdict read with it (docs/mechanisms.md, amendment 4)
   --to FILE         the Markdown file to write (e.g. docs/results.md)
   --title TEXT      document title                      (default "Results")
   --figures DIR     where the images go            (default: figures/ beside --to)
@@ -68,6 +74,11 @@ export interface ResultsDocOptions {
   formats?: readonly ImageFormat[];
   /** Render missing or outdated images (default true); false only links current ones. */
   render?: boolean;
+  /**
+   * The mechanism study's results directory, read for each module's positive control
+   * (`--controls`); without it the primary contrasts carry no control.
+   */
+  controls?: string;
   /** Chromium binary (default: found on PATH; null: none). */
   chromium?: string | null;
   /** Progress and skip messages (default: none). */
@@ -215,13 +226,24 @@ export async function resultsDocument(opts: ResultsDocOptions): Promise<string> 
   const blocks: string[] = [];
   const index: string[] = [];
   const subs = new Set<string>();
+  let controls;
+  if (opts.controls) {
+    const info = await Deno.stat(opts.controls).catch(() => undefined);
+    if (!info?.isDirectory) {
+      throw new Error(
+        `--controls ${opts.controls}: expected the mechanism study's results directory`,
+      );
+    }
+    const study = await analyseStudy(opts.controls, "wasm");
+    controls = (method: CellMethod, ablation: string) => controlReading(study, method, ablation);
+  }
   for (const dir of opts.from) {
     const results = await readResults(dir);
     if (!results.length) {
       throw new Error(`--from ${dir}: no result files (*.json) in the directory`);
     }
     const commands = await readCommands(dir);
-    const report = buildReport(results, { title: dir, commands, now: date });
+    const report = buildReport(results, { title: dir, commands, now: date, controls });
     let sub = slugify(basename(resolve(dir))) || "results";
     for (let i = 2; subs.has(sub); i++) sub = `${slugify(basename(resolve(dir)))}-${i}`;
     subs.add(sub);
@@ -271,6 +293,7 @@ async function main(argv: string[]): Promise<void> {
     args: argv,
     options: {
       from: { type: "string", multiple: true },
+      controls: { type: "string" },
       to: { type: "string" },
       title: { type: "string" },
       figures: { type: "string" },
@@ -301,6 +324,7 @@ async function main(argv: string[]): Promise<void> {
     figuresDir: values.figures,
     formats: formats as ImageFormat[],
     render: !values["no-images"],
+    controls: values.controls,
     log: console.log,
   });
   await Deno.mkdir(dirname(resolve(values.to)), { recursive: true });

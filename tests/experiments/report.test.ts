@@ -11,6 +11,7 @@ import type { Direction } from "../../src/types.ts";
 import type { RetrievalMetrics } from "../../src/retrieval/metrics.ts";
 import type { CellResult } from "../../src/experiments/results.ts";
 import type { Manipulation } from "../../src/models/manipulation.ts";
+import type { ControlReading, ControlSweep } from "../../src/experiments/module_verdict.ts";
 import type { CellMethod, ExperimentSpec, SplitConvention } from "../../src/experiments/spec.ts";
 import {
   ablationTables,
@@ -1096,4 +1097,50 @@ Deno.test("primary contrasts: one row per module at 32 bits, mean of both direct
   // In the built report, before the per-method paired tables.
   const ids = buildReport(cells, { figures: false }).sections[0].tables.map((x) => x.id);
   assert.ok(ids.indexOf("primary") >= 0 && ids.indexOf("primary") < ids.indexOf("paired-cpah"));
+  // With the mechanism study's controls, each row shows its module's control and the verdict
+  // read with it: noCR's significant drop "matters" whatever its control; relaxed, without a
+  // manipulation record, is not tested.
+  const control = (name: string): ControlSweep => ({
+    name,
+    amendment: "amendment 3",
+    ablation: "noCR",
+    knob: "shortcut",
+    value: 4,
+  });
+  const withControls = buildReport(cells, {
+    figures: false,
+    controls: (method, ablation): ControlReading =>
+      ablation === "noCR"
+        ? {
+          status: "passed",
+          control: control("control-shortcut-heldout"),
+          method,
+          test: { n: 5, mean: -0.25, sd: 0.01, ci: [-0.26, -0.24], p: 1e-6 },
+          p: 3e-6,
+          mde: 0.02,
+        }
+        : {
+          status: "not run",
+          control: control("control-discrete-heldout"),
+          method,
+          finished: 3,
+          cells: 5,
+        },
+  }).sections[0].tables.find((x) => x.id === "primary")!;
+  const rc = rows(withControls.display);
+  assert.match(
+    String(rc[0]["positive control"]),
+    /^passed \(`control-shortcut-heldout`: Δ −0\.2500, p/,
+  );
+  assert.equal(rc[0].verdict, "matters");
+  assert.equal(rc[1]["positive control"], "not run yet (3 of 5 cells), `control-discrete-heldout`");
+  assert.equal(rc[1].verdict, "not tested: no manipulation record");
+  assert.match(withControls.caption, /only when the module is active and its control passed/);
+});
+
+Deno.test("results document: --controls that is not a directory is a one-line error naming it", async () => {
+  await assert.rejects(
+    () => resultsDocument({ from: ["docs/results/wikipedia"], controls: "no/such/dir" }),
+    /^Error: --controls no\/such\/dir: expected the mechanism study's results directory$/,
+  );
 });

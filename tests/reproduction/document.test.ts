@@ -22,10 +22,17 @@ function sources(doc: string): string[] {
 const untimed = (doc: string) =>
   doc.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "<time>").replace(/\s+/g, " ");
 
+/** The --controls directory of that command, if any. */
+function controlsDir(doc: string): string | undefined {
+  return doc.split("\n").slice(0, 12).join(" ").match(/--controls (\S+)/)?.[1];
+}
+
 Deno.test("docs/results.md regenerates from the committed result files (apart from the time)", async () => {
   const from = sources(committed).map((d) => `${root}${d}`);
+  const controls = controlsDir(committed);
   const doc = await resultsDocument({
     from,
+    ...(controls ? { controls: `${root}${controls}` } : {}),
     to: `${root}docs/results.md`,
     command: committed.match(/with\s+`(deno run -A src\/experiments\/results_doc\.ts[^`]*)`/s)
       ?.[1].replace(/\s+/g, " "),

@@ -6,7 +6,13 @@
  */
 import { bitsOf, type NamedFigure, sectionFigures } from "../figures/mod.ts";
 import { publishedComparison } from "./published_table.ts";
-import { pairedAblationTables, primaryContrastsTable, trainingTable } from "./paired.ts";
+import {
+  pairedAblationTables,
+  type PrimaryContrast,
+  primaryContrastsTable,
+  type PrimaryReading,
+  trainingTable,
+} from "./paired.ts";
 import { moreMetricsTables } from "./metrics_tables.ts";
 import {
   ablationTables,
@@ -21,6 +27,9 @@ import {
   splitSizes,
 } from "./tables.ts";
 import type { CellResult } from "../results.ts";
+import type { CellMethod } from "../spec.ts";
+import { formatEffect, formatP } from "../stats.ts";
+import { type ControlReading, controlStatus, moduleVerdict } from "../module_verdict.ts";
 import { methodLabel } from "../../models/mod.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -107,6 +116,29 @@ export function sectionFacts(section: DatasetSection): string[] {
   return facts;
 }
 
+/** A positive control in a table cell: its status, name and, once run, Δ and Holm p. */
+export function controlCell(c: ControlReading): string {
+  if (c.status === "none" || c.status === "not run") {
+    return c.status === "none" ? controlStatus(c) : `${controlStatus(c)}, \`${c.control.name}\``;
+  }
+  const d = c.test.mean;
+  const delta = Number.isFinite(d) ? `${d < 0 ? "−" : "+"}${formatEffect(Math.abs(d))}` : "—";
+  return `${c.status} (\`${c.control.name}\`: Δ ${delta}, p ${formatP(c.p)})`;
+}
+
+/** A primary contrast's control and verdict (docs/mechanisms.md, amendment 4), in words. */
+function primaryReading(
+  controls: (method: CellMethod, ablation: string) => ControlReading,
+): (row: PrimaryContrast) => PrimaryReading {
+  return (row) => {
+    const control = controls(row.method as CellMethod, row.ablation);
+    return {
+      control: controlCell(control),
+      verdict: moduleVerdict({ source: "committed", primary: row, control }).label,
+    };
+  };
+}
+
 /** Build the report of some results (any number of datasets) as data. */
 export function buildReport(results: readonly CellResult[], opts: BuildOptions = {}): Report {
   const { sections, duplicates } = groupSections(results);
@@ -140,7 +172,10 @@ export function buildReport(results: readonly CellResult[], opts: BuildOptions =
   }
   const out: SectionReport[] = sections.map((section) => {
     const training = trainingTable(section);
-    const primary = primaryContrastsTable(section);
+    const primary = primaryContrastsTable(
+      section,
+      opts.controls ? primaryReading(opts.controls) : undefined,
+    );
     const tables = [
       mainTable(section),
       ...ablationTables(section),

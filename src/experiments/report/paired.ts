@@ -359,13 +359,31 @@ export function primaryContrasts(section: DatasetSection): PrimaryContrast[] {
 }
 
 /**
+ * What a caller knows beyond the result files about a primary contrast's module: its positive
+ * control in the mechanism study and the verdict read with it, in words
+ * (docs/mechanisms.md, amendment 4).
+ */
+export interface PrimaryReading {
+  /** The positive control's outcome, e.g. "passed (`control-gap-heldout`, Δ −0.051 …)". */
+  control: string;
+  /** The module's verdict, e.g. "matters" or "not tested: positive control failed". */
+  verdict: string;
+}
+
+/**
  * The table of the primary contrasts ({@link primaryContrasts}), with the minimal detectable
  * effect at 80% power at α 0.05 and at α/k (k the family size: Holm's first step); rows whose
- * module fails its check (or records none) get no verdict. Null when the section has no such row.
+ * module fails its check (or records none) get no verdict. With `reading`, each row also shows
+ * its module's positive control, and the verdict is the one `reading` gives. Null when the
+ * section has no such row.
  */
-export function primaryContrastsTable(section: DatasetSection): ReportTable | null {
+export function primaryContrastsTable(
+  section: DatasetSection,
+  reading?: (row: PrimaryContrast) => PrimaryReading,
+): ReportTable | null {
   const rows = primaryContrasts(section);
   if (!rows.length) return null;
+  const readings = reading ? rows.map(reading) : undefined;
   const read = rows.map((r) => r.check?.active === true);
   const k = rows[0].familySize;
   const why = (i: number) =>
@@ -382,7 +400,12 @@ export function primaryContrastsTable(section: DatasetSection): ReportTable | nu
       `seed (mean, 95% CI from the t distribution); p = two-sided paired t-test, Holm-corrected ` +
       `across the contrasts whose module passes its manipulation check (${k} here) and no ` +
       `others. MDE: the smallest true |Δ| detected with 80% power given the seeds and the ` +
-      `observed SD of the differences, at α 0.05 and at α/k (Holm's first step).`,
+      `observed SD of the differences, at α 0.05 and at α/k (Holm's first step).` +
+      (readings
+        ? " Positive control: the mechanism study's test of whether its design detects an effect " +
+          "of the module (docs/mechanisms.md, amendments 3 and 4); a null difference is a finding " +
+          "only when the module is active and its control passed, otherwise it is not tested."
+        : ""),
     notes: [],
     display: aq.table({
       method: rows.map((r) => methodLabel(r.method)),
@@ -398,7 +421,10 @@ export function primaryContrastsTable(section: DatasetSection): ReportTable | nu
           k ? formatEffect(comparisonMde(r.c, 0.05 / k)) : "—"
         }`
       ),
-      verdict: rows.map((r, i) => (read[i] ? verdict(r.c, r.pHolm) : why(i))),
+      ...(readings ? { "positive control": readings.map((x) => x.control) } : {}),
+      verdict: readings
+        ? readings.map((x) => x.verdict)
+        : rows.map((r, i) => (read[i] ? verdict(r.c, r.pHolm) : why(i))),
     }),
     data: aq.table({
       method: rows.map((r) => r.method),

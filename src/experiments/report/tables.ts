@@ -17,6 +17,8 @@ import {
   type Summary,
 } from "../figures/mod.ts";
 import type { CellResult } from "../results.ts";
+import type { CellMethod } from "../spec.ts";
+import type { ControlReading } from "../module_verdict.ts";
 import { ablationDescription, methodLabel } from "../../models/mod.ts";
 import type { Direction } from "../../types.ts";
 
@@ -97,6 +99,13 @@ export interface BuildOptions {
   figures?: boolean;
   /** The report's time (default now). */
   now?: Date;
+  /**
+   * The positive control of a method's module that an ablation removes (e.g.
+   * `mechanisms.controlReading` over the mechanism study's results): with it, the primary
+   * contrasts table shows each module's control and reads its verdict with it
+   * (`moduleVerdict`); without it, the table gives the contrasts' own verdicts.
+   */
+  controls?: (method: CellMethod, ablation: string) => ControlReading;
 }
 
 export const DEFAULT_TITLE = "Cross-modal hashing — reproduction report";
