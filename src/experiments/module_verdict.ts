@@ -4,9 +4,11 @@
  * two facts beside it, the manipulation check of the module in the full model and the module's
  * positive control in the mechanism study ({@link ControlReading}, read by
  * `mechanisms.controlReading`). A significant difference is a finding when the module is active;
- * a null difference is a finding ("no effect larger than the MDE") only when the module is active
- * and its positive control passed; anything else is "not tested" ({@link moduleVerdict}). A reader
- * can then tell a module that does not matter here and one that was not tested apart.
+ * a null difference is a finding ("no effect larger than the MDE") only when the module is active,
+ * its positive control passed and the observed difference is smaller than the contrast's MDE (a
+ * null whose |Δ| reaches the MDE is "inconclusive": the seeds cannot tell); anything else is "not
+ * tested" ({@link moduleVerdict}). A reader can then tell a module that does not matter here and
+ * one that was not tested apart.
  *
  * @module
  */
@@ -101,15 +103,15 @@ export function formatControlReading(r: ControlReading): string {
 }
 
 /** The verdict categories of {@link moduleVerdict}. */
-export type VerdictCategory = "matters" | "hurts" | "no effect" | "not tested";
+export type VerdictCategory = "matters" | "hurts" | "no effect" | "inconclusive" | "not tested";
 
 /** A module's verdict ({@link moduleVerdict}). */
 export interface ModuleVerdict {
-  /** Which of the four readings. */
+  /** Which of the five readings. */
   category: VerdictCategory;
   /**
-   * The verdict in words: "matters", "hurts", "no effect larger than the MDE (…)" or
-   * "not tested: <reason>".
+   * The verdict in words: "matters", "hurts", "no effect larger than the MDE (…)",
+   * "inconclusive: <why>" or "not tested: <reason>".
    */
   label: string;
   /** The numbers behind it ("" when there are none). */
@@ -141,8 +143,10 @@ function primaryDetail(p: PrimaryContrast): string {
  * run, a primary contrast without a manipulation record, an inactive module, or too few seeds;
  * "matters" (the full model significantly ahead) or "hurts" (the ablation significantly ahead)
  * for an active module whose primary contrast's Holm-corrected p is below 0.05, whatever its
- * control; for a null difference, "no effect" only when the positive control passed, else "not
- * tested" with the control's status as the reason.
+ * control; for a null difference, "no effect" only when the positive control passed and the
+ * observed |Δ| is below the contrast's MDE ("inconclusive" when it is not: an effect of the size
+ * seen would be missed too often with these seeds), else "not tested" with the control's status
+ * as the reason.
  */
 export function moduleVerdict(input: VerdictInput): ModuleVerdict {
   const notTested = (reason: string, detail = ""): ModuleVerdict => ({
@@ -164,6 +168,15 @@ export function moduleVerdict(input: VerdictInput): ModuleVerdict {
   }
   const c = input.control;
   if (c.status === "passed") {
+    const mde = comparisonMde(p.c);
+    if (!(Math.abs(p.c.mean) < mde)) {
+      return {
+        category: "inconclusive",
+        label: `inconclusive: |Δ| ${formatEffect(Math.abs(p.c.mean))} is not below its MDE ` +
+          `${formatEffect(mde)} with ${p.c.n} seeds — more seeds needed`,
+        detail: primaryDetail(p),
+      };
+    }
     return {
       category: "no effect",
       label: "no effect larger than the MDE (a finding: module active, positive control passed)",

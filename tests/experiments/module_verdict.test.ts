@@ -9,7 +9,7 @@ import {
   formatControlReading,
   moduleVerdict,
 } from "../../src/experiments/module_verdict.ts";
-import type { PrimaryContrast } from "../../src/experiments/report/paired.ts";
+import { comparisonMde, type PrimaryContrast } from "../../src/experiments/report/paired.ts";
 import { pairedComparison } from "../../src/experiments/stats.ts";
 
 const control = {
@@ -79,6 +79,16 @@ Deno.test("a null with an active module and a passed control is no effect larger
     "no effect larger than the MDE (a finding: module active, positive control passed)",
   );
   assert.match(v.detail, /MDE 0\.\d{4}$/);
+});
+
+Deno.test("a null whose difference reaches its MDE is inconclusive, not no effect", () => {
+  // Three seeds, Δ −0.0102 with a small spread: not significant after Holm, yet |Δ| ≥ MDE.
+  const c = pairedComparison([-0.0102, -0.013, -0.0074], [0, 0, 0]);
+  const underpowered = { ...nullResult, c, pHolm: 0.17 };
+  const v = moduleVerdict({ source: "committed", primary: underpowered, control: passed });
+  assert.equal(v.category, "inconclusive");
+  assert.ok(Math.abs(c.mean) >= comparisonMde(c));
+  assert.match(v.label, /^inconclusive: \|Δ\| 0\.0102 is not below its MDE 0\.\d{4} with 3 seeds/);
 });
 
 Deno.test("a null with a failed control is not tested", () => {
