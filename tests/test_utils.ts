@@ -205,3 +205,19 @@ export function assertSameSteps(got: StepRecord, ref: StepRecord, label: string)
     }
   });
 }
+
+/**
+ * Run the reproduce CLI (`src/experiments/reproduce.ts`) in the repository with `args`, without
+ * colours and on the no-BLAS path; its exit code and its stdout and stderr together.
+ */
+export async function reproduce(args: string[]): Promise<{ code: number; out: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "src/experiments/reproduce.ts", ...args],
+    cwd: new URL("../", import.meta.url).pathname,
+    env: { NO_COLOR: "1", HASH_BLAS: "off" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+}

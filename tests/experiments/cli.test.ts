@@ -15,21 +15,7 @@ import {
 import { expandGrid } from "../../src/experiments/spec.ts";
 import type { CellResult } from "../../src/experiments/results.ts";
 import { TOOLKIT_VERSION } from "../../src/version.ts";
-
-const repo = new URL("../../", import.meta.url).pathname;
-
-/** Run the reproduce CLI in the repository; exit code and output. */
-async function reproduce(args: string[]): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "src/experiments/reproduce.ts", ...args],
-    cwd: repo,
-    env: { NO_COLOR: "1", HASH_BLAS: "off" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
-}
+import { reproduce } from "../test_utils.ts";
 
 Deno.test("reproduce refuses bad options at parse time, naming the option", () => {
   const refused: [string[], RegExp][] = [

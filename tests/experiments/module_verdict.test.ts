@@ -58,14 +58,16 @@ Deno.test("an active module whose removal costs significantly matters", () => {
   assert.match(v.detail, /^primary contrast Δ mean −0\.0150 \[.*\], p <0\.001 \(Holm over the 7/);
 });
 
+/** A control of which 3 of its 10 cells have run. */
+const notRun: ControlReading = {
+  status: "not run",
+  control,
+  method: "cpah",
+  finished: 3,
+  cells: 10,
+};
+
 Deno.test("an active module whose removal gains significantly hurts, whatever its control", () => {
-  const notRun: ControlReading = {
-    status: "not run",
-    control,
-    method: "cpah",
-    finished: 3,
-    cells: 10,
-  };
   const v = moduleVerdict({ source: "committed", primary: gain, control: notRun });
   assert.equal(v.category, "hurts");
   assert.match(v.detail, /p 0\.017/);
@@ -99,13 +101,6 @@ Deno.test("a null with a failed control is not tested", () => {
 });
 
 Deno.test("a null whose control has not run yet is not tested and says how much of it exists", () => {
-  const notRun: ControlReading = {
-    status: "not run",
-    control,
-    method: "cpah",
-    finished: 3,
-    cells: 10,
-  };
   const v = moduleVerdict({ source: "committed", primary: nullResult, control: notRun });
   assert.equal(v.category, "not tested");
   assert.equal(v.label, "not tested: positive control not run yet (3 of 10 cells)");

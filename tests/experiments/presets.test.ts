@@ -10,8 +10,7 @@ import { DEFAULT_GRID_METHODS, METHOD_NAMES, METHODS } from "../../src/models/mo
 import { DATASET_NAMES } from "../../src/datasets/datasets.ts";
 import { cellId } from "../../src/experiments/spec.ts";
 import { didYouMean } from "../../src/io.ts";
-
-const repo = new URL("../../", import.meta.url).pathname;
+import { reproduce } from "../test_utils.ts";
 
 Deno.test("options that do not define the grid leave the default preset's cells unchanged", () => {
   const bare = parseCli([]).specs.map(cellId);
@@ -87,18 +86,6 @@ Deno.test("a mistyped option gets the closest option name, a far-off one none", 
   assert.equal(didYouMean("--dryrun", known), "dry-run");
   assert.equal(didYouMean("--banana", known), undefined);
 });
-
-async function reproduce(args: string[]): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "src/experiments/reproduce.ts", ...args],
-    cwd: repo,
-    env: { NO_COLOR: "1", HASH_BLAS: "off" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
-}
 
 Deno.test("reproduce --dry-run and --dry-run --no-png list the same cells, and write nothing", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "dry-run-" });

@@ -28,7 +28,7 @@ import {
 } from "./tables.ts";
 import type { CellResult } from "../results.ts";
 import type { CellMethod } from "../spec.ts";
-import { formatEffect, formatP } from "../stats.ts";
+import { formatP, formatSigned } from "../stats.ts";
 import { type ControlReading, controlStatus, moduleVerdict } from "../module_verdict.ts";
 import { methodLabel } from "../../models/mod.ts";
 
@@ -117,12 +117,11 @@ export function sectionFacts(section: DatasetSection): string[] {
 }
 
 /** A positive control in a table cell: its status, name and, once run, Δ and Holm p. */
-export function controlCell(c: ControlReading): string {
+function controlCell(c: ControlReading): string {
   if (c.status === "none" || c.status === "not run") {
     return c.status === "none" ? controlStatus(c) : `${controlStatus(c)}, \`${c.control.name}\``;
   }
-  const d = c.test.mean;
-  const delta = Number.isFinite(d) ? `${d < 0 ? "−" : "+"}${formatEffect(Math.abs(d))}` : "—";
+  const delta = Number.isFinite(c.test.mean) ? formatSigned(c.test.mean) : "—";
   return `${c.status} (\`${c.control.name}\`: Δ ${delta}, p ${formatP(c.p)})`;
 }
 
